@@ -1,0 +1,1 @@
+"""toolsmith sample_data agent: its tools, generator and settings are not written yet (see the issues)."""

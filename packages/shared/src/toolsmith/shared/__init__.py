@@ -1,0 +1,1 @@
+"""toolsmith.shared: base model, FunctionGemma format, trainer, export, runner, eval, CLI."""

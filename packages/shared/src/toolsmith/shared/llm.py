@@ -1,0 +1,118 @@
+"""A GGUF model in llama.cpp: tokenize with special tokens, greedy generation with KV-prefix reuse."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolsmith.shared.constants import BOS, STOP_TOKENS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generation step.
+
+    Attributes:
+        text: New text, special tokens kept.
+        prompt_tokens: Tokens in the prompt.
+        evaluated_tokens: Prompt tokens actually evaluated (the rest came from the KV cache).
+        new_tokens: Tokens generated.
+        seconds: Wall time.
+        stopped: Why it stopped: ``stop_token``, ``max_tokens`` or ``context``.
+    """
+
+    text: str
+    prompt_tokens: int
+    evaluated_tokens: int
+    new_tokens: int
+    seconds: float
+    stopped: str
+
+
+class GGUFModel:
+    """llama-cpp-python ``Llama`` over a GGUF, used with project-rendered prompts (no chat handler)."""
+
+    def __init__(self, path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0) -> None:
+        from llama_cpp import Llama
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"expected a GGUF model at {path}, got no such file")
+        self.path = path
+        self.llm = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
+            seed=seed, verbose=False, logits_all=False,
+        )
+        self.stop_ids = {self.token_id(t) for t in STOP_TOKENS}
+        self._last_ids: list[int] = []
+
+    def token_id(self, token: str) -> int:
+        """The single id of a special token (raises if it is not one token)."""
+        ids = self.llm.tokenize(token.encode(), add_bos=False, special=True)
+        if len(ids) != 1:
+            raise ValueError(f"expected {token} to be one token in {self.path.name}, got {ids}")
+        return ids[0]
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokenize rendered text (it starts with ``<bos>`` itself; none is added)."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def detokenize(self, ids: list[int]) -> str:
+        """Ids back to text, keeping special tokens."""
+        return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
+
+    def generate(self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True,
+                 temperature: float = 0.0, top_p: float = 1.0) -> Generation:
+        """Generate after ``prompt`` until a stop token (``<end_of_turn>``, ``<start_function_response>``, ``<eos>``).
+
+        Args:
+            prompt: Project-rendered text, starting with ``<bos>``.
+            max_tokens: Upper bound on new tokens.
+            reuse_cache: Keep the KV cache of the longest shared prefix with the last call.
+            temperature: 0 means greedy.
+            top_p: Nucleus sampling bound when sampling.
+        """
+        if not prompt.startswith(BOS):
+            raise ValueError(f"expected a prompt starting with {BOS}, got {prompt[:20]!r}")
+        ids = self.tokenize(prompt)
+        room = self.llm.n_ctx() - len(ids)
+        if room <= 0:
+            raise ValueError(f"expected a prompt under {self.llm.n_ctx()} tokens, got {len(ids)}")
+        if not reuse_cache:
+            self.llm.reset()
+        start = time.perf_counter()
+        out: list[int] = []
+        stopped = "max_tokens"
+        for tok in self.llm.generate(ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1,
+                                     reset=True):
+            if tok in self.stop_ids:
+                out.append(tok)
+                stopped = "stop_token"
+                break
+            out.append(tok)
+            if len(out) >= min(max_tokens, room):
+                stopped = "max_tokens" if len(out) >= max_tokens else "context"
+                break
+        seconds = time.perf_counter() - start
+        shared = _common_prefix(self._last_ids, ids) if reuse_cache else 0
+        self._last_ids = ids + out
+        return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
+
+    def metadata(self) -> dict[str, Any]:
+        """GGUF metadata as llama.cpp read it."""
+        return dict(self.llm.metadata)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

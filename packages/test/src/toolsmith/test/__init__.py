@@ -1,0 +1,1 @@
+"""toolsmith test agent: its tools, generator and settings are not written yet (see the issues)."""
