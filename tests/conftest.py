@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-TINY = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
-        "num_key_value_heads": 1, "head_dim": 32, "sliding_window": 64, "query_pre_attn_scalar": 32,
-        "layer_types": ["sliding_attention", "full_attention"], "max_position_embeddings": 4096}
+TINY = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+    "head_dim": 32,
+    "sliding_window": 64,
+    "query_pre_attn_scalar": 32,
+    "layer_types": ["sliding_attention", "full_attention"],
+    "max_position_embeddings": 4096,
+}
 
 
 @pytest.fixture(scope="session")

@@ -47,22 +47,28 @@ def test_offline_base_loads_with_268m_parameters(base_dir):
     assert round(sum(p.numel() for p in model.parameters()) / 1e6) == 268
 
 
-GOOD = {"messages": [{"role": "user", "content": "hi"},
-                     {"role": "assistant", "tool_calls": [{"type": "function",
-                                                           "function": {"name": "f", "arguments": {"a": 1}}}]},
-                     {"role": "tool", "name": "f", "content": {"ok": True}},
-                     {"role": "assistant", "content": "done"}],
-        "tools": [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}]}
+GOOD = {
+    "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]},
+        {"role": "tool", "name": "f", "content": {"ok": True}},
+        {"role": "assistant", "content": "done"},
+    ],
+    "tools": [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}],
+}
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda r: r.pop("messages"), "non-empty list"),
-    (lambda r: r["messages"][0].update(role="robot"), "role in"),
-    (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(name="g"), "to call one of"),
-    (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(arguments="{}"), "to be an object"),
-    (lambda r: r["messages"].insert(0, {"role": "tool", "name": "f", "content": 1}), "to follow a call"),
-    (lambda r: r.update(messages=[{"role": "user", "content": "x"}]), "at least one assistant"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r.pop("messages"), "non-empty list"),
+        (lambda r: r["messages"][0].update(role="robot"), "role in"),
+        (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(name="g"), "to call one of"),
+        (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(arguments="{}"), "to be an object"),
+        (lambda r: r["messages"].insert(0, {"role": "tool", "name": "f", "content": 1}), "to follow a call"),
+        (lambda r: r.update(messages=[{"role": "user", "content": "x"}]), "at least one assistant"),
+    ],
+)
 def test_bad_rows_name_file_and_line(tmp_path, mutate, message):
     bad = json.loads(json.dumps(GOOD))
     mutate(bad)

@@ -16,10 +16,15 @@ WEATHER = {
         "parameters": {
             "type": "object",
             "properties": {
-                "location": {"type": "string",
-                             "description": 'The city and state, e.g. "San Francisco, CA" or "Tokyo, JP"'},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"],
-                         "description": "The unit to return the temperature in."},
+                "location": {
+                    "type": "string",
+                    "description": 'The city and state, e.g. "San Francisco, CA" or "Tokyo, JP"',
+                },
+                "unit": {
+                    "type": "string",
+                    "enum": ["celsius", "fahrenheit"],
+                    "description": "The unit to return the temperature in.",
+                },
             },
             "required": ["location"],
         },
@@ -29,8 +34,8 @@ GOLDEN_DEVELOPER = (
     "<start_of_turn>developer\n"
     "You are a model that can do function calling with the following functions<start_function_declaration>"
     "declaration:get_current_weather{description:<escape>Gets the current weather in a given location.<escape>,"
-    "parameters:{properties:{location:{description:<escape>The city and state, e.g. \"San Francisco, CA\" or "
-    "\"Tokyo, JP\"<escape>,type:<escape>STRING<escape>},unit:{description:<escape>The unit to return the "
+    'parameters:{properties:{location:{description:<escape>The city and state, e.g. "San Francisco, CA" or '
+    '"Tokyo, JP"<escape>,type:<escape>STRING<escape>},unit:{description:<escape>The unit to return the '
     "temperature in.<escape>,enum:[<escape>celsius<escape>,<escape>fahrenheit<escape>],type:<escape>STRING<escape>}},"
     "required:[<escape>location<escape>],type:<escape>OBJECT<escape>}}<end_function_declaration><end_of_turn>\n"
 )
@@ -45,8 +50,12 @@ GOLDEN_CALL = (
 MESSAGES = [
     {"role": "developer", "content": TRIGGER},
     {"role": "user", "content": "Hey, what's the weather in Tokyo right now?"},
-    {"role": "assistant", "tool_calls": [{"type": "function", "function": {
-        "name": "get_current_weather", "arguments": {"location": "Tokyo, Japan"}}}]},
+    {
+        "role": "assistant",
+        "tool_calls": [
+            {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": "Tokyo, Japan"}}}
+        ],
+    },
     {"role": "tool", "name": "get_current_weather", "content": {"temperature": 15, "weather": "sunny"}},
     {"role": "assistant", "content": "The current weather in Tokyo is sunny with a temperature of 15 degrees Celsius."},
 ]
@@ -70,8 +79,9 @@ def test_spans_are_exactly_what_the_model_wrote():
 
 def test_generation_prompt_and_continuation():
     opened = render(MESSAGES[:2], [WEATHER], add_generation_prompt=True).text
-    assert opened.endswith("<start_of_turn>user\nHey, what's the weather in Tokyo right now?<end_of_turn>\n"
-                           "<start_of_turn>model\n")
+    assert opened.endswith(
+        "<start_of_turn>user\nHey, what's the weather in Tokyo right now?<end_of_turn>\n<start_of_turn>model\n"
+    )
     # after a tool response the model continues in place: no new turn is opened
     cont = render(MESSAGES[:4], [WEATHER], add_generation_prompt=True).text
     assert cont.endswith("<end_function_response>")
@@ -80,8 +90,12 @@ def test_generation_prompt_and_continuation():
 
 def test_multi_step_responses_stay_in_the_model_turn():
     call = {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": "Paris"}}}
-    msgs = [*MESSAGES[:4], {"role": "assistant", "tool_calls": [call]},
-            {"role": "tool", "name": "get_current_weather", "content": "rain"}, {"role": "assistant", "content": "Wet."}]
+    msgs = [
+        *MESSAGES[:4],
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "name": "get_current_weather", "content": "rain"},
+        {"role": "assistant", "content": "Wet."},
+    ]
     text = render(msgs, [WEATHER]).text
     assert text.count("<start_of_turn>model") == 1
     assert "<end_function_response><start_function_call>call:get_current_weather{location:<escape>Paris" in text
@@ -89,8 +103,10 @@ def test_multi_step_responses_stay_in_the_model_turn():
 
 
 def test_parallel_calls():
-    calls = [{"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": c}}}
-             for c in ("Tokyo", "Paris")]
+    calls = [
+        {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": c}}}
+        for c in ("Tokyo", "Paris")
+    ]
     r = render([MESSAGES[1], {"role": "assistant", "tool_calls": calls}], [WEATHER])
     assert parse_output(r.model_text()[0]).calls == (
         FunctionCall("get_current_weather", {"location": "Tokyo"}),
@@ -127,8 +143,10 @@ ARGUMENT_CASES = [
 
 @pytest.mark.parametrize(("name", "args"), ARGUMENT_CASES, ids=[c[0] for c in ARGUMENT_CASES])
 def test_round_trip_render_parse(name, args):
-    msgs = [{"role": "user", "content": "go"},
-            {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": args}}]}]
+    msgs = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": args}}]},
+    ]
     tool = {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}
     parsed = parse_output(render(msgs, [tool]).model_text()[0])
     assert parsed.errors == ()
@@ -140,16 +158,29 @@ def test_round_trip_render_parse(name, args):
 PARSE_CASES = [
     # (output, expected calls, expected error kinds, expected text)
     ("<start_function_call>call:f{a:1}<end_function_call>", [("f", {"a": 1})], [], ""),
-    ("noise<start_function_call>call:f{}<end_function_call>mid<start_function_call>call:g{b:true}"
-     "<end_function_call><start_function_response>", [("f", {}), ("g", {"b": True})], [], "noisemid"),
-    ("<bos><bos><start_function_call>call:f{a:<escape>x<escape>}<end_function_call>", [("f", {"a": "x"})], [],
-     "<bos><bos>"),
+    (
+        "noise<start_function_call>call:f{}<end_function_call>mid<start_function_call>call:g{b:true}"
+        "<end_function_call><start_function_response>",
+        [("f", {}), ("g", {"b": True})],
+        [],
+        "noisemid",
+    ),
+    (
+        "<bos><bos><start_function_call>call:f{a:<escape>x<escape>}<end_function_call>",
+        [("f", {"a": "x"})],
+        [],
+        "<bos><bos>",
+    ),
     ("Just text.<end_of_turn>", [], [], "Just text."),
     ("<start_function_call>call:f{a:1", [], ["unterminated"], ""),
     ("<start_function_call>call:f{a:<escape>open}<end_function_call>", [], ["unterminated"], ""),
     ("<start_function_call>f{a:1}<end_function_call>", [], ["bad_name"], ""),
-    ("<start_function_call>call:f{a:bare}<end_function_call><start_function_call>call:g{}<end_function_call>",
-     [("g", {})], ["bad_value"], ""),
+    (
+        "<start_function_call>call:f{a:bare}<end_function_call><start_function_call>call:g{}<end_function_call>",
+        [("g", {})],
+        ["bad_value"],
+        "",
+    ),
     ("<start_function_call>call:f{a:1}}<end_function_call>", [], ["trailing"], ""),
     ("<start_function_call>call:f{a:[1,2}<end_function_call>", [], ["bad_value"], ""),
     ("", [], [], ""),

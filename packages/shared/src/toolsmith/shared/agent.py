@@ -81,8 +81,16 @@ class AgentSpec:
 
 
 _FIELDS = {
-    "model": str, "system_prompt": str, "context_template": str, "tools": list, "terminal_tool": str,
-    "max_turns": int, "max_retries": int, "tool_timeout_s": (int, float), "sampling": dict, "n_ctx": int,
+    "model": str,
+    "system_prompt": str,
+    "context_template": str,
+    "tools": list,
+    "terminal_tool": str,
+    "max_turns": int,
+    "max_retries": int,
+    "tool_timeout_s": (int, float),
+    "sampling": dict,
+    "n_ctx": int,
 }
 _SAMPLING = {"temperature": (int, float), "top_p": (int, float), "max_tokens": int}
 
@@ -139,7 +147,9 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
     try:
         Environment().parse(raw["context_template"])
     except TemplateSyntaxError as e:
-        raise bad("context_template", f"a Jinja2 template ({e.message}, line {e.lineno})", raw["context_template"]) from None
+        raise bad(
+            "context_template", f"a Jinja2 template ({e.message}, line {e.lineno})", raw["context_template"]
+        ) from None
     available = tools if tools is not None else tuple(load_domain(domain).TOOLS)
     by_name = {fn.__name__: fn for fn in available}
     resolved = []
@@ -151,10 +161,18 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         raise bad("terminal_tool", f"one of tools {raw['tools']}", raw["terminal_tool"])
     model = Path(raw.get("model", f"models/{GGUF_NAME.format(domain=domain)}"))
     return AgentSpec(
-        domain=domain, source=path, model=model if model.is_absolute() else path.parent / model,
-        system_prompt=raw["system_prompt"], context_template=raw["context_template"], tools=tuple(resolved),
-        terminal_tool=raw["terminal_tool"], max_turns=raw.get("max_turns", 12), max_retries=raw.get("max_retries", 2),
-        tool_timeout_s=float(raw.get("tool_timeout_s", 30.0)), temperature=float(sampling.get("temperature", 0.0)),
-        top_p=float(sampling.get("top_p", 1.0)), max_tokens=int(sampling.get("max_tokens", 256)),
+        domain=domain,
+        source=path,
+        model=model if model.is_absolute() else path.parent / model,
+        system_prompt=raw["system_prompt"],
+        context_template=raw["context_template"],
+        tools=tuple(resolved),
+        terminal_tool=raw["terminal_tool"],
+        max_turns=raw.get("max_turns", 12),
+        max_retries=raw.get("max_retries", 2),
+        tool_timeout_s=float(raw.get("tool_timeout_s", 30.0)),
+        temperature=float(sampling.get("temperature", 0.0)),
+        top_p=float(sampling.get("top_p", 1.0)),
+        max_tokens=int(sampling.get("max_tokens", 256)),
         n_ctx=raw.get("n_ctx", 4096),
     )

@@ -87,7 +87,9 @@ def resolve_base(base_model: str | None = None) -> BaseChoice:
     else:
         d = offline_dir()
         choice = BaseChoice(
-            "offline", OFFLINE_BASE_NAME, d,
+            "offline",
+            OFFLINE_BASE_NAME,
+            d,
             f"no FunctionGemma on disk; offline default from PyPI package {OFFLINE_BASE_PACKAGE}"
             + ("" if (d / "config.json").is_file() else " (not yet dequantized)"),
         )
@@ -143,9 +145,17 @@ def write_added_tokens_decoder(folder: Path) -> None:
         have = {a["id"] for a in tj["added_tokens"]}
         extra = [
             # HF's normalizer turns spaces into "▁" first, so the piece is matched in that form
-            {"id": i, "content": p.piece.replace(" ", "\u2581"), "single_word": False, "lstrip": False,
-             "rstrip": False, "normalized": True, "special": False}
-            for i, p in enumerate(proto.pieces) if p.type == _SP_USER_DEFINED and i not in have
+            {
+                "id": i,
+                "content": p.piece.replace(" ", "\u2581"),
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": True,
+                "special": False,
+            }
+            for i, p in enumerate(proto.pieces)
+            if p.type == _SP_USER_DEFINED and i not in have
         ]
         if extra:
             tj["added_tokens"] = sorted(tj["added_tokens"] + extra, key=lambda a: a["id"])

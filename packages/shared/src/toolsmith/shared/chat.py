@@ -43,7 +43,9 @@ class Rendered:
         return [self.text[a:b] for a, b in self.spans]
 
 
-def render(messages: list[Message], tools: list[Tool] | None = None, *, add_generation_prompt: bool = False) -> Rendered:
+def render(
+    messages: list[Message], tools: list[Tool] | None = None, *, add_generation_prompt: bool = False
+) -> Rendered:
     """Render ``messages`` (HF/OpenAI style) and ``tools`` (JSON schemas) to FunctionGemma text.
 
     Args:

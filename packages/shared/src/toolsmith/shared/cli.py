@@ -25,8 +25,10 @@ def _cmd_base(args: argparse.Namespace) -> int:
     print(f"base:      {choice.name}")
     print(f"source:    {choice.source} ({choice.reason})")
     print(f"cached at: {path}")
-    print(f"arch:      {config.get('architectures')} model_type={config.get('model_type')} "
-          f"layers={text.get('num_hidden_layers')} hidden={text.get('hidden_size')}")
+    print(
+        f"arch:      {config.get('architectures')} model_type={config.get('model_type')} "
+        f"layers={text.get('num_hidden_layers')} hidden={text.get('hidden_size')}"
+    )
     print(f"params:    {n_params:,} ({n_params / 1e6:.0f}M)")
     print(f"vocab:     {len(tok)}")
     print("control tokens (one id each):")
@@ -36,22 +38,15 @@ def _cmd_base(args: argparse.Namespace) -> int:
 
 
 def _count_params(path: Path) -> int:
+    import math
+
     from safetensors import safe_open
 
     total = 0
     for f in sorted(path.glob("*.safetensors")):
         with safe_open(str(f), "pt") as st:
-            for name in st.keys():
-                total += st.get_slice(name).get_shape().numel() if hasattr(st.get_slice(name).get_shape(), "numel") \
-                    else _prod(st.get_slice(name).get_shape())
+            total += sum(math.prod(st.get_slice(name).get_shape()) for name in st.keys())
     return total
-
-
-def _prod(shape: list[int]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -70,10 +65,86 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--apply", action="store_true", help="write the change to your files (only after a successful run)")
     p.add_argument("--model", help="GGUF path (default: the agent's models/<domain>_functiongemma_q8.gguf)")
     p.add_argument("--max-turns", type=int, help="override the agent's max_turns")
+    p.add_argument("--transcript", help="JSONL file to append the runs to (default: runs/<domain>/<timestamp>.jsonl)")
+    p.add_argument("--no-kv-reuse", action="store_true", help="re-evaluate the whole prompt every turn (timing)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    raise SystemExit("toolsmith run: not implemented yet")
+    from toolsmith.shared import llm
+    from toolsmith.shared.agent import load_agent
+    from toolsmith.shared.runner import default_transcript_path, format_result, format_step, resolve_targets, run_agent
+
+    try:
+        if args.max_turns is not None and args.max_turns <= 0:
+            raise ValueError(f"expected --max-turns > 0, got {args.max_turns}")
+        spec = load_agent(args.domain)
+        targets = resolve_targets(args.target)
+        model_path = Path(args.model) if args.model else spec.model
+        if not model_path.is_file():
+            raise FileNotFoundError(f"expected a GGUF at {model_path}, train it with `make train-{args.domain}`")
+        model = llm.GGUFModel(model_path, n_ctx=spec.n_ctx)
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as e:
+        print(f"toolsmith run: error: {e}", file=sys.stderr)
+        return 1
+    transcript = Path(args.transcript) if args.transcript else default_transcript_path(args.domain)
+    print(f"model: {model_path}  ({len(targets)} target{'s' if len(targets) != 1 else ''})")
+    failed = 0
+    for target in targets:
+        print(f"\n== {args.domain}: {target}")
+        result = run_agent(
+            spec,
+            model,
+            target,
+            apply=args.apply,
+            reuse_cache=not args.no_kv_reuse,
+            max_turns=args.max_turns,
+            transcript=transcript,
+            on_step=lambda step: print(format_step(step), flush=True),
+        )
+        print(format_result(result))
+        failed += not result.ok
+    if len(targets) > 1:
+        print(f"\n{len(targets) - failed}/{len(targets)} succeeded; transcript: {transcript}")
+    return 0 if not failed else 1
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from toolsmith.shared.pipeline import train_domain
+
+    overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS}
+    overrides["resume"] = args.resume or None
+    facts = train_domain(
+        args.domain, overrides, base_model=args.base_model, data=Path(args.data) if args.data else None
+    )
+    print(f"\n{facts['domain']}: {facts['gguf']} ({facts['gguf_mb']} MB, sha256 {facts['gguf_sha256'][:12]}...)")
+    print(f"base: {facts['base_model']} [{facts['base_source']}]")
+    print(
+        f"train: {facts['train_examples']} examples, {facts['train_steps']} steps, {facts['train_minutes']} min "
+        f"({facts['train_tokens_per_s']} tokens/s, backend {facts['backend']}); loss {facts['final_train_loss']:.4f}"
+        f", eval loss {facts['final_eval_loss']}"
+    )
+    print(f"export: merge {facts['merge_s']} s, convert {facts['convert_s']} s")
+    print(f"smoke: {facts['smoke_calls']} in {facts['smoke_seconds']} s; parity {facts['parity']}")
+    return 0
+
+
+# TrainConfig fields that the CLI can override (None = keep the domain's setting)
+_TRAIN_FLAGS = {
+    "backend": str,
+    "lora_r": int,
+    "lora_alpha": int,
+    "lora_layers": int,
+    "learning_rate": float,
+    "epochs": float,
+    "max_steps": int,
+    "batch_size": int,
+    "grad_accum": int,
+    "max_length": int,
+    "seed": int,
+    "eval_fraction": float,
+    "save_every": int,
+    "threads": int,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,16 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output folder (default: data/<domain>)")
     p.set_defaults(fn=_cmd_generate)
 
+    p = sub.add_parser("train", help="fine-tune, merge, export the Q8_0 GGUF, smoke-check it, write its card")
+    p.add_argument("domain", choices=DOMAINS)
+    p.add_argument("--base-model", help="local folder or hub id (default: FunctionGemma if on disk, else offline)")
+    p.add_argument("--data", help="folder with train.jsonl/eval.jsonl (default: data/<domain>)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in runs/<domain>")
+    for flag, typ in _TRAIN_FLAGS.items():
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None)
+    p.set_defaults(fn=_cmd_train)
+
     p = sub.add_parser("run", help="run an agent on your code (sandboxed; --apply to write)")
     _add_run_args(p)
     p.set_defaults(fn=_cmd_run)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     try:
         return args.fn(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError) as e:  # DomainNotReady, DataError, AgentSpecError too
         print(f"toolsmith {args.command}: error: {e}", file=sys.stderr)
         return 2
 

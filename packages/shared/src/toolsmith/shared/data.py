@@ -29,7 +29,11 @@ def check_example(row: Any) -> None:
     names = set()
     for i, t in enumerate(tools):
         fn = t.get("function", t) if isinstance(t, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not isinstance(fn.get("parameters"), dict):
+        if (
+            not isinstance(fn, dict)
+            or not isinstance(fn.get("name"), str)
+            or not isinstance(fn.get("parameters"), dict)
+        ):
             raise ValueError(f"expected tools[{i}] to be a JSON schema with 'name' and 'parameters', got {t!r:.80}")
         names.add(fn["name"])
     learned = False
@@ -50,9 +54,13 @@ def check_example(row: Any) -> None:
             for j, c in enumerate(calls):
                 fn = c.get("function", c) if isinstance(c, dict) else {}
                 if fn.get("name") not in names:
-                    raise ValueError(f"expected {where}.tool_calls[{j}] to call one of {sorted(names)}, got {fn.get('name')!r}")
+                    raise ValueError(
+                        f"expected {where}.tool_calls[{j}] to call one of {sorted(names)}, got {fn.get('name')!r}"
+                    )
                 if not isinstance(fn.get("arguments"), dict):
-                    raise ValueError(f"expected {where}.tool_calls[{j}].arguments to be an object, got {fn.get('arguments')!r:.80}")
+                    raise ValueError(
+                        f"expected {where}.tool_calls[{j}].arguments to be an object, got {fn.get('arguments')!r:.80}"
+                    )
         elif role == "tool":
             prev = messages[i - 1].get("role") if i else None
             if prev not in ("assistant", "model", "tool"):

@@ -48,9 +48,14 @@ def load_domain(name: str) -> ModuleType:
 
 
 def repo_root() -> Path:
-    """The checkout root (where ``agents/`` and ``data/`` live): the cwd or its nearest parent with agents/."""
+    """The checkout root (where ``agents/`` and ``data/`` live).
+
+    The current folder or its nearest parent holding ``agents/`` and ``packages/``; else the checkout this
+    (editable) package was installed from, so ``toolsmith run lint ~/code/x.py`` works from anywhere.
+    """
     here = Path.cwd().resolve()
-    for p in (here, *here.parents):
+    installed_from = Path(__file__).resolve().parents[5]
+    for p in (here, *here.parents, installed_from):
         if (p / "agents").is_dir() and (p / "packages").is_dir():
             return p
     return here

@@ -16,8 +16,13 @@ from toolsmith.shared.llamacpp import converter_dir
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json",
-                   "chat_template.jinja")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "tokenizer.model",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+)
 # A Q8_0 GGUF of a 268M-parameter Gemma 3 (llama.cpp drops no rows; ~8.5 bits a weight).
 Q8_SIZE_MB_270M = (250.0, 320.0)
 
@@ -52,20 +57,30 @@ def merge_lora(base_dir: Path, adapter_dir: Path, out_dir: Path) -> Path:
 def convert_to_gguf(checkpoint: Path, out_path: Path, outtype: str = "q8_0") -> Path:
     """Convert an HF checkpoint with llama.cpp's ``convert_hf_to_gguf.py`` (its own gguf-py); atomic write."""
     if not (checkpoint / "tokenizer.model").is_file():
-        raise FileNotFoundError(f"expected {checkpoint / 'tokenizer.model'} beside the checkpoint, got none "
-                                "(without it the converter writes a gpt2 vocab)")
+        raise FileNotFoundError(
+            f"expected {checkpoint / 'tokenizer.model'} beside the checkpoint, got none "
+            "(without it the converter writes a gpt2 vocab)"
+        )
     conv = converter_dir()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.partial")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(conv / "gguf-py"), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, str(conv / "convert_hf_to_gguf.py"), str(checkpoint), "--outfile", str(tmp),
-           "--outtype", outtype]
+    cmd = [
+        sys.executable,
+        str(conv / "convert_hf_to_gguf.py"),
+        str(checkpoint),
+        "--outfile",
+        str(tmp),
+        "--outtype",
+        outtype,
+    ]
     log.info("converting: %s", " ".join(cmd))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"expected convert_hf_to_gguf.py to write {tmp}, got exit {proc.returncode}:\n"
-                           f"{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"expected convert_hf_to_gguf.py to write {tmp}, got exit {proc.returncode}:\n{proc.stderr[-3000:]}"
+        )
     os.replace(tmp, out_path)
     return out_path
 
@@ -81,9 +96,14 @@ class SmokeResult:
     seconds: float
 
 
-def smoke_check(gguf_path: Path, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
-                size_mb_range: tuple[float, float] | None = Q8_SIZE_MB_270M, max_tokens: int = 96,
-                require_call: bool = True) -> SmokeResult:
+def smoke_check(
+    gguf_path: Path,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    size_mb_range: tuple[float, float] | None = Q8_SIZE_MB_270M,
+    max_tokens: int = 96,
+    require_call: bool = True,
+) -> SmokeResult:
     """Load the GGUF in llama.cpp, render the prompt, generate greedily, parse.
 
     Raises:
@@ -103,8 +123,10 @@ def smoke_check(gguf_path: Path, messages: list[dict[str, Any]], tools: list[dic
     declared = {t["function"]["name"] for t in tools}
     calls = [{"name": c.name, "arguments": c.arguments} for c in parsed.calls]
     if require_call and not any(c["name"] in declared for c in calls):
-        raise RuntimeError(f"{gguf_path}: expected at least one call to {sorted(declared)}, got output "
-                           f"{gen.text[:300]!r} (parse errors: {[e.message for e in parsed.errors]})")
+        raise RuntimeError(
+            f"{gguf_path}: expected at least one call to {sorted(declared)}, got output "
+            f"{gen.text[:300]!r} (parse errors: {[e.message for e in parsed.errors]})"
+        )
     return SmokeResult(size_mb, prompt, gen.text, calls, gen.seconds)
 
 

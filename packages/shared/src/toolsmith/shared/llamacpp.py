@@ -37,8 +37,18 @@ def sdist(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         log.info("fetching llama-cpp-python %s sdist with pip", version)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             f"llama-cpp-python=={version}", "-d", str(folder)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"llama-cpp-python=={version}",
+                "-d",
+                str(folder),
+            ],
             check=True,
         )
     if not path.is_file():
@@ -56,8 +66,9 @@ def wheel(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
     env = dict(os.environ)
     env.setdefault("CMAKE_ARGS", "-DLLAVA_BUILD=OFF")
     log.warning("building llama-cpp-python %s from source (several minutes, once)", version)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(folder), str(sdist(version))],
-                   check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(folder), str(sdist(version))], check=True, env=env
+    )
     found = sorted(folder.glob(f"llama_cpp_python-{version}-*.whl"))
     if not found:
         raise FileNotFoundError(f"expected a llama_cpp_python-{version} wheel in {folder}, got none")
@@ -75,8 +86,12 @@ def converter_dir(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
     with tarfile.open(sdist(version)) as tar:
         members = []
         for m in tar.getmembers():
-            if m.name.startswith(prefix) and m.name[len(prefix):].startswith(_CONVERTER_PARTS) and (m.isfile() or m.isdir()):
-                m.name = m.name[len(prefix):]
+            if (
+                m.name.startswith(prefix)
+                and m.name[len(prefix) :].startswith(_CONVERTER_PARTS)
+                and (m.isfile() or m.isdir())
+            ):
+                m.name = m.name[len(prefix) :]
                 members.append(m)
         if not any(m.name == "convert_hf_to_gguf.py" for m in members):
             raise FileNotFoundError(f"expected {prefix}convert_hf_to_gguf.py in the sdist, got none")

@@ -46,8 +46,12 @@ class GGUFModel:
             raise FileNotFoundError(f"expected a GGUF model at {path}, got no such file")
         self.path = path
         self.llm = Llama(
-            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
-            seed=seed, verbose=False, logits_all=False,
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads or os.cpu_count() or 1,
+            seed=seed,
+            verbose=False,
+            logits_all=False,
         )
         self.stop_ids = {self.token_id(t) for t in STOP_TOKENS}
         self._last_ids: list[int] = []
@@ -67,8 +71,9 @@ class GGUFModel:
         """Ids back to text, keeping special tokens."""
         return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
 
-    def generate(self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True,
-                 temperature: float = 0.0, top_p: float = 1.0) -> Generation:
+    def generate(
+        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+    ) -> Generation:
         """Generate after ``prompt`` until a stop token (``<end_of_turn>``, ``<start_function_response>``, ``<eos>``).
 
         Args:
@@ -89,8 +94,7 @@ class GGUFModel:
         start = time.perf_counter()
         out: list[int] = []
         stopped = "max_tokens"
-        for tok in self.llm.generate(ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1,
-                                     reset=True):
+        for tok in self.llm.generate(ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1, reset=True):
             if tok in self.stop_ids:
                 out.append(tok)
                 stopped = "stop_token"
@@ -103,6 +107,16 @@ class GGUFModel:
         shared = _common_prefix(self._last_ids, ids) if reuse_cache else 0
         self._last_ids = ids + out
         return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
+
+    def next_token_logits(self, prompt: str) -> Any:
+        """Logits (numpy, vocab-sized) of the token after ``prompt``, from a fresh evaluation."""
+        import numpy as np
+
+        self.llm.reset()
+        self.llm.eval(self.tokenize(prompt))
+        self._last_ids = []
+        # llama-cpp-python keeps no scores unless logits_all; the context holds the last token's row
+        return np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).copy()
 
     def metadata(self) -> dict[str, Any]:
         """GGUF metadata as llama.cpp read it."""

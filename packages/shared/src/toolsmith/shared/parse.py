@@ -110,7 +110,7 @@ class _Reader:
                     self.pos += 1
                     return items
                 else:
-                    raise self.fail("bad_value", f"expected ',' or ']' in array, got {t[self.pos:self.pos + 10]!r}")
+                    raise self.fail("bad_value", f"expected ',' or ']' in array, got {t[self.pos : self.pos + 10]!r}")
         for word, val in (("true", True), ("false", False), ("null", None)):
             if t.startswith(word, p) and not _KEY.match(t, p + len(word)):
                 self.pos += len(word)
@@ -120,7 +120,11 @@ class _Reader:
             self.pos = m.end()
             s = m.group()
             return float(s) if any(c in s for c in ".eE") else int(s)
-        raise self.fail("bad_value", f"expected a value (<escape>string<escape>, number, true/false/null, {{...}}, [...]), got {t[p:p + 20]!r}")
+        raise self.fail(
+            "bad_value",
+            "expected a value (<escape>string<escape>, number, true/false/null, {...}, [...]), "
+            f"got {t[p : p + 20]!r}",
+        )
 
     def obj(self, depth: int = 0) -> dict[str, Any]:
         t = self.text
@@ -135,7 +139,7 @@ class _Reader:
             else:
                 m = _KEY.match(t, self.pos)
                 if not m:
-                    raise self.fail("bad_value", f"expected a key, got {t[self.pos:self.pos + 10]!r}")
+                    raise self.fail("bad_value", f"expected a key, got {t[self.pos : self.pos + 10]!r}")
                 key = m.group()
                 self.pos = m.end()
             self.expect(":")
@@ -146,7 +150,7 @@ class _Reader:
                 self.pos += 1
                 return out
             else:
-                raise self.fail("bad_value", f"expected ',' or '}}' in object, got {t[self.pos:self.pos + 10]!r}")
+                raise self.fail("bad_value", f"expected ',' or '}}' in object, got {t[self.pos : self.pos + 10]!r}")
 
 
 def parse_value(text: str) -> Any:
@@ -161,7 +165,7 @@ def parse_value(text: str) -> Any:
     except _Fail as f:
         raise ValueError(f.error.message) from None
     if r.pos != len(text):
-        raise ValueError(f"expected end of value, got {text[r.pos:r.pos + 20]!r}")
+        raise ValueError(f"expected end of value, got {text[r.pos : r.pos + 20]!r}")
     return v
 
 
@@ -188,16 +192,16 @@ def parse_output(text: str) -> Parsed:
         end = text.find(END_FUNCTION_CALL, r.pos)
         try:
             if not text.startswith(_CALL_PREFIX, r.pos):
-                raise r.fail("bad_name", f"expected 'call:NAME{{...}}', got {text[r.pos:r.pos + 20]!r}")
+                raise r.fail("bad_name", f"expected 'call:NAME{{...}}', got {text[r.pos : r.pos + 20]!r}")
             r.pos += len(_CALL_PREFIX)
             m = _NAME.match(text, r.pos)
             if not m:
-                raise r.fail("bad_name", f"expected a function name, got {text[r.pos:r.pos + 20]!r}")
+                raise r.fail("bad_name", f"expected a function name, got {text[r.pos : r.pos + 20]!r}")
             r.pos = m.end()
             args = r.obj()
             if not text.startswith(END_FUNCTION_CALL, r.pos):
                 kind: ErrorKind = "unterminated" if end < 0 else "trailing"
-                raise r.fail(kind, f"expected {END_FUNCTION_CALL}, got {text[r.pos:r.pos + 20]!r}")
+                raise r.fail(kind, f"expected {END_FUNCTION_CALL}, got {text[r.pos : r.pos + 20]!r}")
             calls.append(FunctionCall(m.group(), args))
             pos = r.pos + len(END_FUNCTION_CALL)
         except _Fail as f:

@@ -1,0 +1,193 @@
+"""toolsmith's CPU training path: PEFT LoRA in a plain loop, vocabulary head only where it is learned.
+
+On a 270M Gemma 3 the 262144-row output head is most of the work of a step; computing it at the
+few supervised positions (instead of every position) and grouping examples by length (instead of
+padding) are what make this path fast. See ``docs/performance.md`` for the measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
+from toolsmith.shared.train import (
+    TrainConfig,
+    TrainResult,
+    _last_checkpoint,
+    _LossLog,
+    collate,
+    length_grouped_batches,
+    lora_config,
+    lr_lambda,
+    plot_losses,
+    supervised_loss,
+    tokenize_examples,
+)
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_loss(model: Any, examples: list, pad_id: int, batch_size: int) -> float | None:
+    """Mean supervised-token loss over ``examples`` (token-weighted)."""
+    import torch
+
+    if not examples:
+        return None
+    total, count = 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for idx in length_grouped_batches(examples, batch_size, random.Random(0)):
+            loss, n = supervised_loss(model.get_base_model(), collate(examples, idx, pad_id))
+            total += float(loss) * n
+            count += n
+    model.train()
+    return total / max(count, 1)
+
+
+def train_fast(
+    cfg: TrainConfig, base_dir: Path, train_rows: list[dict[str, Any]], eval_rows: list[dict[str, Any]]
+) -> TrainResult:
+    """Train a LoRA with the fast CPU loop; resumable; logs loss JSONL and a PNG plot."""
+    import torch
+    from peft import PeftModel, get_peft_model
+    from tqdm.auto import tqdm
+
+    from toolsmith.shared.base import load_model, load_tokenizer
+
+    tokenizer = load_tokenizer(base_dir)
+    train_ex, dropped = tokenize_examples(tokenizer, train_rows, cfg.max_length)
+    eval_ex, _ = tokenize_examples(tokenizer, eval_rows, cfg.max_length) if eval_rows else ([], 0)
+    pad_id = tokenizer.pad_token_id or 0
+
+    torch.manual_seed(cfg.seed)
+    base = load_model(base_dir, dtype=torch.float32)
+    base.config.use_cache = False
+    last = _last_checkpoint(cfg.output_dir) if cfg.resume else None
+    if last is not None:
+        model = PeftModel.from_pretrained(base, str(last), is_trainable=True)
+        state = torch.load(last / "state.pt", weights_only=False)
+        log.info("resuming from %s (step %d)", last, state["step"])
+    else:
+        model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers))
+        state = None
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+    per_epoch = -(-len(train_ex) // cfg.batch_size)  # micro-batches
+    steps_per_epoch = max(1, per_epoch // cfg.grad_accum)
+    total_steps = cfg.max_steps or max(1, round(steps_per_epoch * cfg.epochs))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
+    step, micro = 0, 0
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, micro = state["step"], state["micro"]
+        torch.set_rng_state(state["torch_rng"])
+    logger = _LossLog(cfg.output_dir / LOSS_LOG, resume=last is not None)
+
+    def batches_from(start_micro: int):
+        """Micro-batches in a deterministic order (per epoch from the seed), starting anywhere."""
+        m = start_micro
+        while True:
+            epoch, k = divmod(m, per_epoch)
+            order = length_grouped_batches(train_ex, cfg.batch_size, random.Random(cfg.seed * 1000 + epoch))
+            for idx in order[k:]:
+                yield epoch, idx
+            m = (epoch + 1) * per_epoch
+
+    bar = tqdm(total=total_steps, initial=step, desc="train", unit="step", disable=not cfg.progress)
+    start = time.perf_counter()
+    tokens = sup_tokens = 0
+    last_loss = None
+    stream = batches_from(micro)
+    while step < total_steps:
+        t0 = time.perf_counter()
+        step_loss, step_sup, step_tok = 0.0, 0, 0
+        micro_batches = [next(stream) for _ in range(cfg.grad_accum)]
+        # weight micro-batches by supervised tokens so the step's loss is the token mean
+        batches = [collate(train_ex, idx, pad_id) for _, idx in micro_batches]
+        n_sup = sum(int((b["labels"] != -100).sum()) for b in batches)
+        for b in batches:
+            loss, n = supervised_loss(model.get_base_model(), b)
+            (loss * n / max(n_sup, 1)).backward()
+            step_loss += float(loss) * n
+            step_sup += n
+            step_tok += int(b["attention_mask"].sum())
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        micro += cfg.grad_accum
+        tokens += step_tok
+        sup_tokens += step_sup
+        dt = time.perf_counter() - t0
+        last_loss = step_loss / max(step_sup, 1)
+        row = {
+            "step": step,
+            "epoch": micro / per_epoch,
+            "loss": last_loss,
+            "lr": scheduler.get_last_lr()[0],
+            "grad_norm": grad_norm,
+            "tokens": step_tok,
+            "supervised_tokens": step_sup,
+            "tokens_per_s": step_tok / dt,
+            "seconds": time.perf_counter() - start,
+        }
+        if cfg.eval_every and step % cfg.eval_every == 0 and eval_ex:
+            row["eval_loss"] = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
+        logger.write(row)
+        bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{step_tok / dt:.0f}")
+        bar.update(1)
+        if cfg.save_every and step % cfg.save_every == 0 and step < total_steps:
+            _save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir)
+    bar.close()
+    seconds = time.perf_counter() - start
+    eval_loss = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
+    if eval_loss is not None:
+        logger.write({"step": step, "eval_loss": eval_loss})
+    adapter = cfg.output_dir / "adapter"
+    model.save_pretrained(adapter)
+    plot_losses(cfg.output_dir / LOSS_LOG, cfg.output_dir / LOSS_PLOT)
+    log.info(
+        "trained %d steps in %.0fs: %.0f tokens/s (%.0f supervised/s), loss %.4f, eval %.4s",
+        step,
+        seconds,
+        tokens / max(seconds, 1e-9),
+        sup_tokens / max(seconds, 1e-9),
+        last_loss or 0,
+        eval_loss,
+    )
+    return TrainResult(adapter, "fast", step, seconds, last_loss, eval_loss, len(train_ex), dropped, tokens, sup_tokens)
+
+
+def _save_checkpoint(model: Any, optimizer: Any, scheduler: Any, step: int, micro: int, output_dir: Path) -> None:
+    import shutil
+
+    import torch
+
+    final = output_dir / f"checkpoint-{step}"
+    tmp = output_dir / f".checkpoint-{step}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "micro": micro,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp / "state.pt",
+    )
+    (tmp / "trainer_state.json").write_text(json.dumps({"step": step, "micro": micro}))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    for old in sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))[:-2]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,459 @@
+"""The FunctionGemma runner's control flow, driven by a scripted fake model (no GGUF needed)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from toolsmith.shared import cli
+from toolsmith.shared.agent import AgentSpec, load_agent
+from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, STOP_TOKENS, TRIGGER
+from toolsmith.shared.data import check_example
+from toolsmith.shared.llm import Generation
+from toolsmith.shared.runner import STATUSES, RunResult, Target, resolve_targets, run_agent, run_targets
+from toolsmith.shared.sandbox import current
+
+# ------------------------------------------------------------------------------------------------ tools
+
+
+def read_file(path: str) -> str:
+    """Read a file in the sandbox.
+
+    Args:
+        path: Path relative to the sandbox root.
+    """
+    return current().resolve(path).read_text(encoding="utf-8")
+
+
+def write_file(path: str, text: str) -> dict:
+    """Replace a file's text in the sandbox.
+
+    Args:
+        path: Path relative to the sandbox root.
+        text: The new text.
+    """
+    current().resolve(path).write_text(text, encoding="utf-8")
+    return {"written": len(text)}
+
+
+def where() -> dict:
+    """Where the agent works."""
+    box = current()
+    return {"target": box.rel_target, "symbol": box.symbol}
+
+
+def explode(message: str) -> str:
+    """Always fails.
+
+    Args:
+        message: What to fail with.
+    """
+    raise RuntimeError(message)
+
+
+def nap(seconds: float) -> str:
+    """Sleep.
+
+    Args:
+        seconds: How long.
+    """
+    time.sleep(seconds)
+    return "rested"
+
+
+def submit(summary: str) -> dict:
+    """Submit the result and end the run.
+
+    Args:
+        summary: What was done.
+    """
+    return {"accepted": True}
+
+
+TOOLS = (read_file, write_file, where, explode, nap, submit)
+CODE = "def alpha():\n    return 1\n\n\nclass Beta:\n    def gamma(self):\n        return 2\n"
+
+
+def make_spec(tmp_path: Path, **overrides) -> AgentSpec:
+    raw = {
+        "system_prompt": TRIGGER,
+        "context_template": "Work on {{ path }}{% if symbol %} (only `{{ symbol }}`){% endif %}:\n{{ code }}",
+        "tools": [t.__name__ for t in TOOLS],
+        "terminal_tool": "submit",
+        "max_turns": 6,
+        "max_retries": 2,
+        "tool_timeout_s": 0.3,
+        "sampling": {"max_tokens": 64},
+    }
+    raw.update(overrides)
+    path = tmp_path / "agent" / "agent.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return load_agent("lint", path=path, tools=TOOLS)
+
+
+class FakeModel:
+    """Returns preset outputs (a list, or a function of the turn index) and records every prompt."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.prompts: list[str] = []
+        self.reuse: list[bool] = []
+
+    def generate(
+        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+    ) -> Generation:
+        i = len(self.prompts)
+        self.prompts.append(prompt)
+        self.reuse.append(reuse_cache)
+        text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
+        stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
+        return Generation(text, len(prompt), len(prompt), len(text), 0.001, stopped)
+
+
+def val(x) -> str:
+    return f"<escape>{x}<escape>" if isinstance(x, str) else json.dumps(x)
+
+
+def call(name: str, **args) -> str:
+    body = ",".join(f"{k}:{val(v)}" for k, v in sorted(args.items()))
+    return f"<start_function_call>call:{name}{{{body}}}<end_function_call>{START_FUNCTION_RESPONSE}"
+
+
+SUBMIT = call("submit", summary="done")
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    f = tmp_path / "src" / "t.py"
+    f.write_text(CODE, encoding="utf-8")
+    return f
+
+
+def go(tmp_path: Path, target, outputs, spec: AgentSpec | None = None, **kw) -> tuple[RunResult, FakeModel]:
+    spec = spec or make_spec(tmp_path)
+    model = FakeModel(outputs)
+    result = run_agent(spec, model, target, transcript=tmp_path / "runs" / "t.jsonl", **kw)
+    assert result.status in STATUSES
+    check_transcript(result)
+    return result, model
+
+
+def check_transcript(result: RunResult) -> None:
+    rows = [json.loads(line) for line in result.transcript.read_text(encoding="utf-8").splitlines()]
+    row = rows[-1]
+    check_example(row)
+    assert row["messages"] == result.messages
+    assert row["meta"]["status"] == result.status and row["meta"]["reason"] == result.reason
+    assert row["meta"]["target"] == result.target and len(row["meta"]["steps"]) == result.turns
+    assert {"total_s", "generation_s", "tool_s", "evaluated_tokens"} <= set(row["meta"]["timings"])
+
+
+def tool_messages(result: RunResult) -> list[dict]:
+    return [m for m in result.messages if m["role"] == "tool"]
+
+
+# ------------------------------------------------------------------------------------------- endings
+
+
+def test_success_through_the_terminal_tool(tmp_path, work):
+    result, model = go(tmp_path, work, [call("read_file", path="t.py"), SUBMIT])
+    assert (result.status, result.turns, result.submitted) == ("success", 2, {"summary": "done"})
+    assert result.steps[0].calls[0].result == CODE and result.steps[0].error is None
+    assert [m["name"] for m in tool_messages(result)] == ["read_file", "submit"]
+    assert tool_messages(result)[-1]["content"] == {"accepted": True}
+    assert result.diff == "" and not result.applied
+    assert "submit" in result.reason
+    assert model.reuse == [True, True]
+
+
+def test_text_answer_ends_the_run(tmp_path, work):
+    result, _ = go(tmp_path, work, ["Nothing to fix here." + END_OF_TURN])
+    assert (result.status, result.answer, result.submitted) == ("success", "Nothing to fix here.", None)
+    assert result.messages[-1] == {"role": "assistant", "content": "Nothing to fix here."}
+
+
+def test_parallel_calls_run_in_order_and_stop_at_the_terminal_tool(tmp_path, work):
+    both = (
+        call("where").removesuffix(START_FUNCTION_RESPONSE)
+        + SUBMIT.removesuffix(START_FUNCTION_RESPONSE)
+        + call("explode", message="never").removesuffix(START_FUNCTION_RESPONSE)
+        + START_FUNCTION_RESPONSE
+    )
+    result, _ = go(tmp_path, work, [both])
+    assert result.status == "success" and result.turns == 1
+    assert [c.name for c in result.steps[0].calls] == ["where", "submit"]
+
+
+# ------------------------------------------------------------------------------------ failures as data
+
+
+def test_unparseable_output_then_recovery(tmp_path, work):
+    bad = "<start_function_call>call:read_file{path:<escape>t.py}<end_function_call>" + START_FUNCTION_RESPONSE
+    result, model = go(tmp_path, work, [bad, SUBMIT])
+    assert result.status == "success" and result.turns == 2
+    assert "unterminated" in result.steps[0].error and result.steps[0].calls == ()
+    assert result.messages[2] == {"role": "assistant", "content": bad.removesuffix(START_FUNCTION_RESPONSE)}
+    assert result.messages[3]["role"] == "user" and result.messages[3]["content"].startswith("error: expected")
+    assert model.prompts[1].endswith("<start_of_turn>model\n")
+
+
+@pytest.mark.parametrize(
+    ("output", "needle"),
+    [
+        ("", "empty output"),
+        (END_OF_TURN, "empty output"),
+        ("I think the answer is", "cut off"),
+        ("Let me call it." + START_FUNCTION_RESPONSE, "before the function response"),
+        ("call:read_file{path:<escape>t.py<escape>}" + START_FUNCTION_RESPONSE, "before the function response"),
+    ],
+)
+def test_unusable_output_is_answered_with_a_user_error(tmp_path, work, output, needle):
+    result, _ = go(tmp_path, work, [output, SUBMIT])
+    assert needle in result.steps[0].error and result.status == "success"
+    users = [m["content"] for m in result.messages[2:] if m["role"] == "user"]
+    assert users == ["error: " + result.steps[0].error]
+
+
+def test_unknown_tool(tmp_path, work):
+    result, _ = go(tmp_path, work, [call("delete_everything", path="t.py"), SUBMIT])
+    assert result.status == "success"
+    assert (
+        result.steps[0].error.startswith("expected a call to one of [")
+        and "'delete_everything'" in result.steps[0].error
+    )
+    # the bad call stays as assistant text (not as a tool call to an undeclared tool) and a user error follows
+    assert result.messages[2]["content"].startswith("<start_function_call>call:delete_everything")
+    assert result.messages[3]["content"].startswith("error: ")
+
+
+def test_bad_arguments(tmp_path, work):
+    outputs = [call("read_file", path=3), call("read_file"), call("read_file", path="t.py", mode="r"), SUBMIT]
+    result, _ = go(tmp_path, work, outputs, spec=make_spec(tmp_path, max_retries=5))
+    assert result.status == "success"
+    errors = [m["content"]["error"] for m in tool_messages(result)[:3]]
+    assert errors[0] == "expected path of type string, got int 3"
+    assert errors[1] == "expected argument 'path', got none"
+    assert errors[2].startswith("expected one of ['path'] as argument, got 'mode'")
+    assert all(s.calls[0].seconds == 0.0 for s in result.steps[:3])  # rejected calls never ran
+
+
+def test_tool_raising(tmp_path, work):
+    result, _ = go(tmp_path, work, [call("explode", message="boom"), SUBMIT])
+    assert result.status == "success"
+    assert tool_messages(result)[0] == {"role": "tool", "name": "explode", "content": {"error": "RuntimeError: boom"}}
+    assert result.steps[0].error == "explode: RuntimeError: boom"
+
+
+def test_tool_timing_out(tmp_path, work):
+    start = time.perf_counter()
+    result, _ = go(tmp_path, work, [call("nap", seconds=1.5), call("nap", seconds=0.01), SUBMIT])
+    assert time.perf_counter() - start < 1.2
+    assert result.status == "success"
+    assert "timed out" in tool_messages(result)[0]["content"]["error"]
+    assert tool_messages(result)[1]["content"] == "rested"
+    assert 0.25 < result.steps[0].tool_s < 1.0
+
+
+def test_retries_exhausted(tmp_path, work):
+    result, _ = go(tmp_path, work, ["garbage" + START_FUNCTION_RESPONSE] * 3 + [SUBMIT])
+    assert (result.status, result.turns) == ("failed", 3)
+    assert "3 consecutive failed steps (max_retries=2)" in result.reason
+
+
+def test_a_good_step_resets_the_failure_count(tmp_path, work):
+    bad = call("explode", message="x")
+    outputs = [bad, bad, call("where"), bad, bad, SUBMIT]
+    result, _ = go(tmp_path, work, outputs)
+    assert result.status == "success" and result.turns == 6
+
+
+def test_turn_limit(tmp_path, work):
+    result, model = go(tmp_path, work, lambda i: call("where"))
+    assert (result.status, result.turns, len(model.prompts)) == ("turn_limit", 6, 6)
+    result, _ = go(tmp_path, work, lambda i: call("where"), max_turns=2)
+    assert (result.status, result.turns) == ("turn_limit", 2)
+    assert "max_turns=2" in result.reason
+
+
+def test_model_error_fails_the_run(tmp_path, work):
+    class Broken(FakeModel):
+        def generate(self, prompt, **kw):
+            raise ValueError("expected a prompt under 4096 tokens, got 5000")
+
+    result = run_agent(make_spec(tmp_path), Broken([]), work, transcript=tmp_path / "t.jsonl")
+    assert result.status == "failed" and "4096" in result.reason and result.turns == 0
+
+
+# --------------------------------------------------------------------------------------------- sandbox
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "sub/../../x"])
+def test_sandbox_escapes_fail_as_data(tmp_path, work, path):
+    (work.parent.parent / "x").write_text("outside", encoding="utf-8")
+    result, _ = go(tmp_path, work, [call("read_file", path=path), call("write_file", path=path, text="pwned"), SUBMIT])
+    assert result.status == "success"
+    for m in tool_messages(result)[:2]:
+        assert m["content"]["error"].startswith("expected a relative path inside the sandbox")
+    assert (work.parent.parent / "x").read_text(encoding="utf-8") == "outside"
+
+
+def test_user_file_changes_only_with_apply_after_success(tmp_path, work):
+    edit = call("write_file", path="t.py", text="x = 1\n")
+    result, _ = go(tmp_path, work, [edit, SUBMIT])
+    assert result.status == "success" and not result.applied
+    assert "+x = 1" in result.diff and "-def alpha():" in result.diff
+    assert work.read_text(encoding="utf-8") == CODE
+
+    result, _ = go(tmp_path, work, [edit, "junk", "junk", "junk"], apply=True)
+    assert result.status == "failed" and not result.applied and result.diff
+    assert work.read_text(encoding="utf-8") == CODE
+
+    result, _ = go(tmp_path, work, lambda i: edit, apply=True)
+    assert result.status == "turn_limit" and not result.applied
+    assert work.read_text(encoding="utf-8") == CODE
+
+    result, _ = go(tmp_path, work, [edit, SUBMIT], apply=True)
+    assert result.status == "success" and result.applied
+    assert work.read_text(encoding="utf-8") == "x = 1\n"
+    assert json.loads(result.transcript.read_text().splitlines()[-1])["meta"]["applied"] is True
+
+
+def test_apply_is_atomic(tmp_path, work, monkeypatch):
+    edit = call("write_file", path="t.py", text="y = 2\n")
+
+    def no_rename(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("toolsmith.shared.io.os.replace", no_rename)
+    result, _ = go(tmp_path, work, [edit, SUBMIT], apply=True)
+    assert result.status == "failed" and "could not apply: disk full" in result.reason and not result.applied
+    assert work.read_text(encoding="utf-8") == CODE
+    assert sorted(p.name for p in work.parent.iterdir()) == ["t.py"]
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+
+    result, _ = go(tmp_path, work, [edit, SUBMIT], apply=True)
+    assert result.applied and work.read_text(encoding="utf-8") == "y = 2\n"
+    assert sorted(p.name for p in work.parent.iterdir()) == ["t.py"]
+
+
+def test_no_apply_when_the_user_edits_during_the_run(tmp_path, work):
+    def outputs(i):
+        if i == 1:
+            work.write_text("# edited by the user\n", encoding="utf-8")
+        return [call("write_file", path="t.py", text="z = 3\n"), SUBMIT][i]
+
+    result, _ = go(tmp_path, work, outputs, apply=True)
+    assert result.status == "failed" and not result.applied and "edited" in result.reason
+    assert work.read_text(encoding="utf-8") == "# edited by the user\n"
+
+
+# --------------------------------------------------------------------------------------------- targets
+
+
+def test_symbol_target(tmp_path, work):
+    result, model = go(tmp_path, f"{work}::Beta", [call("where"), SUBMIT])
+    assert result.target == f"{work}::Beta"
+    assert result.steps[0].calls[0].result == {"target": "t.py", "symbol": "Beta"}
+    user = result.messages[1]["content"]
+    assert user.startswith("Work on t.py (only `Beta`):\nclass Beta:") and "alpha" not in user
+    assert resolve_targets(f"{work}::Beta.gamma") == [Target(work, "Beta.gamma")]
+
+
+def test_symbol_not_found_names_the_file(tmp_path, work):
+    with pytest.raises(ValueError, match=r"t\.py: expected a function or class named 'delta', got none"):
+        resolve_targets(f"{work}::delta")
+    with pytest.raises(FileNotFoundError, match="nope.py"):
+        resolve_targets("nope.py::f")
+
+
+def test_directory_target(tmp_path, work):
+    root = work.parent
+    (root / "b").mkdir()
+    (root / "b" / "a.py").write_text("async def g():\n    pass\n", encoding="utf-8")
+    (root / "broken.py").write_text("def (:\n", encoding="utf-8")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "h.py").write_text("def h():\n    pass\n", encoding="utf-8")
+    (root / "empty.py").write_text("X = 1\n", encoding="utf-8")
+    expected = [Target(root / "b" / "a.py", "g"), Target(work, "alpha"), Target(work, "Beta")]
+    assert resolve_targets(root) == expected
+    assert resolve_targets(str(root)) == expected  # deterministic
+    spec = make_spec(tmp_path)
+    model = FakeModel(lambda i: [call("where"), SUBMIT][i % 2])
+    results = run_targets(spec, model, root, transcript=tmp_path / "dir.jsonl")
+    assert [r.target for r in results] == [str(t) for t in expected]
+    assert all(r.status == "success" for r in results)
+    assert [r.steps[0].calls[0].result["symbol"] for r in results] == ["g", "alpha", "Beta"]
+    lines = (tmp_path / "dir.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        check_example(json.loads(line))
+    with pytest.raises(ValueError, match="use run_targets"):
+        run_agent(spec, model, root)
+
+
+def test_default_transcript_path(tmp_path, work):
+    result = run_agent(make_spec(tmp_path), FakeModel([SUBMIT]), work)
+    assert result.transcript.parent == Path("runs") / "lint" and result.transcript.suffix == ".jsonl"
+    assert (tmp_path / result.transcript).is_file()
+
+
+# ----------------------------------------------------------------------------------------- KV prefix
+
+
+def test_each_prompt_extends_the_previous_one(tmp_path, work):
+    bad = "<start_function_call>call:where{oops}<end_function_call>" + START_FUNCTION_RESPONSE
+    outputs = [call("read_file", path="t.py"), call("explode", message="x"), bad, "cut", SUBMIT]
+    result, model = go(tmp_path, work, outputs, spec=make_spec(tmp_path, max_retries=3), reuse_cache=False)
+    assert result.status == "success" and model.reuse == [False] * 5
+    p = model.prompts
+    assert p[0].endswith("<start_of_turn>model\n")
+    # a successful call: the next prompt is the previous one + the call as written + its response
+    assert p[1].startswith(p[0] + outputs[0])
+    assert p[1].endswith("<end_function_response>")
+    # a tool error stays in the turn the same way
+    assert p[2].startswith(p[1] + outputs[1])
+    # unusable output: what the model wrote (stop token dropped), then a user turn with the error
+    assert p[3].startswith(p[2] + bad.removesuffix(START_FUNCTION_RESPONSE) + END_OF_TURN + "\n<start_of_turn>user\n")
+    assert p[4].startswith(p[3] + "cut" + END_OF_TURN)
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_missing_model(tmp_path, work, monkeypatch, capsys):
+    spec = make_spec(tmp_path)
+    monkeypatch.setattr("toolsmith.shared.agent.load_agent", lambda domain: spec)
+    assert cli.main(["run", "lint", str(work)]) == 1
+    err = capsys.readouterr().err
+    assert "expected a GGUF at" in err and "make train-lint" in err
+
+
+def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsys):
+    spec = make_spec(tmp_path)
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    scripts = {"ok": [call("write_file", path="t.py", text="x = 1\n"), SUBMIT], "bad": ["junk"] * 3}
+    seen = {}
+
+    def fake_gguf(path, n_ctx=4096, n_threads=None):
+        seen["path"] = path
+        return FakeModel(scripts[seen["script"]])
+
+    monkeypatch.setattr("toolsmith.shared.agent.load_agent", lambda domain: spec)
+    monkeypatch.setattr("toolsmith.shared.llm.GGUFModel", fake_gguf)
+    seen["script"] = "ok"
+    assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "call write_file" in out and "status: success" in out and "+x = 1" in out and "transcript: runs" in out
+    assert work.read_text(encoding="utf-8") == "x = 1\n" and seen["path"] == gguf
+    seen["script"] = "bad"
+    assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--max-turns", "2"]) == 1
+    assert "status: turn_limit" in capsys.readouterr().out
