@@ -128,6 +128,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from toolsmith.shared.evaluate import evaluate_domain
+
+    command = "toolsmith " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("toolsmith") else f"make eval-{args.domain}"
+    report = evaluate_domain(
+        args.domain,
+        Path(args.model) if args.model else None,
+        limit=args.limit,
+        e2e_limit=args.e2e_limit,
+        with_base=not args.no_base,
+        latency_runs=args.latency_runs,
+        command=command,
+    )
+    print(Path(report["paths"]["markdown"]).read_text())
+    print(f"written: {report['paths']['markdown']} and {report['paths']['json']}")
+    return 0
+
+
 # TrainConfig fields that the CLI can override (None = keep the domain's setting)
 _TRAIN_FLAGS = {
     "backend": str,
@@ -172,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     for flag, typ in _TRAIN_FLAGS.items():
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None)
     p.set_defaults(fn=_cmd_train)
+
+    p = sub.add_parser("eval", help="next-call match + end-to-end runs on the eval split, tuned vs untuned base")
+    p.add_argument("domain", choices=DOMAINS)
+    p.add_argument("--model", help="GGUF to evaluate (default: the agent's model)")
+    p.add_argument("--limit", type=int, default=0, help="eval examples for next-call matching (0 = all)")
+    p.add_argument("--e2e-limit", type=int, default=0, help="files for end-to-end runs (0 = all)")
+    p.add_argument("--latency-runs", type=int, default=5, help="runs timed with and without KV reuse")
+    p.add_argument("--no-base", action="store_true", help="skip the untuned base")
+    p.set_defaults(fn=_cmd_eval)
 
     p = sub.add_parser("run", help="run an agent on your code (sandboxed; --apply to write)")
     _add_run_args(p)

@@ -29,6 +29,18 @@ class Domain(Protocol):
         """Write ``train.jsonl`` and ``eval.jsonl`` to ``out_dir``; return a summary."""
         ...
 
+    def check_episode(
+        self,
+        original_code: str,
+        final_code: str,
+        submitted: dict[str, Any] | None,
+        *,
+        symbol: str | None,
+        filename: str,
+    ) -> dict[str, Any]:
+        """Judge one end-to-end run; at least ``success`` (bool) and ``reason`` (str)."""
+        ...
+
 
 class DomainNotReady(RuntimeError):
     """The domain package exists but does not provide what the step needs yet."""
@@ -39,7 +51,7 @@ def load_domain(name: str) -> ModuleType:
     if name not in DOMAINS:
         raise ValueError(f"expected a domain in {DOMAINS}, got {name!r}")
     module = importlib.import_module(f"toolsmith.{name}")
-    missing = [a for a in ("TOOLS", "TERMINAL_TOOL", "TRAIN", "generate") if not hasattr(module, a)]
+    missing = [a for a in ("TOOLS", "TERMINAL_TOOL", "TRAIN", "generate", "check_episode") if not hasattr(module, a)]
     if missing:
         raise DomainNotReady(
             f"toolsmith.{name}: expected {missing} (the {name} agent has no tools/generator yet), got a stub package"

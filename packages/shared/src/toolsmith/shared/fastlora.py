@@ -73,7 +73,7 @@ def train_fast(
         state = torch.load(last / "state.pt", weights_only=False)
         log.info("resuming from %s (step %d)", last, state["step"])
     else:
-        model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers))
+        model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers, tokenizer))
         state = None
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]

@@ -22,6 +22,7 @@ class Parity:
     prompts: int
     greedy_agree: int
     hf_top1_in_gguf_top5: int
+    min_logit_correlation: float
     first_mismatch: str
 
     def to_json(self) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def check_parity(checkpoint: Path, gguf_path: Path, prompts: list[str]) -> Parit
     tok = load_tokenizer(checkpoint)
     model = load_model(checkpoint).eval()
     gg = GGUFModel(gguf_path, n_ctx=max(512, max(len(tok.encode(p, add_special_tokens=False)) for p in prompts) + 8))
-    equal, agree, top5, mismatch = True, 0, 0, ""
+    equal, agree, top5, mismatch, corr = True, 0, 0, "", 1.0
     for p in prompts:
         hf_ids = tok.encode(p, add_special_tokens=False)
         ll_ids = gg.tokenize(p)
@@ -51,11 +52,13 @@ def check_parity(checkpoint: Path, gguf_path: Path, prompts: list[str]) -> Parit
             )
         equal &= hf_ids == ll_ids
         with torch.no_grad():
-            hf_next = int(model(torch.tensor([hf_ids])).logits[0, -1].argmax())
+            hf_logits = model(torch.tensor([hf_ids])).logits[0, -1].float()
+        hf_next = int(hf_logits.argmax())
         scores = gg.next_token_logits(p)
         agree += int(scores.argmax()) == hf_next
         top5 += hf_next in set(np.argsort(scores)[-5:].tolist())
-    return Parity(equal, len(prompts), agree, top5, mismatch)
+        corr = min(corr, float(np.corrcoef(hf_logits.numpy(), scores)[0, 1]))
+    return Parity(equal, len(prompts), agree, top5, round(corr, 4), mismatch)
 
 
 def export(base_dir: Path, adapter_dir: Path, work_dir: Path, gguf_path: Path) -> tuple[Path, dict[str, float]]:

@@ -239,6 +239,7 @@ class RunResult:
         submitted: The terminal tool's arguments when it was called successfully, else None.
         answer: The text answer when the model answered in text, else None.
         diff: Unified diff from the user's file to the sandbox copy at the end.
+        final_text: The sandbox copy's text at the end (None if unreadable).
         applied: Whether the user's file was overwritten.
         transcript: The JSONL file the run was appended to.
         messages: The full conversation (as written to the transcript).
@@ -253,6 +254,7 @@ class RunResult:
     submitted: dict[str, Any] | None
     answer: str | None
     diff: str
+    final_text: str | None
     applied: bool
     transcript: Path | None
     messages: list[Message] = field(repr=False)
@@ -521,9 +523,9 @@ def run_agent(
         loop = _Loop(spec, model, messages, reuse_cache=reuse_cache, max_turns=turns_allowed, on_step=on_step)
         status, reason = loop.run()
         try:
-            diff = box.diff()
+            diff, final_text = box.diff(), box.read()
         except (OSError, ValueError) as e:
-            diff = ""
+            diff, final_text = "", None
             if status == "success":
                 status, reason = "failed", f"expected {box.rel_target} to stay a readable UTF-8 file, got {e}"
         applied = False
@@ -545,6 +547,7 @@ def run_agent(
         submitted=loop.submitted,
         answer=loop.answer,
         diff=diff,
+        final_text=final_text,
         applied=applied,
         transcript=transcript,
         messages=messages,

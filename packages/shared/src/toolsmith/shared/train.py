@@ -21,7 +21,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +52,10 @@ class TrainConfig:
     """Linear layers that get a LoRA adapter."""
     lora_layers: int = 0
     """Put LoRA only on the top N transformer layers (0 = all layers)."""
+    train_control_tokens: bool = True
+    """Also train the (tied) embedding rows of FunctionGemma's 7 format tokens; on the offline base they
+    sit on never-trained ``<unusedN>`` slots that LoRA alone cannot move. ``fast`` backend only: TRL's
+    fused loss head reads ``lm_head.weight`` directly, so ``peft``/``unsloth`` skip it with a warning."""
     learning_rate: float = 2e-4
     """Peak learning rate (AdamW)."""
     lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
@@ -211,6 +215,10 @@ def collate(examples: list[TokenizedExample], idx: list[int], pad_id: int) -> di
 def supervised_loss(causal_lm: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """Mean cross-entropy over supervised positions, running the vocabulary head only there.
 
+    The input embeddings are detached: their values are used as they are (trained control-token rows
+    included), but no gradient flows back through the frozen layers below the lowest LoRA layer. The
+    (tied) control-token rows still learn through the output head.
+
     Args:
         causal_lm: A (LoRA-wrapped) ``*ForCausalLM`` exposing ``.model`` (the decoder) and ``.lm_head``.
         batch: From :func:`collate`.
@@ -220,7 +228,9 @@ def supervised_loss(causal_lm: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """
     import torch.nn.functional as F
 
-    hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    decoder = causal_lm.model
+    embeds = decoder.embed_tokens(batch["input_ids"]).detach()
+    hidden = decoder(inputs_embeds=embeds, attention_mask=batch["attention_mask"]).last_hidden_state
     labels = batch["labels"]
     keep = labels != -100
     logits = causal_lm.lm_head(hidden[keep])
@@ -239,11 +249,14 @@ def full_logits_loss(causal_lm: Any, batch: dict[str, Any]) -> Any:
     return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
 
 
-def lora_config(cfg: TrainConfig, num_layers: int) -> Any:
-    """The PEFT LoRA config for ``cfg``."""
+def lora_config(cfg: TrainConfig, num_layers: int, tokenizer: Any) -> Any:
+    """The PEFT LoRA config for ``cfg`` (``tokenizer`` gives the control-token ids)."""
     from peft import LoraConfig
 
+    from toolsmith.shared.constants import FUNCTION_TOKENS
+
     layers = list(range(num_layers - cfg.lora_layers, num_layers)) if cfg.lora_layers else None
+    tokens = sorted(tokenizer.convert_tokens_to_ids(list(FUNCTION_TOKENS))) if cfg.train_control_tokens else None
     return LoraConfig(
         r=cfg.lora_r,
         lora_alpha=cfg.lora_alpha,
@@ -252,6 +265,7 @@ def lora_config(cfg: TrainConfig, num_layers: int) -> Any:
         layers_to_transform=layers,
         bias="none",
         task_type="CAUSAL_LM",
+        trainable_token_indices={"embed_tokens": tokens} if tokens else None,
     )
 
 
@@ -331,6 +345,9 @@ def train(
         from toolsmith.shared.fastlora import train_fast
 
         return train_fast(cfg, base_dir, train_rows, eval_rows or [])
+    if cfg.train_control_tokens:
+        log.warning("backend %s cannot train the control-token rows (TRL's fused head); LoRA only", backend)
+        cfg = replace(cfg, train_control_tokens=False)
     return _train_trl(cfg, backend, base_dir, train_rows, eval_rows or [])
 
 
@@ -353,7 +370,7 @@ def _train_trl(
         model, _ = FastLanguageModel.from_pretrained(
             str(base_dir), dtype=torch.bfloat16, load_in_4bit=False, max_seq_length=cfg.max_length
         )
-        lc = lora_config(cfg, model.config.num_hidden_layers)
+        lc = lora_config(cfg, model.config.num_hidden_layers, tokenizer)
         model = FastLanguageModel.get_peft_model(
             model,
             r=lc.r,
@@ -368,7 +385,7 @@ def _train_trl(
         from toolsmith.shared.base import load_model
 
         model = load_model(base_dir, dtype=torch.bfloat16 if cuda else torch.float32)
-        peft_config = lora_config(cfg, model.config.num_hidden_layers)
+        peft_config = lora_config(cfg, model.config.num_hidden_layers, tokenizer)
 
     def to_dataset(rows: list[dict[str, Any]]) -> Dataset | None:
         if not rows:

@@ -1,0 +1,22 @@
+"""toolsmith lint agent: ruff-backed tools, the example generator, fine-tune settings and evaluator checks."""
+
+from toolsmith.lint.checks import check_episode
+from toolsmith.lint.generate import generate
+from toolsmith.lint.settings import TRAIN
+from toolsmith.lint.tools import RULES, apply_fix, read_file, run_linter, submit_result
+
+TOOLS = (run_linter, apply_fix, read_file, submit_result)
+TERMINAL_TOOL = "submit_result"
+
+__all__ = [
+    "RULES",
+    "TERMINAL_TOOL",
+    "TOOLS",
+    "TRAIN",
+    "apply_fix",
+    "check_episode",
+    "generate",
+    "read_file",
+    "run_linter",
+    "submit_result",
+]

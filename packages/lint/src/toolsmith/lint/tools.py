@@ -1,0 +1,433 @@
+"""The lint agent's tools: real ruff on the sandbox file, one fix at a time.
+
+Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
+:func:`toolsmith.shared.sandbox.current`. They are coarse on purpose: a 270M model only chooses the
+next step and copies values (an issue's code and line, the counts) from the last tool response.
+
+Definitions shared with the evaluator (:mod:`toolsmith.lint.checks`):
+
+- An *issue* is a ruff violation of :data:`RULES` (inside the sandbox's symbol, when it has one).
+- An issue is *fixable* when ruff offers an edit for it that may be applied (safe or unsafe
+  applicability; display-only edits do not count) and the file still parses after that edit alone.
+- ``issues_fixed`` is the net number of issues gone since the start: issues in the user's file
+  minus issues now (never below 0). ``issues_remaining`` is the number of issues now.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from toolsmith.shared.sandbox import Sandbox, current
+
+# Checks the agent runs. Fixable with ruff 0.17.5 (--unsafe-fixes): F401 F541 F841 E711 E712 E713 E714
+# E731 I001 W291 W293 UP004 UP008 UP015 UP032 B006 B007. Never fixable: E721 E722 E741 B904.
+RULES: tuple[str, ...] = (
+    "F401",
+    "F541",
+    "F841",
+    "E711",
+    "E712",
+    "E713",
+    "E714",
+    "E721",
+    "E722",
+    "E731",
+    "E741",
+    "I001",
+    "W291",
+    "W293",
+    "UP004",
+    "UP008",
+    "UP015",
+    "UP032",
+    "B006",
+    "B007",
+    "B904",
+)
+# Documents which RULES carry a fix (tests check it against ruff); per issue, ruff's JSON decides.
+FIXABLE_RULES: frozenset[str] = frozenset(
+    {
+        "F401",
+        "F541",
+        "F841",
+        "E711",
+        "E712",
+        "E713",
+        "E714",
+        "E731",
+        "I001",
+        "W291",
+        "W293",
+        "UP004",
+        "UP008",
+        "UP015",
+        "UP032",
+        "B006",
+        "B007",
+    }
+)
+MESSAGE_CHARS = 80
+MAX_LISTED = 12  # run_linter lists at most this many issues (``count`` is always the total)
+_APPLICABLE = ("safe", "unsafe")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One ruff violation.
+
+    Attributes:
+        code: Rule code (``F401``); ruff reports a syntax error as ``invalid-syntax``.
+        line: 1-based line.
+        column: 1-based column (characters).
+        message: Ruff's message, cut to :data:`MESSAGE_CHARS`.
+        edits: Ruff's fix as ``(row, column, end_row, end_column, content)`` edits, 1-based; empty if none.
+        fixable: Whether the fix may be applied and leaves a file that parses.
+    """
+
+    code: str
+    line: int
+    column: int
+    message: str
+    edits: tuple[tuple[int, int, int, int, str], ...]
+    fixable: bool
+
+    def compact(self) -> dict[str, Any]:
+        """What the model sees of this issue."""
+        return {"code": self.code, "line": self.line, "message": self.message, "fixable": self.fixable}
+
+
+@cache
+def ruff_command() -> tuple[str, ...]:
+    """The ruff executable (the one installed with this package), as an argv prefix."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return (str(find_ruff_bin()),)
+    except (ImportError, FileNotFoundError):
+        return (sys.executable, "-m", "ruff")
+
+
+_EMPTY: dict[int, Path] = {}
+
+
+def empty_dir() -> Path:
+    """An empty folder of this process (removed at exit) for ruff to run in."""
+    pid = os.getpid()
+    if pid not in _EMPTY:  # per process: a forked worker must not remove its parent's folder
+        path = Path(tempfile.mkdtemp(prefix="toolsmith-ruff-"))
+        atexit.register(shutil.rmtree, path, True)
+        _EMPTY[pid] = path
+    return _EMPTY[pid]
+
+
+def ruff_argv(*targets: str) -> list[str]:
+    """``ruff check`` with JSON output, no config, no cache and :data:`RULES`, on ``targets``."""
+    return [
+        *ruff_command(),
+        "check",
+        "--output-format=json",
+        "--no-cache",
+        "--isolated",
+        "--exit-zero",
+        "--select",
+        ",".join(RULES),
+        "--unsafe-fixes",
+        *targets,
+    ]
+
+
+def apply_edits(text: str, edits: tuple[tuple[int, int, int, int, str], ...] | list) -> str:
+    """Apply ruff edits (1-based rows/columns in characters), last first."""
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def offset(row: int, col: int) -> int:
+        if row > len(starts):  # one past the last line
+            return len(text)
+        return min(starts[row - 1] + col - 1, len(text))
+
+    spans = sorted(((offset(r, c), offset(er, ec), content) for r, c, er, ec, content in edits), reverse=True)
+    for start, end, content in spans:
+        text = text[:start] + content + text[end:]
+    return text
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _issues_from_json(stdout: str, text: str) -> list[Issue]:
+    import json
+
+    issues = []
+    for v in json.loads(stdout or "[]"):
+        fix = v.get("fix") or {}  # display-only fixes are never applied
+        edits: tuple[tuple[int, int, int, int, str], ...] = ()
+        if fix.get("applicability") in _APPLICABLE and fix.get("edits"):
+            edits = tuple(
+                (
+                    e["location"]["row"],
+                    e["location"]["column"],
+                    e["end_location"]["row"],
+                    e["end_location"]["column"],
+                    e["content"],
+                )
+                for e in fix["edits"]
+            )
+        message = " ".join(str(v.get("message", "")).split())
+        if len(message) > MESSAGE_CHARS:
+            message = message[: MESSAGE_CHARS - 3] + "..."
+        fixable = bool(edits) and _parses(apply_edits(text, edits))
+        issues.append(
+            Issue(
+                code=v.get("code") or "invalid-syntax",
+                line=v["location"]["row"],
+                column=v["location"]["column"],
+                message=message,
+                edits=edits,
+                fixable=fixable,
+            )
+        )
+    issues.sort(key=lambda i: (i.line, i.code, i.column))
+    return issues
+
+
+_CACHE: OrderedDict[tuple[str, str], list[Issue]] = OrderedDict()
+_CACHE_SIZE = 256
+
+
+_LOCK = threading.Lock()  # the runner calls tools in threads
+
+
+def _get(key: tuple[str, str]) -> list[Issue] | None:
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+        return hit
+
+
+def _put(key: tuple[str, str], issues: list[Issue]) -> list[Issue]:
+    with _LOCK:
+        _CACHE[key] = issues
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return issues
+
+
+def _check_ruff(proc: subprocess.CompletedProcess[str]) -> str:
+    if proc.returncode != 0:
+        raise RuntimeError(f"expected ruff to run (exit 0), got exit {proc.returncode}: {proc.stderr.strip()[:300]}")
+    return proc.stdout
+
+
+def lint_text(text: str, filename: str = "target.py", cwd: Path | None = None, timeout_s: float = 30.0) -> list[Issue]:
+    """Ruff's issues for ``text`` as if it were the file ``filename`` (read from stdin; results cached).
+
+    Args:
+        text: Python source.
+        filename: The name ruff sees (it matters for import sorting).
+        cwd: Folder ruff runs in (default: a fresh empty folder).
+        timeout_s: Time limit for ruff.
+
+    Returns:
+        Every issue in the file, sorted by line and code.
+    """
+    key = (filename, text)
+    hit = _get(key)
+    if hit is not None:
+        return hit
+    argv = ruff_argv("--stdin-filename", filename, "-")
+    proc = subprocess.run(argv, input=text, cwd=cwd or empty_dir(), capture_output=True, text=True, timeout=timeout_s)
+    return _put(key, _issues_from_json(_check_ruff(proc), text))
+
+
+def _lint_sandbox(box: Sandbox, text: str) -> list[Issue]:
+    """Issues of the sandbox's target, whose current text is ``text`` (runs ruff on the file)."""
+    key = (box.rel_target, text)
+    hit = _get(key)
+    if hit is not None:
+        return hit
+    proc = box.run(ruff_argv("--", box.rel_target))
+    return _put(key, _issues_from_json(_check_ruff(proc), text))
+
+
+def symbol_lines(text: str, symbol: str) -> tuple[int, int]:
+    """First and last line (1-based, decorators included) of ``symbol`` (``name`` or ``Class.method``).
+
+    Raises:
+        ValueError: The file does not parse or has no such function/class.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        raise ValueError(
+            f"expected a file that parses to find `{symbol}`, got a syntax error at line {e.lineno}"
+        ) from None
+    body: list[ast.stmt] = tree.body
+    node: ast.stmt | None = None
+    for part in symbol.split("."):
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+            ),
+            None,
+        )
+        if node is None:
+            raise ValueError(f"expected a function or class `{symbol}` in the file, got none named `{part}`")
+        body = node.body if isinstance(node, ast.ClassDef) else []
+    assert node is not None
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return start, node.end_lineno or node.lineno
+
+
+def scoped(issues: list[Issue], text: str, symbol: str | None) -> list[Issue]:
+    """The issues inside ``symbol``'s lines (all of them when ``symbol`` is None)."""
+    if not symbol:
+        return issues
+    start, end = symbol_lines(text, symbol)
+    return [i for i in issues if start <= i.line <= end]
+
+
+def _state(box: Sandbox) -> tuple[str, list[Issue]]:
+    text = box.read()
+    return text, scoped(_lint_sandbox(box, text), text, box.symbol)
+
+
+def _issues_fixed(box: Sandbox, now: int) -> int:
+    """Net issues gone since the start (the user's file is the start)."""
+    try:
+        original = box.original.read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s)
+    try:
+        before = len(scoped(issues, original, box.symbol))
+    except ValueError:
+        before = len(issues)
+    return max(0, before - now)
+
+
+def _next(issues: list[Issue]) -> dict[str, Any] | None:
+    first = next((i for i in issues if i.fixable), None)
+    return {"code": first.code, "line": first.line} if first else None
+
+
+def run_linter() -> dict:
+    """Run the linter (ruff) on the file and list its issues.
+
+    Returns:
+        The issues sorted by line (code, line, message, whether it has an automatic fix), their count,
+        how many are fixable, how many issues were fixed so far, and the next fixable issue if any.
+    """
+    # The first MAX_LISTED issues are listed (keeps the context small); the counts cover all of them.
+    box = current()
+    text, issues = _state(box)
+    result: dict[str, Any] = {
+        "issues": [i.compact() for i in issues[:MAX_LISTED]],
+        "count": len(issues),
+        "fixable": sum(i.fixable for i in issues),
+        "issues_fixed": _issues_fixed(box, len(issues)),
+    }
+    nxt = _next(issues)
+    if nxt:
+        result["next"] = nxt
+    return result
+
+
+def apply_fix(issue_code: str, line_number: int) -> dict:
+    """Apply the linter's automatic fix for one issue.
+
+    Args:
+        issue_code: The issue's rule code as listed by the linter, e.g. "F401".
+        line_number: The line of the issue as listed by the linter.
+
+    Returns:
+        The fixed code and line, how many issues remain, how many of them are fixable, and the next fixable
+        issue if any.
+    """
+    if not isinstance(issue_code, str) or isinstance(line_number, bool) or not isinstance(line_number, int):
+        raise ValueError(f"expected a code string and a line number, got {issue_code!r} and {line_number!r}")
+    code = issue_code.strip().upper()
+    box = current()
+    text, issues = _state(box)
+    here = [i for i in issues if i.code == code and i.line == line_number]
+    target = next((i for i in here if i.fixable), None)
+    if target is None:
+        fixable = ", ".join(f"{i.code} at line {i.line}" for i in issues if i.fixable) or "none"
+        if here:
+            got = f"{code} at line {line_number} without an automatic fix"
+        else:
+            at_line = ", ".join(i.code for i in issues if i.line == line_number)
+            got = f"no {code} at line {line_number}" + (f" (line {line_number} has {at_line})" if at_line else "")
+        raise ValueError(f"expected a fixable issue {code} at line {line_number}, got {got}; fixable issues: {fixable}")
+    new = apply_edits(text, target.edits)
+    if not _parses(new):  # checked when listing; kept as a guard: the file is left as it was
+        box.write(text)
+        raise ValueError(
+            f"expected the fix for {code} at line {line_number} to keep the file valid Python, "
+            "got a syntax error; the file is unchanged"
+        )
+    box.write(new)
+    _, after = _state(box)
+    result: dict[str, Any] = {
+        "fixed": code,
+        "line": line_number,
+        "remaining": len(after),
+        "fixable": sum(i.fixable for i in after),
+    }
+    nxt = _next(after)
+    if nxt:
+        result["next"] = nxt
+    return result
+
+
+def read_file() -> str:
+    """Read the file being linted, with line numbers.
+
+    Returns:
+        The file's text, each line prefixed by its number (only the requested function or class, if any).
+    """
+    box = current()
+    text = box.read()
+    lines = text.splitlines()
+    start, end = symbol_lines(text, box.symbol) if box.symbol else (1, len(lines))
+    return "\n".join(f"{n:>3}| {lines[n - 1]}" for n in range(start, end + 1))
+
+
+def submit_result(summary: str, issues_fixed: int, issues_remaining: int) -> dict:
+    """Submit the result and end the task.
+
+    Args:
+        summary: One sentence: what was fixed and what remains.
+        issues_fixed: The number of issues fixed (issues_fixed from the last linter run).
+        issues_remaining: The number of issues left (count from the last linter run).
+
+    Returns:
+        Whether the result was accepted.
+    """
+    for name, value in (("issues_fixed", issues_fixed), ("issues_remaining", issues_remaining)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"expected {name} to be a whole number >= 0, got {value!r}")
+    if not isinstance(summary, str) or not summary.strip():
+        raise ValueError(f"expected a one-sentence summary, got {summary!r}")
+    return {"accepted": True}

@@ -1,0 +1,140 @@
+"""The lint evaluator's episode checks, table-driven, on real ruff."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolsmith.lint.checks import check_episode
+
+# F401 (fixable), E711 (fixable), E722 (not fixable): 3 issues.
+ORIGINAL = """import os
+
+
+def f(x):
+    if x == None:
+        return 0
+    try:
+        return 1 / x
+    except:
+        return -1
+"""
+# Both fixable issues fixed; the E722 remains.
+FIXED = ORIGINAL.replace("import os\n\n\n", "").replace("x == None", "x is None")
+# Only the F401 fixed.
+HALF = ORIGINAL.replace("import os\n\n\n", "")
+BROKEN = FIXED.replace("def f(x):", "def f(x)")
+
+CASES = [
+    # name, final, submitted, success, all_fixable_fixed, parses, counts_true, reason
+    ("all fixed, counts true", FIXED, {"issues_fixed": 2, "issues_remaining": 1}, True, True, True, True, ""),
+    (
+        "summary is ignored",
+        FIXED,
+        {"summary": "done", "issues_fixed": 2, "issues_remaining": 1},
+        True,
+        True,
+        True,
+        True,
+        "",
+    ),
+    (
+        "remaining count wrong",
+        FIXED,
+        {"issues_fixed": 2, "issues_remaining": 0},
+        False,
+        True,
+        True,
+        False,
+        "expected issues_remaining=1 (ruff's count), got 0",
+    ),
+    (
+        "fixed count wrong",
+        FIXED,
+        {"issues_fixed": 3, "issues_remaining": 1},
+        False,
+        True,
+        True,
+        False,
+        "expected issues_fixed=2 (3 before - 1 after), got 3",
+    ),
+    (
+        "count not a number",
+        FIXED,
+        {"issues_fixed": "2", "issues_remaining": 1},
+        False,
+        True,
+        True,
+        False,
+        "expected issues_fixed=2",
+    ),
+    ("never submitted", FIXED, None, False, True, True, False, "expected a submit_result call, got none"),
+    (
+        "a fixable issue left",
+        HALF,
+        {"issues_fixed": 1, "issues_remaining": 2},
+        False,
+        False,
+        True,
+        True,
+        "expected no fixable issues left, got 1: E711 at line 2",
+    ),
+    (
+        "nothing done, counts true",
+        ORIGINAL,
+        {"issues_fixed": 0, "issues_remaining": 3},
+        False,
+        False,
+        True,
+        True,
+        "expected no fixable issues left, got 2",
+    ),
+    # ruff reports the syntax error as its one issue (code "invalid-syntax"), so the counts are true
+    (
+        "does not parse",
+        BROKEN,
+        {"issues_fixed": 2, "issues_remaining": 1},
+        False,
+        False,
+        False,
+        True,
+        "expected the final file to parse",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("final", "submitted", "success", "fixed", "parses", "counts", "reason"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_check_episode(
+    final: str, submitted: dict | None, success: bool, fixed: bool, parses: bool, counts: bool, reason: str
+) -> None:
+    r = check_episode(ORIGINAL, final, submitted)
+    assert (r["success"], r["all_fixable_fixed"], r["parses"], r["counts_true"]) == (success, fixed, parses, counts)
+    assert r["reason"].startswith(reason)
+    assert (r["reason"] == "") == success
+
+
+def test_check_episode_with_symbol() -> None:
+    original = "import os\n\n\ndef f(x):\n    return x == None\n\n\ndef g(y):\n    return y == None\n"
+    final = original.replace("return x == None", "return x is None")
+    # Only `f` counts: the unused import and `g` are outside it.
+    r = check_episode(original, final, {"issues_fixed": 1, "issues_remaining": 0}, symbol="f")
+    assert r["success"], r["reason"]
+    assert (r["issues_before"], r["issues_after"]) == (1, 0)
+    whole = check_episode(original, final, {"issues_fixed": 1, "issues_remaining": 2})
+    assert not whole["success"] and not whole["all_fixable_fixed"]
+
+
+def test_domain_module_exports_the_check() -> None:
+    import toolsmith.lint
+
+    assert toolsmith.lint.check_episode is check_episode
+
+
+def test_net_fixed_never_negative() -> None:
+    original = "def f(x):\n    return x\n"
+    worse = "import os\n\n\ndef f(x):\n    return x\n"
+    r = check_episode(original, worse, {"issues_fixed": 0, "issues_remaining": 1})
+    assert r["counts_true"] and not r["all_fixable_fixed"]

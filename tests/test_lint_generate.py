@@ -1,0 +1,135 @@
+"""The lint example generator: deterministic, verified by replay on real ruff, split by source module."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import toolsmith.lint
+from toolsmith.lint import TOOLS, apply_fix, read_file, run_linter, submit_result
+from toolsmith.lint.checks import check_episode
+from toolsmith.lint.tools import lint_text, scoped
+from toolsmith.shared.agent import load_agent
+from toolsmith.shared.data import check_example, load_examples
+from toolsmith.shared.sandbox import open_sandbox
+from toolsmith.shared.tools import tool_schema
+
+gen = sys.modules["toolsmith.lint.generate"]  # `toolsmith.lint.generate` the attribute is the function
+FILES = ("train.jsonl", "eval.jsonl", "summary.json")
+COUNT, SEED = 12, 3
+AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lint-data")
+    summary = toolsmith.lint.generate(path, COUNT, SEED)
+    assert summary["examples"] == {"train": 11, "eval": 1}
+    return path
+
+
+@pytest.fixture(scope="module")
+def rows(out: Path) -> list[dict]:
+    return load_examples(out / "train.jsonl") + load_examples(out / "eval.jsonl")
+
+
+def test_same_seed_same_bytes(out: Path, tmp_path: Path) -> None:
+    toolsmith.lint.generate(tmp_path, COUNT, SEED)
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_process_pool_gives_the_same_bytes(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gen, "PARALLEL_MIN", 1)
+    toolsmith.lint.generate(tmp_path, COUNT, SEED)
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_other_seed_other_examples(out: Path, tmp_path: Path) -> None:
+    toolsmith.lint.generate(tmp_path, 4, SEED + 1)
+    assert (tmp_path / "train.jsonl").read_bytes() != (out / "train.jsonl").read_bytes()
+
+
+def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
+    agent = load_agent("lint", path=AGENT_YAML, tools=TOOLS)
+    schemas = [tool_schema(f) for f in agent.tools]
+    for row in rows:
+        check_example(row)
+        meta = row["meta"]
+        assert set(meta) == {"source", "filename", "symbol", "original", "codes", "injected"}
+        assert row["tools"] == schemas
+        assert row["messages"][:2] == agent.first_messages(
+            path=meta["filename"], code=meta["original"], symbol=meta["symbol"]
+        )
+        assert 1 <= len(meta["codes"]) <= gen.MAX_ISSUES and meta["injected"]
+        calls = [m for m in row["messages"][2:] if m["role"] == "assistant" and m.get("tool_calls")]
+        assert all(len(m["tool_calls"]) == 1 for m in calls)
+        names = [m["tool_calls"][0]["function"]["name"] for m in calls]
+        assert names[0] == "run_linter" and names[-1] == "submit_result"
+        assert set(names) <= {"run_linter", "apply_fix", "submit_result"}
+        # the trajectory ends with submit_result's response: the runner stops at the terminal call
+        assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
+
+
+def test_check_example_ignores_meta() -> None:
+    row = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}],
+        "tools": [],
+        "meta": {"source": "m:f", "original": "x = 1\n", "codes": []},
+    }
+    check_example(row)
+
+
+def test_replay_reproduces_every_tool_output_and_counts_match_ruff(rows: list[dict], tmp_path: Path) -> None:
+    tools = {f.__name__: f for f in (run_linter, apply_fix, read_file, submit_result)}
+    for row in rows:
+        meta = row["meta"]
+        path = tmp_path / meta["filename"]
+        path.write_text(meta["original"], encoding="utf-8")
+        with open_sandbox(path, symbol=meta["symbol"]) as box:
+            submitted = None
+            msgs = row["messages"]
+            for call, response in zip(msgs[2::2], msgs[3::2], strict=True):
+                fn = call["tool_calls"][0]["function"]
+                assert response == {"role": "tool", "name": fn["name"], "content": tools[fn["name"]](**fn["arguments"])}
+                if fn["name"] == "submit_result":
+                    submitted = fn["arguments"]
+            final = box.read()
+        verdict = check_episode(meta["original"], final, submitted, symbol=meta["symbol"], filename=meta["filename"])
+        assert verdict["success"], (meta["source"], verdict["reason"])
+        issues = scoped(lint_text(final, meta["filename"]), final, meta["symbol"])
+        assert submitted["issues_remaining"] == len(issues)
+        assert not any(i.fixable for i in issues)
+
+
+def test_split_by_source_module(out: Path, rows: list[dict]) -> None:
+    train = {json.loads(line)["meta"]["source"].split(":")[0] for line in (out / "train.jsonl").open()}
+    evals = {json.loads(line)["meta"]["source"].split(":")[0] for line in (out / "eval.jsonl").open()}
+    assert train and evals and not train & evals
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["source_modules"]["train"]) == train and set(summary["source_modules"]["eval"]) == evals
+    import random
+
+    train_mods, eval_mods = gen.split_modules(random.Random(0))
+    assert not set(train_mods) & set(eval_mods)
+    assert 0.05 < len(eval_mods) / (len(train_mods) + len(eval_mods)) < 0.15
+
+
+def test_summary_counts(out: Path, rows: list[dict]) -> None:
+    summary = json.loads((out / "summary.json").read_text())
+    calls = [m["tool_calls"][0]["function"]["name"] for r in rows for m in r["messages"] if m.get("tool_calls")]
+    assert summary["tool_calls"] == {n: calls.count(n) for n in sorted(set(calls))}
+    assert summary["tool_calls"]["submit_result"] == COUNT
+    assert sum(summary["violation_codes"].values()) == sum(len(r["meta"]["codes"]) for r in rows)
+    assert summary["dropped"] == 0 and summary["candidates"] >= COUNT
+    assert "seconds" not in summary  # the file is byte-identical across runs
+
+
+def test_summary_sentence() -> None:
+    assert gen.summary_sentence({"issues_fixed": 1, "issues": [], "count": 0}) == "Fixed 1 lint issue; none remaining."
+    last = {"issues_fixed": 2, "count": 1, "issues": [{"code": "E722", "line": 9}]}
+    assert gen.summary_sentence(last) == "Fixed 2 lint issues; 1 remaining: E722 at line 9."

@@ -1,0 +1,237 @@
+"""The lint tools on real ruff: output shapes, one fix at a time, clear errors, the symbol filter, schemas."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, read_file, run_linter, submit_result
+from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, symbol_lines
+from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
+from toolsmith.shared.tools import check_arguments, tool_schema
+
+CODE = """import sys
+import os
+
+
+def area(width, height):
+    unused = 1
+    if width == None:
+        return 0
+    try:
+        return width * height
+    except:
+        return -1
+
+
+def greet(name):
+    print(f"hello")
+    return name
+"""
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Sandbox]:
+    path = tmp_path / "shapes.py"
+    path.write_text(CODE, encoding="utf-8")
+    with open_sandbox(path) as b:
+        yield b
+
+
+@pytest.fixture
+def greet_box(tmp_path: Path) -> Iterator[Sandbox]:
+    path = tmp_path / "shapes.py"
+    path.write_text(CODE, encoding="utf-8")
+    with open_sandbox(path, symbol="greet") as b:
+        yield b
+
+
+def test_run_linter_shape(box: Sandbox) -> None:
+    r = run_linter()
+    assert set(r) == {"issues", "count", "fixable", "issues_fixed", "next"}
+    pairs = [(i["code"], i["line"]) for i in r["issues"]]
+    assert pairs == [("F401", 1), ("I001", 1), ("F401", 2), ("F841", 6), ("E711", 7), ("E722", 11), ("F541", 16)]
+    assert pairs == sorted(pairs, key=lambda p: (p[1], p[0]))
+    for issue in r["issues"]:
+        assert set(issue) == {"code", "line", "message", "fixable"}
+        assert isinstance(issue["message"], str) and 0 < len(issue["message"]) <= 80
+    assert r["count"] == 7 and r["fixable"] == 6 and r["issues_fixed"] == 0
+    assert {i["code"]: i["fixable"] for i in r["issues"]}["E722"] is False
+    assert r["issues"][0]["message"] == "`sys` imported but unused"
+    assert r["next"] == {"code": "F401", "line": 1}
+
+
+def test_apply_fix_removes_unused_import(box: Sandbox) -> None:
+    r = apply_fix("F401", 1)
+    # the I001 goes too: one import left cannot be unsorted
+    assert r == {"fixed": "F401", "line": 1, "remaining": 5, "fixable": 4, "next": {"code": "F401", "line": 1}}
+    assert box.read().startswith("import os\n")
+    assert run_linter()["issues_fixed"] == 2  # net issues gone since the start
+
+
+def test_apply_fix_sorts_imports(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import sys\nimport os\n\nprint(os.sep, sys.argv)\n", encoding="utf-8")
+    with open_sandbox(path) as b:
+        assert [i["code"] for i in run_linter()["issues"]] == ["I001"]
+        r = apply_fix("i001", 1)  # codes are matched case-insensitively
+        assert r == {"fixed": "I001", "line": 1, "remaining": 0, "fixable": 0}
+        assert b.read() == "import os\nimport sys\n\nprint(os.sep, sys.argv)\n"
+
+
+def test_fix_every_fixable_issue_then_only_unfixable_remain(box: Sandbox) -> None:
+    r = run_linter()
+    steps = 0
+    while "next" in r:
+        r = apply_fix(r["next"]["code"], r["next"]["line"])
+        steps += 1
+    final = run_linter()
+    assert steps == 5  # F401, F401, F841, E711, F541: the I001 went with the first F401 fix
+    assert [i["code"] for i in final["issues"]] == ["E722"]
+    assert final["count"] == 1 and final["fixable"] == 0 and final["issues_fixed"] == 6
+    ast.parse(box.read())
+    assert "if width is None:" in box.read()
+
+
+@pytest.mark.parametrize(
+    ("code", "line", "message"),
+    [
+        ("F401", 5, "got no F401 at line 5"),
+        ("E711", 6, "got no E711 at line 6 (line 6 has F841)"),
+        ("E722", 11, "got E722 at line 11 without an automatic fix"),
+        ("X999", 1, "got no X999 at line 1 (line 1 has F401, I001)"),
+    ],
+)
+def test_apply_fix_errors_clearly(box: Sandbox, code: str, line: int, message: str) -> None:
+    with pytest.raises(ValueError, match="expected a fixable issue") as err:
+        apply_fix(code, line)
+    assert message in str(err.value)
+    assert "fixable issues: F401 at line 1" in str(err.value)
+    assert box.read() == CODE
+
+
+def test_apply_fix_rejects_bad_argument_types(box: Sandbox) -> None:
+    with pytest.raises(ValueError, match="expected a code string and a line number"):
+        apply_fix("F401", "1")  # type: ignore[arg-type]
+
+
+def test_symbol_filter(greet_box: Sandbox) -> None:
+    r = run_linter()
+    assert [(i["code"], i["line"]) for i in r["issues"]] == [("F541", 16)]
+    with pytest.raises(ValueError, match="got no F401 at line 1"):
+        apply_fix("F401", 1)  # outside `greet`
+    assert apply_fix("F541", 16)["remaining"] == 0
+    assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 1}
+    assert read_file().splitlines() == [" 15| def greet(name):", ' 16|     print("hello")', " 17|     return name"]
+
+
+def test_symbol_lines() -> None:
+    text = "class A:\n    @staticmethod\n    def f():\n        pass\n\n\ndef g():\n    return 1\n"
+    assert symbol_lines(text, "A") == (1, 4)
+    assert symbol_lines(text, "A.f") == (2, 4)
+    assert symbol_lines(text, "g") == (7, 8)
+    with pytest.raises(ValueError, match="expected a function or class `h`"):
+        symbol_lines(text, "h")
+
+
+def test_read_file_numbers_lines(box: Sandbox) -> None:
+    lines = read_file().splitlines()
+    assert lines[0] == "  1| import sys"
+    assert lines[4] == "  5| def area(width, height):"
+    assert len(lines) == CODE.count("\n")
+
+
+def test_submit_result_validates() -> None:
+    assert submit_result("Fixed 2 lint issues; none remaining.", 2, 0) == {"accepted": True}
+    with pytest.raises(ValueError, match="expected issues_fixed to be a whole number"):
+        submit_result("x", -1, 0)
+    with pytest.raises(ValueError, match="expected issues_remaining to be a whole number"):
+        submit_result("x", 1, True)  # type: ignore[arg-type]
+
+
+def test_tools_need_a_sandbox() -> None:
+    with pytest.raises(SandboxError):
+        run_linter()
+
+
+def test_schemas_and_exports() -> None:
+    from transformers.utils import get_json_schema
+
+    assert [f.__name__ for f in TOOLS] == ["run_linter", "apply_fix", "read_file", "submit_result"]
+    assert TERMINAL_TOOL == "submit_result"
+    for fn in TOOLS:
+        schema = get_json_schema(fn)
+        assert schema == tool_schema(fn)
+        assert schema["function"]["name"] == fn.__name__ and schema["function"]["description"]
+        for prop in schema["function"]["parameters"].get("properties", {}).values():
+            assert prop["description"]
+    fix = tool_schema(apply_fix)
+    assert fix["function"]["parameters"]["required"] == ["issue_code", "line_number"]
+    assert check_arguments(fix, {"issue_code": "F401", "line_number": 3}) == []
+    assert check_arguments(fix, {"issue_code": "F401", "line_number": "3"})
+    submit = tool_schema(submit_result)
+    assert check_arguments(submit, {"summary": "s", "issues_fixed": 1, "issues_remaining": 0}) == []
+    assert set(TRAIN) == {"lora_r", "lora_alpha", "learning_rate", "epochs", "max_length", "batch_size"}
+
+
+def test_agent_yaml_resolves() -> None:
+    from toolsmith.shared.agent import load_agent
+
+    agent = load_agent("lint", path=Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml", tools=TOOLS)
+    assert [f.__name__ for f in agent.tools] == ["run_linter", "apply_fix", "read_file", "submit_result"]
+
+
+# One source per rule; whether ruff 0.17.5 (with --unsafe-fixes) offers a fix must match FIXABLE_RULES.
+RULE_SOURCES = {
+    "F401": "import os\n",
+    "F541": 'x = f"a"\n',
+    "F841": "def f():\n    x = 1\n",
+    "E711": "def f(x):\n    return x == None\n",
+    "E712": "def f(x):\n    return x == True\n",
+    "E713": "def f(x, y):\n    return not x in y\n",
+    "E714": "def f(x, y):\n    return not x is y\n",
+    "E721": "def f(x):\n    return type(x) == int\n",
+    "E722": "try:\n    pass\nexcept:\n    pass\n",
+    "E731": "def f():\n    g = lambda: 0\n    return g\n",
+    "E741": "def f(l):\n    return l\n",
+    "I001": "import sys\nimport os\n\nprint(os, sys)\n",
+    "W291": "x = 1 \n",
+    "W293": "def f():\n    x = 1\n    \n    return x\n",
+    "UP004": "class A(object):\n    pass\n",
+    "UP008": "class A(dict):\n    def f(self):\n        return super(A, self).keys()\n",
+    "UP015": 'open("x", "r")\n',
+    "UP032": 'x = "{}".format(1)\n',
+    "B006": "def f(x=[]):\n    return x\n",
+    "B007": "def f():\n    for i in range(3):\n        pass\n",
+    "B904": "def f():\n    try:\n        pass\n    except ValueError:\n        raise KeyError('x')\n",
+}
+
+
+def test_rules_fixability_matches_ruff() -> None:
+    assert set(RULE_SOURCES) == set(RULES)
+    seen = {}
+    for code, src in RULE_SOURCES.items():
+        issues = [i for i in lint_text(src, "m.py") if i.code == code]
+        assert issues, f"expected ruff to report {code} for {src!r}"
+        seen[code] = issues[0].fixable
+    assert {c for c, f in seen.items() if f} == FIXABLE_RULES
+
+
+def test_apply_edits_counts_columns_in_characters() -> None:
+    text = 'x = "é€"\ns = f"ab"\n'
+    f541 = next(i for i in lint_text(text, "m.py") if i.code == "F541")
+    assert apply_edits(text, f541.edits) == 'x = "é€"\ns = "ab"\n'
+    assert apply_edits("a\nb", [(3, 1, 3, 1, "c\n")]) == "a\nbc\n"
+
+
+def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
+    from toolsmith.lint.tools import MAX_LISTED
+
+    path = tmp_path / "many.py"
+    path.write_text("".join(f"import mod{i}\n" for i in range(MAX_LISTED + 3)), encoding="utf-8")
+    with open_sandbox(path):
+        r = run_linter()
+    assert len(r["issues"]) == MAX_LISTED and r["count"] == MAX_LISTED + 3 and r["fixable"] == MAX_LISTED + 3
