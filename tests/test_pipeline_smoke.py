@@ -10,7 +10,15 @@ import pytest
 from toolsmith.shared.chat import render
 from toolsmith.shared.parse import parse_output
 from toolsmith.shared.tools import tool_schema
-from toolsmith.shared.train import TrainConfig, collate, full_logits_loss, supervised_loss, tokenize_examples, train
+from toolsmith.shared.train import (
+    TrainConfig,
+    collate,
+    full_logits_loss,
+    shared_prefix_length,
+    supervised_loss,
+    tokenize_examples,
+    train,
+)
 
 pytestmark = pytest.mark.smoke
 
@@ -66,10 +74,13 @@ def test_fast_loss_matches_full_logits_reference(tiny_model_dir, tokenizer):
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     toks, _ = tokenize_examples(tokenizer, examples(3), 1024)
     batch = collate(toks, [0, 1, 2], tokenizer.pad_token_id)
+    assert shared_prefix_length(batch["input_ids"], batch["labels"]) > 64  # the developer turn is computed once
+    unshared, _ = supervised_loss(model, batch, share_prefix=False)
     fast, n = supervised_loss(model, batch)
     ref = full_logits_loss(model, batch)
     assert n == sum(t.supervised for t in toks) > 0
     torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(unshared, ref, rtol=1e-5, atol=1e-5)
     # gradients agree too
     fast.backward()
     g_fast = model.model.layers[0].mlp.down_proj.weight.grad.clone()

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from toolsmith.shared.constants import DOMAINS
+from toolsmith.shared.constants import DEFAULT_EXAMPLES, DOMAINS
 
 log = logging.getLogger("toolsmith")
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("generate", help="write data/<domain>/{train,eval}.jsonl")
     p.add_argument("domain", choices=DOMAINS)
-    p.add_argument("--count", type=int, default=400)
+    p.add_argument("--count", type=int, default=DEFAULT_EXAMPLES)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder (default: data/<domain>)")
     p.set_defaults(fn=_cmd_generate)

@@ -50,6 +50,7 @@ LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 CACHE_ENV = "TOOLSMITH_CACHE"
 DEFAULT_CACHE = "~/.cache/toolsmith"
 DOMAINS = ("lint", "test", "docstring", "sample_data")
+DEFAULT_EXAMPLES = 320  # examples `generate` writes (train + eval) unless told otherwise
 GGUF_NAME = "{domain}_functiongemma_q8.gguf"
 CARD_NAME = "{domain}_functiongemma_q8.card.md"
 AGENT_FILE = "agent.yaml"
