@@ -89,15 +89,15 @@ def test_fast_loss_matches_full_logits_reference(tiny_model_dir, tokenizer):
     torch.testing.assert_close(g_fast, model.model.layers[0].mlp.down_proj.weight.grad, rtol=1e-4, atol=1e-6)
 
 
-def test_train_merge_gguf_llamacpp_parity_parse(tiny_model_dir, tmp_path):
-    from safetensors.torch import load_file
+@pytest.fixture(scope="module")
+def trained(tiny_model_dir, tmp_path_factory):
+    """4 fast-path steps on the tiny model, merged and exported to Q8_0."""
+    from toolsmith.shared.pipeline import export
 
-    from toolsmith.shared.llm import GGUFModel
-    from toolsmith.shared.pipeline import check_parity, export
-
+    tmp = tmp_path_factory.mktemp("pipeline")
     rows = examples(12)
     cfg = TrainConfig(
-        output_dir=tmp_path / "run",
+        output_dir=tmp / "run",
         backend="fast",
         max_steps=4,
         batch_size=4,
@@ -108,29 +108,63 @@ def test_train_merge_gguf_llamacpp_parity_parse(tiny_model_dir, tmp_path):
         lora_alpha=8,
     )
     result = train(cfg, tiny_model_dir, rows[:10], rows[10:])
+    gguf = tmp / "models" / "tiny_functiongemma_q8.gguf"
+    merged, timings = export(tiny_model_dir, result.adapter_dir, tmp / "run", gguf)
+    return rows, result, merged, gguf, tmp
+
+
+def test_train_changes_lora_and_logs(trained):
+    from safetensors.torch import load_file
+
+    rows, result, merged, gguf, tmp = trained
     assert result.steps == 4 and result.eval_loss is not None
     weights = load_file(result.adapter_dir / "adapter_model.safetensors")
     lora_b = [w for k, w in weights.items() if "lora_B" in k]
     assert lora_b and all(float(w.abs().sum()) > 0 for w in lora_b)  # B starts at zero: training moved it
-    log_rows = [json.loads(line) for line in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
+    log_rows = [json.loads(line) for line in (tmp / "run" / "loss.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log_rows if "loss" in r] == [1, 2, 3, 4]
-    assert (tmp_path / "run" / "loss.png").stat().st_size > 0
+    assert (tmp / "run" / "loss.png").stat().st_size > 0
 
-    gguf = tmp_path / "models" / "tiny_functiongemma_q8.gguf"
-    merged, timings = export(tiny_model_dir, result.adapter_dir, tmp_path / "run", gguf)
+
+def test_merge_gguf_llamacpp_parity_parse(trained):
+    from toolsmith.shared.llm import GGUFModel
+    from toolsmith.shared.pipeline import check_parity
+
+    rows, result, merged, gguf, tmp = trained
     assert gguf.is_file() and not list(gguf.parent.glob(".*partial"))
     prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True).text for r in rows[:3]]
     prompts.append(render(rows[0]["messages"], rows[0]["tools"]).text)
     parity = check_parity(merged, gguf, prompts)
     assert parity.token_ids_equal, parity.first_mismatch
     # a random tiny model has near-flat logits (and 7 freshly trained, near-tied control rows), so Q8_0 noise
-    # may reorder its top tokens; the logits must still follow HF's. The real 270M is checked in test_slow.
+    # may reorder its top tokens; the logits must still follow HF's. The real 270M is checked in the slow test.
     assert parity.min_logit_correlation > 0.8, parity
 
     model = GGUFModel(gguf, n_ctx=1024)
     gen = model.generate(prompts[0], max_tokens=16)
     parsed = parse_output(gen.text)  # garbage from a random model is fine: the path is what is tested
     assert gen.new_tokens > 0 and isinstance(parsed.calls, tuple)
+
+
+def test_runner_turn_with_the_real_gguf_leaves_the_file_alone(trained, tmp_path):
+    """One real agent run: llama.cpp on the tiny GGUF, the lint agent's real ruff tools, a sandbox."""
+    from toolsmith.shared.agent import load_agent
+    from toolsmith.shared.data import check_example
+    from toolsmith.shared.llm import GGUFModel
+    from toolsmith.shared.runner import run_agent
+
+    _, _, _, gguf, _ = trained
+    target = tmp_path / "messy.py"
+    original = "import os\nimport sys\n\n\ndef f(x):\n    if x == None:\n        return sys.argv\n"
+    target.write_text(original)
+    spec = load_agent("lint")
+    result = run_agent(spec, GGUFModel(gguf, n_ctx=2048), target, max_turns=2, transcript=tmp_path / "t.jsonl")
+    assert result.status in ("success", "failed", "turn_limit") and result.reason
+    assert 1 <= result.turns <= 2 and all(s.new_tokens > 0 for s in result.steps)
+    assert target.read_text() == original and not result.applied
+    row = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    if any(m["role"] == "assistant" for m in row["messages"]):
+        check_example(row)
 
 
 def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path):

@@ -8,36 +8,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes import FakeModel, read_file, write_file
 
 from toolsmith.shared import cli
 from toolsmith.shared.agent import AgentSpec, load_agent
-from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, STOP_TOKENS, TRIGGER
+from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, TRIGGER
 from toolsmith.shared.data import check_example
-from toolsmith.shared.llm import Generation
 from toolsmith.shared.runner import STATUSES, RunResult, Target, resolve_targets, run_agent, run_targets
 from toolsmith.shared.sandbox import current
 
 # ------------------------------------------------------------------------------------------------ tools
-
-
-def read_file(path: str) -> str:
-    """Read a file in the sandbox.
-
-    Args:
-        path: Path relative to the sandbox root.
-    """
-    return current().resolve(path).read_text(encoding="utf-8")
-
-
-def write_file(path: str, text: str) -> dict:
-    """Replace a file's text in the sandbox.
-
-    Args:
-        path: Path relative to the sandbox root.
-        text: The new text.
-    """
-    current().resolve(path).write_text(text, encoding="utf-8")
-    return {"written": len(text)}
 
 
 def where() -> dict:
@@ -94,25 +74,6 @@ def make_spec(tmp_path: Path, **overrides) -> AgentSpec:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return load_agent("lint", path=path, tools=TOOLS)
-
-
-class FakeModel:
-    """Returns preset outputs (a list, or a function of the turn index) and records every prompt."""
-
-    def __init__(self, outputs):
-        self.outputs = outputs
-        self.prompts: list[str] = []
-        self.reuse: list[bool] = []
-
-    def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
-    ) -> Generation:
-        i = len(self.prompts)
-        self.prompts.append(prompt)
-        self.reuse.append(reuse_cache)
-        text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
-        stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
-        return Generation(text, len(prompt), len(prompt), len(text), 0.001, stopped)
 
 
 def val(x) -> str:

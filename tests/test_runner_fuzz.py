@@ -8,35 +8,14 @@ from itertools import pairwise
 
 import pytest
 import yaml
+from fakes import FakeModel, read_file, write_file
 
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.chat import render
 from toolsmith.shared.constants import CONTROL_TOKENS, ESCAPE, START_FUNCTION_RESPONSE, STOP_TOKENS, TRIGGER
 from toolsmith.shared.data import check_example
-from toolsmith.shared.llm import Generation
 from toolsmith.shared.parse import FunctionCall, Parsed, ParseError, parse_output
 from toolsmith.shared.runner import STATUSES, run_agent
-from toolsmith.shared.sandbox import current
-
-
-def read_file(path: str) -> str:
-    """Read a file in the sandbox.
-
-    Args:
-        path: Path relative to the sandbox root.
-    """
-    return current().resolve(path).read_text(encoding="utf-8")
-
-
-def write_file(path: str, text: str) -> dict:
-    """Replace a file's text in the sandbox.
-
-    Args:
-        path: Path relative to the sandbox root.
-        text: The new text.
-    """
-    current().resolve(path).write_text(text, encoding="utf-8")
-    return {"written": len(text)}
 
 
 def echo(text: str, count: int, flag: bool = False, items: list[str] | None = None, mode: str = "a") -> dict:
@@ -76,20 +55,6 @@ TOOLS = (read_file, write_file, echo, boom, submit)
 NAMES = [t.__name__ for t in TOOLS] + ["nope", "read-file", "sub.mit", "_x"]
 ALPHABET = list("{}[],:<>\"'\\ \n\tabcxyz019-_.eE+") + ["é", "中", "\U0001f600", "\x00", "\ud800", "\u2028"]
 SPECIAL = [*CONTROL_TOKENS, "call:", "response:", "<start_of_turn>", "model\n", "user\n"]
-
-
-class FakeModel:
-    def __init__(self, outputs: list[str]) -> None:
-        self.outputs = outputs
-        self.prompts: list[str] = []
-
-    def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
-    ) -> Generation:
-        self.prompts.append(prompt)
-        text = self.outputs[len(self.prompts) - 1]
-        stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
-        return Generation(text, len(prompt), len(prompt), len(text), 0.0, stopped)
 
 
 def rand_value(rng: random.Random, depth: int = 0):

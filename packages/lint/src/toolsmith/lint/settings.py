@@ -2,7 +2,7 @@
 
 Lint trajectories are short and very regular (run_linter, one apply_fix per fixable issue,
 run_linter, submit_result). Chosen so ``make train-lint`` fits this project's budget on 2 CPU cores
-(measured in the README): one pass over ~290 examples, LoRA on every layer (it learned much faster per
+(measured in the README): one pass over 360 examples, LoRA on every layer (it learned much faster per
 step than LoRA on the top half only, for ~25% more time per token). With at most 6 issues
 per example, rendered conversations are 530-1160 tokens (median ~720, seed 0), so ``max_length``
 is 1280: no example is cut.

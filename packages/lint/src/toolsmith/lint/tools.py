@@ -32,53 +32,13 @@ from typing import Any
 
 from toolsmith.shared.sandbox import Sandbox, current
 
-# Checks the agent runs. Fixable with ruff 0.17.5 (--unsafe-fixes): F401 F541 F841 E711 E712 E713 E714
-# E731 I001 W291 W293 UP004 UP008 UP015 UP032 B006 B007. Never fixable: E721 E722 E741 B904.
-RULES: tuple[str, ...] = (
-    "F401",
-    "F541",
-    "F841",
-    "E711",
-    "E712",
-    "E713",
-    "E714",
-    "E721",
-    "E722",
-    "E731",
-    "E741",
-    "I001",
-    "W291",
-    "W293",
-    "UP004",
-    "UP008",
-    "UP015",
-    "UP032",
-    "B006",
-    "B007",
-    "B904",
-)
-# Documents which RULES carry a fix (tests check it against ruff); per issue, ruff's JSON decides.
+# Checks the agent runs, split by whether ruff 0.17.5 offers a fix (--unsafe-fixes); tests check the split
+# against ruff. Per issue, ruff's JSON decides.
 FIXABLE_RULES: frozenset[str] = frozenset(
-    {
-        "F401",
-        "F541",
-        "F841",
-        "E711",
-        "E712",
-        "E713",
-        "E714",
-        "E731",
-        "I001",
-        "W291",
-        "W293",
-        "UP004",
-        "UP008",
-        "UP015",
-        "UP032",
-        "B006",
-        "B007",
-    }
+    "F401 F541 F841 E711 E712 E713 E714 E731 I001 W291 W293 UP004 UP008 UP015 UP032 B006 B007".split()
 )
+UNFIXABLE_RULES: frozenset[str] = frozenset("E721 E722 E741 B904".split())
+RULES: tuple[str, ...] = tuple(sorted(FIXABLE_RULES | UNFIXABLE_RULES))
 MESSAGE_CHARS = 80
 MAX_LISTED = 12  # run_linter lists at most this many issues (``count`` is always the total)
 _APPLICABLE = ("safe", "unsafe")

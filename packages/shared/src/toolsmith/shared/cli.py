@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from toolsmith.shared.evaluate import evaluate_domain
 
-    command = "toolsmith " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("toolsmith") else f"make eval-{args.domain}"
+    command = f"make eval-{args.domain}" if os.environ.get("MAKELEVEL") else "toolsmith " + " ".join(sys.argv[1:])
     report = evaluate_domain(
         args.domain,
         Path(args.model) if args.model else None,
@@ -143,6 +144,43 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
     print(Path(report["paths"]["markdown"]).read_text())
     print(f"written: {report['paths']['markdown']} and {report['paths']['json']}")
+    return 0
+
+
+def _cmd_bench_train(args: argparse.Namespace) -> int:
+    from toolsmith.shared.bench import bench_train
+    from toolsmith.shared.domain import repo_root
+    from toolsmith.shared.io import atomic_write_text
+
+    report = bench_train(
+        args.domain, steps=args.steps, batch_size=args.batch_size, rounds=args.rounds, profile=not args.no_profile
+    )
+    command = (
+        f"make bench-train ARGS='--domain {args.domain} --steps {args.steps} --batch-size {args.batch_size} "
+        f"--rounds {args.rounds}'"
+    )
+    report["command"] = command
+    text = json.dumps(report, indent=2)
+    docs = repo_root() / "docs"
+    atomic_write_text(docs / "bench-train.json", text + "\n")
+    doc = docs / "performance.md"
+    begin, end = "<!-- bench-train:begin -->", "<!-- bench-train:end -->"
+    block = f"{begin}\nLast run: `{command}`\n\n```json\n{text}\n```\n{end}"
+    old = doc.read_text(encoding="utf-8") if doc.is_file() else f"# Training performance\n\n{begin}\n{end}\n"
+    if begin in old and end in old:
+        old = old[: old.index(begin)] + block + old[old.index(end) + len(end) :]
+    else:
+        old = old.rstrip("\n") + "\n\n" + block + "\n"
+    atomic_write_text(doc, old)
+    for backend, m in report["mean"].items():
+        name = "plain TRL SFTTrainer + PEFT" if backend == "peft" else "toolsmith fast CPU path"
+        print(
+            f"{name:<28} {m['tokens_per_s']:7.1f} tokens/s  {m['supervised_tokens_per_s']:6.1f} supervised/s  "
+            f"{m['seconds']:6.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB  train loss {m['train_loss']:.4f}  "
+            f"eval loss {m['eval_loss']:.4f}"
+        )
+    print(f"speedup: {report['speedup']}x (eval loss difference {report['eval_loss_difference']:+.4f})")
+    print(f"written: {docs / 'bench-train.json'} and {doc}")
     return 0
 
 
@@ -199,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-runs", type=int, default=5, help="runs timed with and without KV reuse")
     p.add_argument("--no-base", action="store_true", help="skip the untuned base")
     p.set_defaults(fn=_cmd_eval)
+
+    p = sub.add_parser("bench-train", help="plain TRL + PEFT vs the fast CPU path, same data and steps")
+    p.add_argument("--domain", default="lint", choices=DOMAINS)
+    p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--no-profile", action="store_true")
+    p.set_defaults(fn=_cmd_bench_train)
 
     p = sub.add_parser("run", help="run an agent on your code (sandboxed; --apply to write)")
     _add_run_args(p)

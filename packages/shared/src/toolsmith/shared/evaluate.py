@@ -180,12 +180,12 @@ def evaluate_model(
 def markdown_report(domain: str, tuned: dict[str, Any], base: dict[str, Any] | None, command: str) -> str:
     """The side-by-side Markdown report."""
 
-    def row(name: str, get: Callable[[dict[str, Any]], Any]) -> str:
+    def row(name: str, get: Callable[[dict[str, Any]], Any], percent: bool = True) -> str:
         def fmt(r: dict[str, Any] | None) -> str:
-            if r is None:
+            v = None if r is None else get(r)
+            if v is None:
                 return "—"
-            v = get(r)
-            return f"{v:.1%}" if isinstance(v, float) and v <= 1 else (f"{v}" if v is not None else "—")
+            return f"{v:.1%}" if percent else f"{v}"
 
         return f"| {name} | {fmt(base)} | {fmt(tuned)} |"
 
@@ -200,9 +200,9 @@ def markdown_report(domain: str, tuned: dict[str, Any], base: dict[str, Any] | N
         row("next-call tool-name accuracy", lambda r: r["next_call"]["name_accuracy"]),
         row("parse rate", lambda r: r["next_call"]["parse_rate"]),
         row("end-to-end success", lambda r: r["end_to_end"]["success_rate"]),
-        row("teacher-forced steps", lambda r: r["next_call"]["steps"]),
-        row("end-to-end runs", lambda r: r["end_to_end"]["runs"]),
-        row("turn latency p50 (s)", lambda r: _round(r["end_to_end"]["turn_latency_p50_s"])),
+        row("teacher-forced steps", lambda r: r["next_call"]["steps"], percent=False),
+        row("end-to-end runs", lambda r: r["end_to_end"]["runs"], percent=False),
+        row("turn latency p50 (s)", lambda r: _round(r["end_to_end"]["turn_latency_p50_s"]), percent=False),
         "",
     ]
     lines += ["## Per tool (tuned, next-call exact match)", "", "| tool | steps | exact |", "|---|---|---|"]
@@ -277,13 +277,17 @@ def evaluate_domain(
     report = {"domain": domain, "command": command, "tuned": tuned, "base": base}
     md = markdown_report(domain, tuned, base, command)
     js_path, md_path = write_reports(model_path.parent, domain, report, md)
-    card = model_path.parent / CARD_NAME.format(domain=domain)
-    if card.is_file() and card.name.startswith(domain):
-        from toolsmith.shared.io import atomic_write_text
-
-        text = card.read_text(encoding="utf-8")
-        marker = "\n## Evaluation\n"
-        text = text.split(marker)[0].rstrip("\n") + "\n" + marker + "\n" + md.split("\n", 2)[2]
-        atomic_write_text(card, text)
+    add_to_card(model_path.parent / CARD_NAME.format(domain=domain), md)
     report["paths"] = {"json": str(js_path), "markdown": str(md_path)}
     return report
+
+
+def add_to_card(card: Path, markdown: str) -> None:
+    """Put (or replace) the evaluation section of a model card."""
+    from toolsmith.shared.io import atomic_write_text
+
+    if not card.is_file():
+        return
+    marker = "\n## Evaluation\n"
+    text = card.read_text(encoding="utf-8").split(marker)[0].rstrip("\n")
+    atomic_write_text(card, text + "\n" + marker + "\n" + markdown.split("\n", 2)[2])

@@ -116,7 +116,7 @@ def train_fast(
         for b in batches:
             loss, n = supervised_loss(model.get_base_model(), b)
             (loss * n / max(n_sup, 1)).backward()
-            step_loss += float(loss) * n
+            step_loss += float(loss.detach()) * n
             step_sup += n
             step_tok += int(b["attention_mask"].sum())
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))

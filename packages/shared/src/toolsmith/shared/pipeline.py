@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.constants import CARD_NAME, EVAL_FILE, GGUF_NAME, TRAIN_FILE
+from toolsmith.shared.constants import CARD_NAME, DEFAULT_EXAMPLES, EVAL_FILE, GGUF_NAME, TRAIN_FILE
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def train_domain(
     overrides: dict[str, Any],
     base_model: str | None = None,
     data: Path | None = None,
-    generate_count: int = 400,
+    generate_count: int = DEFAULT_EXAMPLES,
 ) -> dict[str, Any]:
     """The whole ``train-<domain>`` job; returns the model card facts.
 

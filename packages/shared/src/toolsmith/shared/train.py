@@ -420,14 +420,14 @@ def _train_trl(
         model = load_model(base_dir, dtype=torch.bfloat16 if cuda else torch.float32)
         peft_config = lora_config(cfg, model.config.num_hidden_layers, tokenizer)
 
-    def to_dataset(rows: list[dict[str, Any]]) -> Dataset | None:
+    def to_dataset(rows: list[dict[str, Any]]) -> tuple[Dataset | None, int]:
         if not rows:
-            return None
-        tok, _ = tokenize_examples(tokenizer, rows, cfg.max_length)
+            return None, 0
+        tok, dropped = tokenize_examples(tokenizer, rows, cfg.max_length)
         # TRL shifts labels itself: label t is token t where the model wrote it (our labels moved right by one)
-        return Dataset.from_list([{"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]} for t in tok])
+        return Dataset.from_list([{"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]} for t in tok]), dropped
 
-    train_ds, eval_ds = to_dataset(train_rows), to_dataset(eval_rows)
+    (train_ds, dropped), (eval_ds, _) = to_dataset(train_rows), to_dataset(eval_rows)
     logger = _LossLog(cfg.output_dir / LOSS_LOG, resume=cfg.resume)
 
     class _Log(TrainerCallback):
@@ -457,8 +457,9 @@ def _train_trl(
     adapter = cfg.output_dir / "adapter"
     trainer.model.save_pretrained(adapter)
     plot_losses(cfg.output_dir / LOSS_LOG, cfg.output_dir / LOSS_PLOT)
-    n_tok = sum(len(x) for x in train_ds["input_ids"])
-    n_sup = sum(sum(1 for x in row if x != -100) for row in train_ds["labels"])
+    passes = trainer.state.epoch or 0.0  # fraction of the dataset seen, as TRL counts it
+    n_tok = round(passes * sum(len(x) for x in train_ds["input_ids"]))
+    n_sup = round(passes * sum(sum(1 for x in row if x != -100) for row in train_ds["labels"]))
     return TrainResult(
         adapter,
         backend,
@@ -467,7 +468,7 @@ def _train_trl(
         out.training_loss,
         eval_loss,
         len(train_ds),
-        0,
+        dropped,
         n_tok,
         n_sup,
     )

@@ -1,0 +1,46 @@
+"""Test doubles shared by the runner tests: two sandbox tools and a scripted model."""
+
+from __future__ import annotations
+
+from toolsmith.shared.constants import STOP_TOKENS
+from toolsmith.shared.llm import Generation
+from toolsmith.shared.sandbox import current
+
+
+def read_file(path: str) -> str:
+    """Read a file in the sandbox.
+
+    Args:
+        path: Path relative to the sandbox root.
+    """
+    return current().resolve(path).read_text(encoding="utf-8")
+
+
+def write_file(path: str, text: str) -> dict:
+    """Replace a file's text in the sandbox.
+
+    Args:
+        path: Path relative to the sandbox root.
+        text: The new text.
+    """
+    current().resolve(path).write_text(text, encoding="utf-8")
+    return {"written": len(text)}
+
+
+class FakeModel:
+    """Returns preset outputs (a list, or a function of the turn index) and records every prompt."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.prompts: list[str] = []
+        self.reuse: list[bool] = []
+
+    def generate(
+        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+    ) -> Generation:
+        i = len(self.prompts)
+        self.prompts.append(prompt)
+        self.reuse.append(reuse_cache)
+        text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
+        stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
+        return Generation(text, len(prompt), len(prompt), len(text), 0.001, stopped)
