@@ -179,8 +179,7 @@ def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path):
         lora_alpha=4,
         eval_fraction=0,
     )
-    train(TrainConfig(max_steps=2, **common), tiny_model_dir, rows)  # writes checkpoint? only before the end
-    train(TrainConfig(max_steps=4, **common), tiny_model_dir, rows)  # fresh run: saves checkpoint-2
+    train(TrainConfig(max_steps=4, **common), tiny_model_dir, rows)  # saves checkpoint-2 on the way (not at the end)
     assert (tmp_path / "run" / "checkpoint-2" / "state.pt").is_file()
     result = train(TrainConfig(max_steps=4, resume=True, **common), tiny_model_dir, rows)
     steps = [json.loads(x)["step"] for x in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
