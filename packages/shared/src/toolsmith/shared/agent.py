@@ -7,7 +7,7 @@ The generator, the evaluator and the runner all build their first messages with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,6 @@ class AgentSpec:
     top_p: float = 1.0
     max_tokens: int = 256
     n_ctx: int = 4096
-    _schemas: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     @cached_property
     def schemas(self) -> list[dict[str, Any]]:

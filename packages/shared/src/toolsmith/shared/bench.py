@@ -113,7 +113,8 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
     ex, _ = tokenize_examples(tok, load_examples(data / TRAIN_FILE)[:batch_size], max_length)
     batch = collate(ex, list(range(len(ex))), tok.pad_token_id or 0)
     cfg = TrainConfig(train_control_tokens=False, **LORA)
-    model = get_peft_model(load_model(base_dir), lora_config(cfg, 18, tok))
+    base = load_model(base_dir)
+    model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers, tok))
     lm = model.get_base_model()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     spent: dict[str, float] = {"attention": 0.0, "mlp": 0.0}

@@ -21,7 +21,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,8 +90,6 @@ class TrainConfig:
     """torch CPU threads (0 = all cores)."""
     progress: bool = True
     """Show a progress bar."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Unused; rejected when non-empty (keeps CLI overrides honest)."""
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -121,7 +119,6 @@ class TrainConfig:
                 "save_every, eval_every >= 0",
                 (self.save_every, self.eval_every),
             ),
-            (not self.extra, "no unknown settings", self.extra),
         ]
         for ok, expected, got in checks:
             if not ok:
@@ -146,7 +143,6 @@ class TrainConfig:
         d = asdict(self)
         d["output_dir"] = str(self.output_dir)
         d["target_modules"] = list(self.target_modules)
-        d.pop("extra")
         return d
 
 
