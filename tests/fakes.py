@@ -13,7 +13,7 @@ def read_file(path: str) -> str:
     Args:
         path: Path relative to the sandbox root.
     """
-    return current().resolve(path).read_text(encoding="utf-8")
+    return current().path(path).read_text(encoding="utf-8")
 
 
 def write_file(path: str, text: str) -> dict:
@@ -23,7 +23,7 @@ def write_file(path: str, text: str) -> dict:
         path: Path relative to the sandbox root.
         text: The new text.
     """
-    current().resolve(path).write_text(text, encoding="utf-8")
+    current().write(text, path)
     return {"written": len(text)}
 
 
