@@ -90,3 +90,17 @@ HELD_OUT_PACKAGES = frozenset(
     ).split()
 )
 SUMMARY_FILE = "summary.json"
+
+# Isolated child runs of the user's code (toolsmith.shared.isolate): default limits of one run.
+ISOLATE_TIMEOUT_S = 10.0  # wall clock, then the child's process group is killed
+ISOLATE_CPU_S = 10  # RLIMIT_CPU
+ISOLATE_MEMORY_MB = 2048  # RLIMIT_AS
+ISOLATE_MIN_MEMORY_MB = 64  # below this the child interpreter can barely start
+ISOLATE_FILE_MB = 32  # RLIMIT_FSIZE, which also bounds captured stdout/stderr
+ISOLATE_OUTPUT_CHARS = 20000  # characters of stdout and of stderr kept, each
+# How the child's network was cut: a new network namespace (as root, or inside a new user namespace when
+# unprivileged), a Python audit hook where the kernel refuses both, or not at all (network allowed).
+NETWORK_NAMESPACE = "netns"
+NETWORK_USER_NAMESPACE = "userns+netns"
+NETWORK_AUDIT_HOOK = "audit-hook"
+NETWORK_ALLOWED = "off"
