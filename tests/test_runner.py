@@ -16,6 +16,7 @@ from toolsmith.shared.agent import AgentSpec, load_agent
 from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, TRIGGER
 from toolsmith.shared.data import check_example
 from toolsmith.shared.domain import repo_root
+from toolsmith.shared.isolate import Limits, run_isolated
 from toolsmith.shared.runner import STATUSES, RunResult, Target, resolve_targets, run_agent, run_targets
 from toolsmith.shared.sandbox import current
 
@@ -61,6 +62,38 @@ def linger(seconds: float) -> str:
     return "done"
 
 
+def create(text: str) -> dict:
+    """Write the agent's declared output file.
+
+    Args:
+        text: Its content.
+    """
+    box = current()
+    box.write(text, box.outputs[0])
+    return {"created": box.outputs[0]}
+
+
+def run_user(function: str) -> dict:
+    """Call a function of the user's module in a limited child process.
+
+    Args:
+        function: The function's name.
+    """
+    box = current()
+    module = Path(box.rel_target).stem
+    limits = Limits(timeout_s=2, cpu_s=2, memory_mb=256)
+    r = run_isolated(
+        "isolate_entries:call",
+        {"module": module, "function": function},
+        cwd=box.target.parent,
+        limits=limits,
+        path=[Path(__file__).parent],
+    )
+    if not r.ok:
+        raise ValueError(f"expected {function}() to return, got {r.error_type}: {r.error}")
+    return {"value": r.value}
+
+
 def submit(summary: str) -> dict:
     """Submit the result and end the run.
 
@@ -70,7 +103,7 @@ def submit(summary: str) -> dict:
     return {"accepted": True}
 
 
-TOOLS = (read_file, write_file, where, explode, nap, linger, submit)
+TOOLS = (read_file, write_file, where, explode, nap, linger, create, run_user, submit)
 CODE = "def alpha():\n    return 1\n\n\nclass Beta:\n    def gamma(self):\n        return 2\n"
 
 
@@ -514,3 +547,75 @@ def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsy
     seen["script"] = "bad"
     assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--max-turns", "2"]) == 1
     assert "status: turn_limit" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------- outputs, user code
+
+
+def test_an_agent_creates_a_file_shown_in_the_diff_and_written_only_with_apply(tmp_path, work):
+    spec = make_spec(tmp_path, outputs=["tests/test_{module}_{symbol}.py"])
+    new = work.parent / "tests" / "test_t_alpha.py"
+    steps = [call("create", text="def test_alpha():\n    assert True\n"), SUBMIT]
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec)
+    assert result.status == "success" and not result.applied and not new.exists()
+    assert "--- /dev/null\n+++ b/tests/test_t_alpha.py\n" in result.diff and "+def test_alpha():" in result.diff
+    assert result.changes == {"tests/test_t_alpha.py": "def test_alpha():\n    assert True\n"}
+    # the target itself is not the agent's to change when it declares outputs
+    result, _ = go(tmp_path, f"{work}::alpha", [call("write_file", path="t.py", text="x"), SUBMIT], spec=spec)
+    assert "expected one of the files this agent may write" in tool_messages(result)[0]["content"]["error"]
+
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True)
+    assert result.applied and result.written == ["tests/test_t_alpha.py"]
+    assert new.read_text(encoding="utf-8") == "def test_alpha():\n    assert True\n"
+    assert work.read_text(encoding="utf-8") == CODE
+
+    new.write_text("# mine\n", encoding="utf-8")  # exists now: refused without --overwrite, nothing written
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True)
+    assert result.status == "failed" and "use --overwrite" in result.reason and not result.applied
+    assert new.read_text(encoding="utf-8") == "# mine\n"
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True, overwrite=True)
+    assert result.applied and new.read_text(encoding="utf-8").startswith("def test_alpha")
+
+
+USER = """import socket
+import time
+
+
+def sleep_forever():
+    while True:
+        time.sleep(1)
+
+
+def allocate():
+    blocks = []
+    while True:
+        blocks.append(bytearray(50 << 20))
+
+
+def connect():
+    return socket.create_connection(("127.0.0.1", {port}), timeout=1).fileno()
+
+
+def fine():
+    return 42
+"""
+
+
+def test_user_code_cannot_hang_exhaust_or_reach_the_network_through_a_tool(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    server = socket.create_server(("127.0.0.1", 0))  # a listener the user code would reach without isolation
+    user = tmp_path / "proj" / "user.py"
+    user.parent.mkdir()
+    user.write_text(USER.format(port=server.getsockname()[1]), encoding="utf-8")
+    outputs = [call("run_user", function=f) for f in ("sleep_forever", "allocate", "connect", "fine")] + [SUBMIT]
+    try:
+        result, _ = go(tmp_path, user, outputs, spec=make_spec(tmp_path, tool_timeout_s=30, max_retries=5))
+    finally:
+        server.close()
+    errors = [m["content"] for m in tool_messages(result)]
+    assert errors[0]["error"].startswith("expected sleep_forever() to return, got Timeout")
+    assert errors[1]["error"].startswith("expected allocate() to return, got MemoryError")
+    assert "connect() to return, got" in errors[2]["error"] and "unreachable" in errors[2]["error"].lower()
+    assert errors[3] == {"value": 42} and result.status == "success"

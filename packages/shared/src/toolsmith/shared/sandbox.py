@@ -294,8 +294,8 @@ class Sandbox:
     def apply(self, overwrite: bool = False) -> list[str]:
         """Write the changed and created files into the user's project, all or none.
 
-        A changed file is written only if the user's file still has the bytes copied at the start; a created
-        file only if no such file exists (``overwrite`` allows replacing one). Each file is replaced atomically;
+        A changed file is written only if the user's file still has the bytes copied at the start; an output
+        only if no such file exists (``overwrite`` allows replacing one, if it was not edited during the run). Each file is replaced atomically;
         if one write fails, the ones already written are put back.
 
         Returns:
@@ -310,7 +310,7 @@ class Sandbox:
             if dest.is_symlink():
                 raise ApplyError(f"{dest}: expected a regular file to write, got a link; nothing was written")
             current = dest.read_bytes() if dest.is_file() else None
-            if before is None and current is not None and not overwrite:
+            if rel in self.outputs and rel != self.rel_target and current is not None and not overwrite:
                 raise ApplyError(
                     f"{dest}: expected a new file, got an existing one (use --overwrite to replace it); "
                     "nothing was written"
