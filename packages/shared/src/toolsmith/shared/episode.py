@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ class Episode:
             the target.
         submitted: The terminal tool's arguments; None when it was never called.
         judge_submission: False when judging the no-model baseline, which submits nothing.
+        meta: The case's ``meta`` (e.g. the author's text, to measure similarity against).
     """
 
     root: Path
@@ -30,6 +31,7 @@ class Episode:
     before: Mapping[str, str | None]
     submitted: dict[str, Any] | None
     judge_submission: bool = True
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.target not in self.before:
@@ -60,12 +62,14 @@ class Episode:
         return [rel for rel, text in self.before.items() if text is None and self.text(rel) is not None]
 
     @classmethod
-    def from_sandbox(cls, box: Sandbox, submitted: dict[str, Any] | None) -> Episode:
+    def from_sandbox(
+        cls, box: Sandbox, submitted: dict[str, Any] | None, meta: Mapping[str, Any] | None = None
+    ) -> Episode:
         """The episode a sandbox holds now (its copy is the root)."""
         before: dict[str, str | None] = {box.rel_target: box.original()}
         for rel, (old, _) in box.changes().items():
             before[rel] = None if old is None else decode_source(old, rel)
-        return cls(root=box.root, target=box.rel_target, symbol=box.symbol, before=before, submitted=submitted)
+        return cls(box.root, box.rel_target, box.symbol, before, submitted, meta=dict(meta or {}))
 
 
 def materialize(root: Path, files: Mapping[str, str]) -> None:

@@ -191,7 +191,8 @@ def end_to_end_eval(
             seconds.append(time.perf_counter() - t0)
             judged = Path(tmp) / str(n) / "judged"
             materialize(judged, {**files, **result.changes})
-            verdict = check_episode(episode_after(judged, files, target, symbol, submitted=result.submitted))
+            meta = row.get("meta") or {}
+            verdict = check_episode(episode_after(judged, files, target, symbol, submitted=result.submitted, meta=meta))
             ok = bool(verdict["success"]) and result.status == "success"
             statuses[result.status] += 1
             verdicts.append(verdict)

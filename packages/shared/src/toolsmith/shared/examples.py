@@ -220,7 +220,7 @@ def record_case(recipe: Recipe, case: Case, mistakes: random.Random | None = Non
                 return None, f"drop:{e}"
             if rec.submitted is None:
                 return None, f"drop:expected the expert to end with {agent.terminal_tool}, got no submission"
-            verdict = recipe.check(Episode.from_sandbox(box, rec.submitted))
+            verdict = recipe.check(Episode.from_sandbox(box, rec.submitted, case.meta))
     if not verdict["success"]:
         return None, f"drop:{verdict['reason']}"
     first = agent.first_messages(path=case.target, code=case.files[case.target], symbol=case.symbol)

@@ -295,8 +295,8 @@ class Sandbox:
         """Write the changed and created files into the user's project, all or none.
 
         A changed file is written only if the user's file still has the bytes copied at the start; an output
-        only if no such file exists (``overwrite`` allows replacing one, if it was not edited during the run). Each file is replaced atomically;
-        if one write fails, the ones already written are put back.
+        only if no such file exists (``overwrite`` allows replacing one, if it was not edited during the run).
+        Each file is replaced atomically; if one write fails, the ones already written are put back.
 
         Returns:
             The files written (relative paths).
