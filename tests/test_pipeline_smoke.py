@@ -7,18 +7,13 @@ import random
 
 import pytest
 
+from toolsmith.shared.batching import collate, tokenize_examples
 from toolsmith.shared.chat import render
+from toolsmith.shared.loss import full_logits_loss, shared_prefix_length, supervised_loss
 from toolsmith.shared.parse import parse_output
 from toolsmith.shared.tools import tool_schema
-from toolsmith.shared.train import (
-    TrainConfig,
-    collate,
-    full_logits_loss,
-    shared_prefix_length,
-    supervised_loss,
-    tokenize_examples,
-    train,
-)
+from toolsmith.shared.train import train
+from toolsmith.shared.trainconfig import TrainConfig
 
 pytestmark = pytest.mark.smoke
 

@@ -92,7 +92,8 @@ def train_domain(
     from toolsmith.shared.domain import agent_dir, data_dir, load_domain, repo_root
     from toolsmith.shared.export import Q8_SIZE_MB_270M, smoke_check, write_card
     from toolsmith.shared.io import sha256_file
-    from toolsmith.shared.train import TrainConfig, train
+    from toolsmith.shared.train import train
+    from toolsmith.shared.trainconfig import TrainConfig
 
     module = load_domain(domain)
     spec = load_agent(domain)
