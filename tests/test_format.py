@@ -129,6 +129,47 @@ def test_supervised_tokens_decode_to_the_model_spans(tokenizer):
     assert picked == "".join(r.model_text())
 
 
+def _call(location: str) -> dict:
+    return {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": location}}}
+
+
+RECOVERY = [  # a failed first call (not to be learned), its error, then the right call and the answer
+    *MESSAGES[:2],
+    {"role": "assistant", "tool_calls": [_call("Tokio")], "weight": 0},
+    {"role": "tool", "name": "get_current_weather", "content": {"error": "unknown location"}},
+    {"role": "assistant", "tool_calls": [_call("Tokyo, Japan")], "weight": 1},
+    {"role": "tool", "name": "get_current_weather", "content": {"temperature": 15, "weather": "sunny"}},
+    MESSAGES[4],
+]
+
+
+def test_weight_zero_renders_the_same_and_is_not_learned(tokenizer):
+    from toolsmith.shared.batching import tokenize_examples
+
+    unweighted = [{k: v for k, v in m.items() if k != "weight"} for m in RECOVERY]
+    r, plain = render(RECOVERY, [WEATHER]), render(unweighted, [WEATHER])
+    assert r.text == plain.text
+    failed = "<start_function_call>call:get_current_weather{location:<escape>Tokio<escape>}<end_function_call>"
+    assert plain.model_text()[:2] == [failed, "<start_function_response>"]
+    assert r.model_text() == plain.model_text()[2:]  # exactly the failed call and its stop token are gone
+
+    enc, enc_plain = encode(tokenizer, r), encode(tokenizer, plain)
+    assert enc.input_ids == enc_plain.input_ids
+    dropped = [i for i, (a, b) in enumerate(zip(enc.supervised, enc_plain.supervised)) if a != b]
+    assert all(enc_plain.supervised[i] and not enc.supervised[i] for i in dropped)
+    assert dropped == list(range(dropped[0], dropped[-1] + 1))  # one run of tokens
+    assert tokenizer.decode([enc.input_ids[i] for i in dropped]) == failed + "<start_function_response>"
+
+    (ex, ex_plain), _ = tokenize_examples(
+        tokenizer, [{"messages": RECOVERY, "tools": [WEATHER]}, {"messages": unweighted, "tools": [WEATHER]}], 1024
+    )
+    assert ex.input_ids == ex_plain.input_ids
+    # position t predicts token t+1: exactly the positions before the dropped tokens lose their label
+    assert [t for t, (a, b) in enumerate(zip(ex.labels, ex_plain.labels)) if a != b] == [i - 1 for i in dropped]
+    assert all(ex.labels[i - 1] == -100 for i in dropped)
+    assert ex.supervised == ex_plain.supervised - len(dropped)
+
+
 ARGUMENT_CASES = [
     ("plain string", {"a": "hello"}),
     ("escaped punctuation", {"q": 'x{y}, z: [1] "quoted"'}),
