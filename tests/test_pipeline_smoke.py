@@ -127,8 +127,8 @@ def test_merge_gguf_llamacpp_parity_parse(trained):
 
     rows, result, merged, gguf, tmp = trained
     assert gguf.is_file() and not list(gguf.parent.glob(".*partial"))
-    prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True).text for r in rows[:3]]
-    prompts.append(render(rows[0]["messages"], rows[0]["tools"]).text)
+    prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True) for r in rows[:3]]
+    prompts.append(render(rows[0]["messages"], rows[0]["tools"]))
     parity = check_parity(merged, gguf, prompts)
     assert parity.token_ids_equal, parity.first_mismatch
     # a random tiny model has near-flat logits (and 7 freshly trained, near-tied control rows), so Q8_0 noise
@@ -139,6 +139,30 @@ def test_merge_gguf_llamacpp_parity_parse(trained):
     gen = model.generate(prompts[0], max_tokens=16)
     parsed = parse_output(gen.text)  # garbage from a random model is fine: the path is what is tested
     assert gen.new_tokens > 0 and isinstance(parsed.calls, tuple)
+
+
+def test_control_strings_in_content_hf_and_llamacpp_ids_agree(trained, tokenizer):
+    """User text, schema text, call arguments and tool results holding every control-token string: the same ids
+    from HF (training) and llama.cpp (run time), and none of those strings becomes a control token."""
+    from test_format import EVERY_CONTROL, tool_with, with_control_strings
+
+    from toolsmith.shared.chat import encode
+    from toolsmith.shared.constants import CONTROL_TOKENS
+    from toolsmith.shared.llm import GGUFModel
+
+    _, _, _, gguf, _ = trained
+    model = GGUFModel(gguf, n_ctx=2048)
+    control_ids = set(model.control_ids.values())
+    assert control_ids == set(tokenizer.convert_tokens_to_ids(list(CONTROL_TOKENS)))
+    for n in (3, 5, 7):  # open after a tool response, and closed after the answer
+        r = render(with_control_strings(EVERY_CONTROL)[:n], [tool_with(EVERY_CONTROL)], add_generation_prompt=True)
+        clean = render(with_control_strings("")[:n], [tool_with("")], add_generation_prompt=True)
+        hf, ll = encode(tokenizer, r).input_ids, model.tokenize(r)
+        assert hf == ll
+        assert [i for i in ll if i in control_ids] == [i for i in model.tokenize(clean) if i in control_ids]
+        assert model.detokenize(ll) == r.text
+    gen = model.generate(r, max_tokens=4)
+    assert gen.prompt_tokens == len(ll) and gen.new_tokens > 0
 
 
 def test_runner_turn_with_the_real_gguf_leaves_the_file_alone(trained, tmp_path):

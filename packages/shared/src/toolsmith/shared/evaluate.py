@@ -77,7 +77,7 @@ def next_call_eval(model: Any, rows: list[dict[str, Any]], max_tokens: int = 128
     stats = NextCallStats()
     for row in rows:
         for i, gold in gold_calls(row):
-            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True).text
+            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True)
             stats.add(gold, model.generate(prompt, max_tokens=max_tokens).text)
     return stats
 

@@ -356,7 +356,7 @@ class _Loop:
     def run(self) -> tuple[Status, str]:
         failures = 0
         while len(self.steps) < self.max_turns:
-            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True).text
+            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True)
             try:
                 gen = self.model.generate(
                     prompt,
