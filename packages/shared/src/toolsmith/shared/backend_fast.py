@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.batching import collate, length_grouped_batches, tokenize_examples
-from toolsmith.shared.checkpoints import last_checkpoint, load_state, save_checkpoint
+from toolsmith.shared.batching import TokenizedSplits, collate, length_grouped_batches
+from toolsmith.shared.checkpoints import RunIdentity, load_state, save_checkpoint
 from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
 from toolsmith.shared.lora import lora_config, lr_lambda
 from toolsmith.shared.loss import evaluate_loss, supervised_loss
@@ -25,28 +25,39 @@ log = logging.getLogger(__name__)
 
 
 def train_fast(
-    cfg: TrainConfig, base_dir: Path, train_rows: list[dict[str, Any]], eval_rows: list[dict[str, Any]]
+    cfg: TrainConfig,
+    base_dir: Path,
+    tokenizer: Any,
+    data: TokenizedSplits,
+    run: RunIdentity,
+    resume_from: Path | None = None,
 ) -> TrainResult:
-    """Train a LoRA with the fast CPU loop; resumable; logs loss JSONL and a PNG plot."""
+    """Train a LoRA with the fast CPU loop; logs loss JSONL and a PNG plot.
+
+    Args:
+        cfg: The run's settings.
+        base_dir: The base model.
+        tokenizer: Its tokenizer (for the pad id and the control-token ids).
+        data: The tokenized examples.
+        run: Recorded in every checkpoint.
+        resume_from: A checkpoint of this run to continue from (checked by the caller).
+    """
     import torch
     from peft import PeftModel, get_peft_model
     from tqdm.auto import tqdm
 
-    from toolsmith.shared.base import load_model, load_tokenizer
+    from toolsmith.shared.base import load_model
 
-    tokenizer = load_tokenizer(base_dir)
-    train_ex, dropped = tokenize_examples(tokenizer, train_rows, cfg.max_length)
-    eval_ex, _ = tokenize_examples(tokenizer, eval_rows, cfg.max_length) if eval_rows else ([], 0)
+    train_ex, eval_ex, dropped = data.train, data.held_out, data.dropped
     pad_id = tokenizer.pad_token_id or 0
 
     torch.manual_seed(cfg.seed)
     base = load_model(base_dir, dtype=torch.float32)
     base.config.use_cache = False
-    last = last_checkpoint(cfg.output_dir) if cfg.resume else None
-    if last is not None:
-        model = PeftModel.from_pretrained(base, str(last), is_trainable=True)
-        state = load_state(last)
-        log.info("resuming from %s (step %d)", last, state["step"])
+    if resume_from is not None:
+        model = PeftModel.from_pretrained(base, str(resume_from), is_trainable=True)
+        state = load_state(resume_from)
+        log.info("resuming from %s (step %d)", resume_from, state["step"])
     else:
         model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers, tokenizer))
         state = None
@@ -64,7 +75,7 @@ def train_fast(
         scheduler.load_state_dict(state["scheduler"])
         step, micro = state["step"], state["micro"]
         torch.set_rng_state(state["torch_rng"])
-    logger = LossLog(cfg.output_dir / LOSS_LOG, resume=last is not None)
+    logger = LossLog(cfg.output_dir / LOSS_LOG, keep_until=step if state is not None else None)
 
     def batches_from(start_micro: int):
         """Micro-batches in a deterministic order (per epoch from the seed), starting anywhere."""
@@ -121,7 +132,7 @@ def train_fast(
         bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{step_tok / dt:.0f}")
         bar.update(1)
         if cfg.save_every and step % cfg.save_every == 0 and step < total_steps:
-            save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir)
+            save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir, run)
     bar.close()
     seconds = time.perf_counter() - start
     eval_loss = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)

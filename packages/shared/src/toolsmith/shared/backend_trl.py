@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.batching import tokenize_examples
-from toolsmith.shared.checkpoints import last_checkpoint
+from toolsmith.shared.batching import TokenizedExample, TokenizedSplits
+from toolsmith.shared.checkpoints import PREFIX, RunIdentity, checkpoint_step
 from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
 from toolsmith.shared.lora import lora_config
 from toolsmith.shared.losslog import LossLog, plot_losses
@@ -15,17 +15,30 @@ from toolsmith.shared.trainconfig import TrainConfig, TrainResult
 
 
 def train_trl(
-    cfg: TrainConfig, backend: str, base_dir: Path, train_rows: list[dict[str, Any]], eval_rows: list[dict[str, Any]]
+    cfg: TrainConfig,
+    backend: str,
+    base_dir: Path,
+    tokenizer: Any,
+    data: TokenizedSplits,
+    run: RunIdentity,
+    resume_from: Path | None = None,
 ) -> TrainResult:
-    """TRL SFTTrainer (+ PEFT, or Unsloth) on pre-tokenized examples with the same completion masks."""
+    """TRL SFTTrainer (+ PEFT, or Unsloth) on pre-tokenized examples with the same completion masks.
+
+    Args:
+        cfg: The run's settings.
+        backend: ``peft`` or ``unsloth``.
+        base_dir: The base model.
+        tokenizer: Its tokenizer.
+        data: The tokenized examples.
+        run: Recorded in every checkpoint.
+        resume_from: A checkpoint of this run to continue from (checked by the caller).
+    """
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
-    from toolsmith.shared.base import load_tokenizer
-
-    tokenizer = load_tokenizer(base_dir)
     cuda = torch.cuda.is_available()
     if backend == "unsloth":
         from unsloth import FastLanguageModel
@@ -50,15 +63,14 @@ def train_trl(
         model = load_model(base_dir, dtype=torch.bfloat16 if cuda else torch.float32)
         peft_config = lora_config(cfg, model.config.num_hidden_layers, tokenizer)
 
-    def to_dataset(rows: list[dict[str, Any]]) -> tuple[Dataset | None, int]:
-        if not rows:
-            return None, 0
-        tok, dropped = tokenize_examples(tokenizer, rows, cfg.max_length)
+    def to_dataset(examples: list[TokenizedExample]) -> Dataset | None:
+        if not examples:
+            return None
         # TRL shifts labels itself: label t is token t where the model wrote it (our labels moved right by one)
-        return Dataset.from_list([{"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]} for t in tok]), dropped
+        return Dataset.from_list([{"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]} for t in examples])
 
-    (train_ds, dropped), (eval_ds, _) = to_dataset(train_rows), to_dataset(eval_rows)
-    logger = LossLog(cfg.output_dir / LOSS_LOG, resume=cfg.resume)
+    train_ds, eval_ds, dropped = to_dataset(data.train), to_dataset(data.held_out), data.dropped
+    logger = LossLog(cfg.output_dir / LOSS_LOG, keep_until=checkpoint_step(resume_from) if resume_from else None)
 
     class _Log(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kw):  # noqa: ANN001
@@ -66,6 +78,10 @@ def train_trl(
                 logger.write(
                     {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, int | float)}}
                 )
+
+        def on_save(self, args, state, control, **kw):  # noqa: ANN001
+            if state.is_world_process_zero:  # the trainer has just written this checkpoint
+                run.write(Path(args.output_dir) / f"{PREFIX}{state.global_step}")
 
     sft = sft_config(SFTConfig, cfg, cuda, eval_ds is not None)
     trainer = SFTTrainer(
@@ -78,8 +94,7 @@ def train_trl(
         callbacks=[_Log()],
     )
     start = time.perf_counter()
-    last = last_checkpoint(cfg.output_dir) if cfg.resume else None
-    out = trainer.train(resume_from_checkpoint=str(last) if last else None)
+    out = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - start
     eval_loss = trainer.evaluate()["eval_loss"] if eval_ds is not None else None
     if eval_loss is not None:

@@ -49,6 +49,25 @@ def tokenize_examples(
     return out, dropped
 
 
+@dataclass(frozen=True)
+class TokenizedSplits:
+    """A run's tokenized examples: ``train``, ``held_out`` (for eval loss; may be empty), and how many
+    training examples were dropped for being too long."""
+
+    train: list[TokenizedExample]
+    held_out: list[TokenizedExample]
+    dropped: int
+
+
+def tokenize_splits(
+    tokenizer: Any, train_rows: list[dict[str, Any]], eval_rows: list[dict[str, Any]], max_length: int
+) -> TokenizedSplits:
+    """:func:`tokenize_examples` on both splits (an empty eval split stays empty)."""
+    train, dropped = tokenize_examples(tokenizer, train_rows, max_length)
+    held_out = tokenize_examples(tokenizer, eval_rows, max_length)[0] if eval_rows else []
+    return TokenizedSplits(train, held_out, dropped)
+
+
 def length_grouped_batches(examples: list[TokenizedExample], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Batches of similar length (little padding), in random order."""
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i].input_ids), rng.random()))

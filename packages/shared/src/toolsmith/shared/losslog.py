@@ -6,15 +6,26 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.io import atomic_write_text
+
 
 class LossLog:
-    """Append-only JSONL loss log."""
+    """Append-only JSONL loss log.
 
-    def __init__(self, path: Path, resume: bool) -> None:
+    Args:
+        path: The JSONL file.
+        keep_until: Resuming from this step: keep the rows logged up to it (later ones were lost with the
+            interrupted run and will be logged again). None starts an empty log.
+    """
+
+    def __init__(self, path: Path, keep_until: int | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            path.write_text("")
+        kept = []
+        if keep_until is not None and path.is_file():
+            lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            kept = [line + "\n" for line in lines if json.loads(line).get("step", 0) <= keep_until]
+        atomic_write_text(path, "".join(kept))
 
     def write(self, row: dict[str, Any]) -> None:
         with open(self.path, "a", encoding="utf-8") as f:

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 Backend = Literal["auto", "fast", "peft", "unsloth"]
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# Settings that do not change the weights a run ends with: where it writes, what it shows, how often it
+# saves or evaluates, and the thread count. A resumed run may change these; it must keep all the others.
+NOT_LEARNED = ("output_dir", "resume", "progress", "threads", "save_every", "eval_every")
 
 
 @dataclass
@@ -61,7 +64,8 @@ class TrainConfig:
     save_every: int = 50
     """Save a resumable checkpoint every N optimizer steps."""
     resume: bool = False
-    """Continue from the last checkpoint in ``output_dir``."""
+    """Continue from the last checkpoint in ``output_dir`` (refused unless this run wrote it: same
+    :meth:`learning_settings` and tokenized training data). Without it, old checkpoints are removed."""
     threads: int = 0
     """torch CPU threads (0 = all cores)."""
     progress: bool = True
@@ -120,6 +124,10 @@ class TrainConfig:
         d["output_dir"] = str(self.output_dir)
         d["target_modules"] = list(self.target_modules)
         return d
+
+    def learning_settings(self) -> dict[str, Any]:
+        """The JSON-safe settings that change what is learned (all but :data:`NOT_LEARNED`)."""
+        return {k: v for k, v in self.to_json().items() if k not in NOT_LEARNED}
 
 
 @dataclass
