@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from toolsmith.shared.chat import Rendered
 from toolsmith.shared.constants import STOP_TOKENS
 from toolsmith.shared.llm import Generation
 from toolsmith.shared.sandbox import current
@@ -28,7 +29,7 @@ def write_file(path: str, text: str) -> dict:
 
 
 class FakeModel:
-    """Returns preset outputs (a list, or a function of the turn index) and records every prompt."""
+    """Returns preset outputs (a list, or a function of the turn index) and records every prompt's text."""
 
     def __init__(self, outputs):
         self.outputs = outputs
@@ -36,11 +37,16 @@ class FakeModel:
         self.reuse: list[bool] = []
 
     def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+        self,
+        prompt: Rendered,
+        max_tokens: int = 256,
+        reuse_cache: bool = True,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
     ) -> Generation:
         i = len(self.prompts)
-        self.prompts.append(prompt)
+        self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
         stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
-        return Generation(text, len(prompt), len(prompt), len(text), 0.001, stopped)
+        return Generation(text, len(prompt.text), len(prompt.text), len(text), 0.001, stopped)

@@ -254,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("domain", choices=DOMAINS)
     p.add_argument("--base-model", help="local folder or hub id (default: FunctionGemma if on disk, else offline)")
     p.add_argument("--data", help="folder with train.jsonl/eval.jsonl (default: data/<domain>)")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in runs/<domain>")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the last checkpoint in runs/<domain> (refused if another run wrote it)",
+    )
     for flag, typ in _TRAIN_FLAGS.items():
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None)
     p.set_defaults(fn=_cmd_train)

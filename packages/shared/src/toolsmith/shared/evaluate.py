@@ -101,7 +101,7 @@ def next_call_eval(
     todo = [(row, i, gold) for row in rows for i, gold in gold_calls(row)]
     with _bar(len(todo), desc) as bar:
         for row, i, gold in todo:
-            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True).text
+            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True)
             stats.add(gold, model.generate(prompt, max_tokens=max_tokens).text)
             bar.update(1)
     return stats

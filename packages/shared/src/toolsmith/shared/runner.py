@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from toolsmith.shared.agent import AgentSpec, Message
-from toolsmith.shared.chat import render
+from toolsmith.shared.chat import Rendered, render
 from toolsmith.shared.constants import END_OF_TURN, EOS, START_FUNCTION_RESPONSE
 from toolsmith.shared.llm import Generation
 from toolsmith.shared.loopguard import LoopGuard
@@ -63,9 +63,14 @@ class Model(Protocol):
     """What the runner needs from a model: :class:`toolsmith.shared.llm.GGUFModel` or a scripted fake."""
 
     def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+        self,
+        prompt: Rendered,
+        max_tokens: int = 256,
+        reuse_cache: bool = True,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
     ) -> Generation:
-        """Write after ``prompt`` until a stop sequence; return the text with its stop token."""
+        """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token."""
         ...
 
 
@@ -367,7 +372,7 @@ class _Loop:
     def run(self) -> tuple[Status, str]:
         failures = 0
         while len(self.steps) < self.max_turns:
-            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True).text
+            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True)
             try:
                 gen = self.model.generate(
                     prompt,
