@@ -356,6 +356,23 @@ def test_a_call_that_just_failed_is_not_run_again(tmp_path, work):
     assert result.steps[1].calls[0].seconds < result.steps[0].calls[0].seconds  # refused before any tool ran
 
 
+def test_a_target_too_big_for_the_context_is_refused_up_front(tmp_path, work):
+    big = work.parent / "big.py"
+    big.write_text("def big():\n" + "    x = 1\n" * 2000, encoding="utf-8")
+    model = FakeModel([SUBMIT])
+    with pytest.raises(ValueError, match=r"big\.py: expected the task to fit the model's 4096-token context, got"):
+        run_agent(make_spec(tmp_path), model, big, transcript=tmp_path / "t.jsonl")
+    assert model.prompts == [] and not (tmp_path / "t.jsonl").exists()
+
+
+def test_long_tool_responses_are_cut_before_the_model_sees_them(tmp_path, work):
+    result, model = go(
+        tmp_path, work, [call("write_file", path="t.py", text="x" * 9000), call("read_file", path="t.py"), SUBMIT]
+    )
+    text = tool_messages(result)[1]["content"]
+    assert len(text) < 4000 and text.endswith("characters cut]") and text.startswith("xxx")
+
+
 def test_model_error_fails_the_run(tmp_path, work):
     class Broken(FakeModel):
         def generate(self, prompt, **kw):

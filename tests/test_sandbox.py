@@ -148,6 +148,12 @@ def test_tools_write_only_the_target_and_declared_outputs(tmp_path: Path) -> Non
             None,
             ("samples/schema.json", "tests/fixtures_schema.py"),
         ),
+        (
+            ["samples/{symbol}.json", "tests/fixtures_{symbol}.py"],
+            "schemas/invoice.schema.json",
+            None,
+            ("samples/invoice.json", "tests/fixtures_invoice.py"),
+        ),
     ],
 )
 def test_fill_outputs(patterns: list, target: str, symbol: str | None, expected: tuple) -> None:

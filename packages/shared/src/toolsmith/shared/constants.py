@@ -78,6 +78,7 @@ SANDBOX_SKIP_DIRS = ("__pycache__", "node_modules", "site-packages", "build", "d
 SANDBOX_MAX_FILE_BYTES = 1 << 20  # larger project files are left out (the target never is)
 SANDBOX_MAX_FILES = 2000
 SANDBOX_MAX_BYTES = 32 << 20
+TOOL_RESPONSE_CHARS = 4000  # a tool response longer than this (as JSON) is cut down before the model sees it
 TARGET_UNITS = ("file", "functions", "classes", "definitions")  # what agent.yaml's target_units may say
 
 # Example kit.

@@ -73,6 +73,10 @@ class Model(Protocol):
         """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token."""
         ...
 
+    def tokenize(self, prompt: Rendered) -> list[int]:
+        """The token ids of a rendered prompt (to check it fits the context before any work)."""
+        ...
+
 
 # --------------------------------------------------------------------------------------------- targets
 
@@ -545,6 +549,12 @@ def run_agent(
         project=project,
     ) as box:
         messages = spec.first_messages(box.rel_target, _code_for(box, target), target.symbol)
+        first = len(model.tokenize(render(messages, spec.schemas, add_generation_prompt=True)))
+        if first + spec.max_tokens > spec.n_ctx:
+            raise ValueError(
+                f"{target}: expected the task to fit the model's {spec.n_ctx}-token context, got {first} prompt "
+                f"tokens before any work (+{spec.max_tokens} to write); run on a smaller file or function"
+            )
         own = host is None
         tools = host if host is not None else tool_host(spec)
         try:

@@ -369,10 +369,10 @@ class Sandbox:
 
 
 def fill_outputs(patterns: Sequence[str], rel_target: str, symbol: str | None) -> tuple[str, ...]:
-    """Output paths from patterns: ``{module}`` is the target file's stem, ``{symbol}`` the symbol (dots as ``_``)
-    or the stem."""
-    stem = Path(rel_target).stem
-    name = symbol.replace(".", "_") if symbol else stem
+    """Output paths from patterns: ``{module}`` is the target file's name up to its first dot, ``{symbol}`` the symbol
+    (or that name); characters that cannot be in a Python name become ``_`` (so outputs stay importable)."""
+    stem = re.sub(r"\W", "_", Path(rel_target).name.split(".")[0])
+    name = re.sub(r"\W", "_", symbol) if symbol else stem
     return tuple(p.format(module=stem, symbol=name) for p in patterns)
 
 

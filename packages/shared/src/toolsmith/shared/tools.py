@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from toolsmith.shared.constants import TOOL_RESPONSE_CHARS
+
 ERROR_KEY = "error"  # a failed call's response is {"error": "expected ..., got ..."}
 
 
@@ -105,15 +107,39 @@ def jsonable(value: Any) -> Any:
         return str(value)
 
 
+def _shrink(value: Any, keep: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= keep else value[:keep] + f"... [{len(value) - keep} characters cut]"
+    if isinstance(value, list):
+        items = [_shrink(v, keep) for v in value[: max(3, keep // 20)]]
+        return items + ([f"... [{len(value) - len(items)} more]"] if len(value) > len(items) else [])
+    if isinstance(value, dict):
+        return {k: _shrink(v, keep) for k, v in value.items()}
+    return value
+
+
+def cap_response(value: Any, limit: int = TOOL_RESPONSE_CHARS) -> Any:
+    """``value`` cut down (long strings and lists shortened, saying so) until its JSON fits ``limit`` characters."""
+    size = len(json.dumps(value, ensure_ascii=False))
+    if size <= limit:
+        return value
+    for keep in (1000, 300, 100, 30):
+        small = _shrink(value, keep)
+        if len(json.dumps(small, ensure_ascii=False)) <= limit:
+            return small
+    text = json.dumps(value, ensure_ascii=False)
+    return text[: limit - 40] + f"... [{size - limit + 40} characters cut]"
+
+
 def run_tool(fn: Callable[..., Any], schema: dict[str, Any], arguments: dict[str, Any]) -> tuple[Any, str | None]:
-    """Check the arguments, call the tool; returns (JSON result, None) or (None, the error sentence)."""
+    """Check the arguments, call the tool; returns (JSON result, capped, None) or (None, the error sentence)."""
     problems = check_arguments(schema, arguments)
     if problems:
         return None, "; ".join(problems)
     try:
-        return jsonable(fn(**arguments)), None
+        return cap_response(jsonable(fn(**arguments))), None
     except Exception as e:  # noqa: BLE001 - a tool failure of any kind is data for the model
-        return None, error_text(e)
+        return None, cap_response(error_text(e))
 
 
 def response(value: Any, error: str | None) -> Any:
