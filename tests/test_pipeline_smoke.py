@@ -318,3 +318,53 @@ def test_config_rejects_bad_values():
         TrainConfig(lora_r=0)
     with pytest.raises(ValueError, match="expected a setting in .* got 'lora_rank'"):
         TrainConfig.build({"lora_rank": 8})
+
+
+def test_span_match_is_greedy_exact_match_under_teacher_forcing():
+    import torch
+
+    from toolsmith.shared.loss import span_matches
+
+    # two rows; supervised runs: row 0 positions 1-2 and 4, row 1 positions 0-1
+    keep = torch.tensor([[False, True, True, False, True], [True, True, False, False, False]])
+    targets = torch.tensor([5, 6, 7, 8, 9])
+    logits = torch.full((5, 10), -1.0)
+    for i, t in enumerate([5, 6, 7, 8, 0]):  # the last span's only token is wrong
+        logits[i, t] = 1.0
+    assert span_matches(logits, targets, keep) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "patience", "stops_at"),
+    [([0.5, 0.7, 0.7, 0.7], 2, 3), ([0.5, 0.7, 0.6, 0.8, 0.8], 2, None), ([0.9, 0.9], 0, None), ([1.0, 1.0], 1, 1)],
+)
+def test_plateau(values, patience, stops_at):
+    from toolsmith.shared.backend_fast import Plateau
+
+    p = Plateau(patience)
+    stops = [i for i, v in enumerate(values) if p.stop(v)]
+    assert (stops[0] if stops else None) == stops_at
+
+
+def test_training_stops_when_the_span_match_stops_improving(tiny_model_dir, tmp_path):
+    rows = examples(12)
+    cfg = TrainConfig(
+        output_dir=tmp_path / "run",
+        backend="fast",
+        max_steps=40,
+        batch_size=4,
+        learning_rate=5e-3,
+        progress=False,
+        lora_r=4,
+        lora_alpha=8,
+        eval_every=1,
+        stop_after_plateau=2,
+        save_every=0,
+    )
+    result = train(cfg, tiny_model_dir, rows[:10], rows[10:])
+    logged = [json.loads(line) for line in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
+    matches = [r["eval_span_match"] for r in logged if "loss" in r]
+    assert result.steps == len(matches) < 40  # stopped early
+    best = max(matches[:-2])
+    assert all(m <= best for m in matches[-2:])  # the last two evaluations found no new best
+    assert logged[-1]["eval_spans"] == 4  # 2 held-out rows, a call and an answer each

@@ -17,11 +17,32 @@ from toolsmith.shared.batching import TokenizedSplits, collate, length_grouped_b
 from toolsmith.shared.checkpoints import RunIdentity, load_state, save_checkpoint
 from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
 from toolsmith.shared.lora import lora_config, lr_lambda
-from toolsmith.shared.loss import evaluate_loss, supervised_loss
+from toolsmith.shared.loss import evaluate, supervised_loss
 from toolsmith.shared.losslog import LossLog, plot_losses
 from toolsmith.shared.trainconfig import TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
+
+
+class Plateau:
+    """Says when a measure has stopped improving.
+
+    Args:
+        patience: Evaluations without a new best after which to stop (0 = never).
+    """
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = -1.0
+        self.since = 0
+
+    def stop(self, value: float) -> bool:
+        """Record a new evaluation; True when it is time to stop."""
+        if value > self.best:
+            self.best, self.since = value, 0
+        else:
+            self.since += 1
+        return bool(self.patience) and self.since >= self.patience
 
 
 def train_fast(
@@ -91,6 +112,7 @@ def train_fast(
     start = time.perf_counter()
     tokens = sup_tokens = 0
     last_loss = None
+    plateau = Plateau(cfg.stop_after_plateau)
     stream = batches_from(micro)
     while step < total_steps:
         t0 = time.perf_counter()
@@ -126,18 +148,29 @@ def train_fast(
             "tokens_per_s": step_tok / dt,
             "seconds": time.perf_counter() - start,
         }
+        stop = False
         if cfg.eval_every and step % cfg.eval_every == 0 and eval_ex:
-            row["eval_loss"] = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
+            e = evaluate(model, eval_ex, pad_id, cfg.batch_size)
+            row.update(eval_loss=e.loss, eval_span_match=e.span_match, eval_spans=e.spans)
+            stop = plateau.stop(e.span_match)
         logger.write(row)
         bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{step_tok / dt:.0f}")
         bar.update(1)
+        if stop:
+            log.info(
+                "validation span match has not improved for %d evaluations: stopping at step %d", plateau.patience, step
+            )
+            break
         if cfg.save_every and step % cfg.save_every == 0 and step < total_steps:
             save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir, run)
     bar.close()
     seconds = time.perf_counter() - start
-    eval_loss = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
-    if eval_loss is not None:
-        logger.write({"step": step, "eval_loss": eval_loss})
+    final = evaluate(model, eval_ex, pad_id, cfg.batch_size)
+    eval_loss = final.loss if final is not None else None
+    if final is not None:
+        logger.write(
+            {"step": step, "eval_loss": final.loss, "eval_span_match": final.span_match, "eval_spans": final.spans}
+        )
     adapter = cfg.output_dir / "adapter"
     model.save_pretrained(adapter)
     plot_losses(cfg.output_dir / LOSS_LOG, cfg.output_dir / LOSS_PLOT)

@@ -33,12 +33,12 @@ def _eval_loss(base_dir: Path, adapter: Path, rows: list[dict[str, Any]], max_le
 
     from toolsmith.shared.base import load_model, load_tokenizer
     from toolsmith.shared.batching import tokenize_examples
-    from toolsmith.shared.loss import evaluate_loss
+    from toolsmith.shared.loss import evaluate
 
     tok = load_tokenizer(base_dir)
     model = PeftModel.from_pretrained(load_model(base_dir, dtype=torch.float32), str(adapter))
     ex, _ = tokenize_examples(tok, rows, max_length)
-    return float(evaluate_loss(model, ex, tok.pad_token_id or 0, 4))
+    return evaluate(model, ex, tok.pad_token_id or 0, 4).loss
 
 
 def run_one(backend: str, data: Path, steps: int, batch_size: int, max_length: int, out: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from toolsmith.shared.batching import TokenizedExample, collate, length_grouped_batches
@@ -21,8 +22,8 @@ def shared_prefix_length(input_ids: Any, labels: Any, minimum: int = 64) -> int:
     return n if n >= minimum else 0
 
 
-def supervised_loss(causal_lm: Any, batch: dict[str, Any], share_prefix: bool = True) -> tuple[Any, int]:
-    """Mean cross-entropy over supervised positions, running the vocabulary head only there.
+def supervised_logits(causal_lm: Any, batch: dict[str, Any], share_prefix: bool = True) -> tuple[Any, Any, Any]:
+    """Logits at the supervised positions only, running the vocabulary head only there.
 
     - The input embeddings are detached: their values are used as they are (trained control-token rows
       included), but no gradient flows back through the frozen layers below the lowest LoRA layer. The
@@ -36,10 +37,10 @@ def supervised_loss(causal_lm: Any, batch: dict[str, Any], share_prefix: bool = 
         share_prefix: Compute the shared prefix once per batch.
 
     Returns:
-        The loss tensor and the number of supervised tokens.
+        The logits (one row per supervised position, row-major), their target ids, and the supervision mask of
+        the positions that were run (the batch's, minus a shared prefix).
     """
     import torch
-    import torch.nn.functional as F
 
     decoder = causal_lm.model
     ids, mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
@@ -66,7 +67,70 @@ def supervised_loss(causal_lm: Any, batch: dict[str, Any], share_prefix: bool = 
     cap = getattr(causal_lm.config, "final_logit_softcapping", None)
     if cap:
         logits = (logits / cap).tanh() * cap
-    return F.cross_entropy(logits.float(), labels[keep]), int(keep.sum())
+    return logits, labels[keep], keep
+
+
+def supervised_loss(causal_lm: Any, batch: dict[str, Any], share_prefix: bool = True) -> tuple[Any, int]:
+    """Mean cross-entropy over supervised positions (see :func:`supervised_logits`).
+
+    Returns:
+        The loss tensor and the number of supervised tokens.
+    """
+    import torch.nn.functional as F
+
+    logits, targets, _ = supervised_logits(causal_lm, batch, share_prefix)
+    return F.cross_entropy(logits.float(), targets), int(targets.numel())
+
+
+def span_matches(logits: Any, targets: Any, keep: Any) -> tuple[int, int]:
+    """How many model-written spans (runs of supervised positions: a call and its stop token, a text answer) the
+    greedy choice reproduces exactly under teacher forcing, and how many spans there are.
+
+    A span is reproduced when the argmax is the target at every one of its positions: exactly when greedy
+    decoding from the gold prefix writes it, so this is the next-call exact match without generating.
+    """
+    import torch
+
+    starts = keep & ~torch.cat([torch.zeros_like(keep[:, :1]), keep[:, :-1]], dim=1)
+    span = starts.flatten().cumsum(0)[keep.flatten()] - 1
+    n = int(starts.sum())
+    wrong = torch.zeros(n, dtype=torch.long).index_add_(0, span, (logits.argmax(-1) != targets).long())
+    return int((wrong == 0).sum()), n
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Held-out measures of a model being trained.
+
+    Attributes:
+        loss: Mean supervised-token cross-entropy.
+        span_match: Share of model-written spans greedy decoding reproduces exactly (teacher forcing).
+        spans: How many spans were judged.
+    """
+
+    loss: float
+    span_match: float
+    spans: int
+
+
+def evaluate(model: Any, examples: list[TokenizedExample], pad_id: int, batch_size: int) -> Evaluation | None:
+    """Loss and span match over held-out ``examples`` (None when there are none)."""
+    import torch
+    import torch.nn.functional as F
+
+    if not examples:
+        return None
+    total, count, hit, spans = 0.0, 0, 0, 0
+    model.eval()
+    with torch.no_grad():
+        for idx in length_grouped_batches(examples, batch_size, random.Random(0)):
+            logits, targets, keep = supervised_logits(model.get_base_model(), collate(examples, idx, pad_id))
+            total += float(F.cross_entropy(logits.float(), targets, reduction="sum"))
+            count += int(targets.numel())
+            h, n = span_matches(logits, targets, keep)
+            hit, spans = hit + h, spans + n
+    model.train()
+    return Evaluation(total / max(count, 1), hit / max(spans, 1), spans)
 
 
 def full_logits_loss(causal_lm: Any, batch: dict[str, Any]) -> Any:
@@ -76,20 +140,3 @@ def full_logits_loss(causal_lm: Any, batch: dict[str, Any]) -> Any:
     logits = causal_lm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     labels = batch["labels"]
     return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
-
-
-def evaluate_loss(model: Any, examples: list[TokenizedExample], pad_id: int, batch_size: int) -> float | None:
-    """Mean supervised-token loss over ``examples`` (token-weighted)."""
-    import torch
-
-    if not examples:
-        return None
-    total, count = 0.0, 0
-    model.eval()
-    with torch.no_grad():
-        for idx in length_grouped_batches(examples, batch_size, random.Random(0)):
-            loss, n = supervised_loss(model.get_base_model(), collate(examples, idx, pad_id))
-            total += float(loss) * n
-            count += n
-    model.train()
-    return total / max(count, 1)

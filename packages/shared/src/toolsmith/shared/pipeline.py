@@ -109,7 +109,7 @@ def train_domain(
     choice = resolve_base(base_model)
     base_dir = base_path(choice)
 
-    result = train(cfg, base_dir, train_rows, eval_rows)
+    result = train(cfg, base_dir, train_rows)  # validation rows come from the train split: eval stays unseen
     gguf = agent_dir(domain) / "models" / GGUF_NAME.format(domain=domain)
     merged, timings = export(base_dir, result.adapter_dir, cfg.output_dir, gguf)
 

@@ -58,9 +58,12 @@ class TrainConfig:
     seed: int = 0
     """Seed for shuffling, LoRA init and dropout."""
     eval_fraction: float = 0.05
-    """Share of the training examples held out for eval loss when no eval file is given."""
+    """Share of the training examples held out for validation (loss, span match) when no held-out rows are given."""
     eval_every: int = 0
-    """Evaluate every N optimizer steps (0 = only at the end)."""
+    """Evaluate (validation loss and span match) every N optimizer steps (0 = only at the end)."""
+    stop_after_plateau: int = 0
+    """Stop once the validation span match has not improved for this many evaluations in a row (0 = never;
+    needs ``eval_every``)."""
     save_every: int = 50
     """Save a resumable checkpoint every N optimizer steps."""
     resume: bool = False
@@ -94,6 +97,11 @@ class TrainConfig:
             (self.grad_accum > 0, "grad_accum > 0", self.grad_accum),
             (self.max_length >= 32, "max_length >= 32", self.max_length),
             (0 <= self.eval_fraction < 1, "0 <= eval_fraction < 1", self.eval_fraction),
+            (
+                self.stop_after_plateau >= 0 and (self.eval_every > 0 or not self.stop_after_plateau),
+                "stop_after_plateau >= 0, with eval_every > 0",
+                (self.stop_after_plateau, self.eval_every),
+            ),
             (
                 self.save_every >= 0 and self.eval_every >= 0,
                 "save_every, eval_every >= 0",
