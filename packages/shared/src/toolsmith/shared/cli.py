@@ -228,6 +228,8 @@ _TRAIN_FLAGS = {
     "seed": int,
     "eval_fraction": float,
     "save_every": int,
+    "eval_every": int,
+    "stop_after_plateau": int,
     "threads": int,
 }
 
