@@ -47,7 +47,8 @@ bench-train: $(STAMP)
 	$(TOOLSMITH) bench-train $(ARGS)
 
 generate-all: $(addprefix generate-,$(DOMAINS))
-train-all: $(addprefix train-,$(DOMAINS))
+train-all: $(STAMP)
+	$(TOOLSMITH) train-all $(ARGS)
 eval-all: $(STAMP)
 	@failed=""; for d in $(DOMAINS); do \
 		if [ -f agents/$$d/models/$${d}_functiongemma_q8.gguf ]; then \

@@ -148,6 +148,40 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_all(args: argparse.Namespace) -> int:
+    import time
+    import traceback
+
+    from toolsmith.shared.pipeline import train_domain
+
+    rows = []
+    for domain in DOMAINS:
+        print(f"\n===== train {domain}", flush=True)
+        start = time.perf_counter()
+        try:
+            facts = train_domain(domain, {"resume": args.resume or None}, base_model=args.base_model)
+        except Exception as e:  # noqa: BLE001 - one domain failing must not stop the others; it is reported
+            traceback.print_exc()
+            rows.append((domain, (time.perf_counter() - start) / 60, f"FAILED: {type(e).__name__}: {e}"[:110]))
+            continue
+        parity = facts["parity"]
+        rows.append(
+            (
+                domain,
+                (time.perf_counter() - start) / 60,
+                f"{facts['train_steps']} steps, loss {facts['final_train_loss']:.4f}, validation "
+                f"{facts['final_eval_loss']:.4f}, {facts['gguf_mb']} MB, smoke {(facts['smoke_calls'] or [{'name': '-'}])[0]['name']}, "
+                f"parity {parity['greedy_agree']}/{parity['prompts']}",
+            )
+        )
+    total = sum(r[1] for r in rows)
+    print("\n| domain | minutes | result |\n|---|---|---|")
+    for domain, minutes, what in rows:
+        print(f"| {domain} | {minutes:.1f} | {what} |")
+    print(f"| all | {total:.1f} | |")
+    return 1 if any(r[2].startswith("FAILED") for r in rows) else 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from toolsmith.shared.evaluate import evaluate_domain
 
@@ -264,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     for flag, typ in _TRAIN_FLAGS.items():
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None)
     p.set_defaults(fn=_cmd_train)
+
+    p = sub.add_parser("train-all", help="train every domain in turn; a failure is reported and the next goes on")
+    p.add_argument("--base-model", help="local folder or hub id (default: FunctionGemma if on disk, else offline)")
+    p.add_argument("--resume", action="store_true", help="continue each domain from its last checkpoint of that run")
+    p.set_defaults(fn=_cmd_train_all)
 
     p = sub.add_parser("eval", help="next-call match + end-to-end runs: tuned vs untuned base vs the no-model baseline")
     p.add_argument("domain", choices=DOMAINS)
