@@ -165,12 +165,13 @@ def _cmd_train_all(args: argparse.Namespace) -> int:
             rows.append((domain, (time.perf_counter() - start) / 60, f"FAILED: {type(e).__name__}: {e}"[:110]))
             continue
         parity = facts["parity"]
+        smoke = (facts["smoke_calls"] or [{"name": "-"}])[0]["name"]
         rows.append(
             (
                 domain,
                 (time.perf_counter() - start) / 60,
                 f"{facts['train_steps']} steps, loss {facts['final_train_loss']:.4f}, validation "
-                f"{facts['final_eval_loss']:.4f}, {facts['gguf_mb']} MB, smoke {(facts['smoke_calls'] or [{'name': '-'}])[0]['name']}, "
+                f"{facts['final_eval_loss']:.4f}, {facts['gguf_mb']} MB, smoke {smoke}, "
                 f"parity {parity['greedy_agree']}/{parity['prompts']}",
             )
         )
