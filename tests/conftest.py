@@ -54,3 +54,11 @@ def tiny_model_dir(base_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     model.save_pretrained(out)
     copy_tokenizer(base_dir, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random model as a Q8_0 GGUF (llama.cpp's converter), for run-time tests."""
+    from toolsmith.shared.export import convert_to_gguf
+
+    return convert_to_gguf(tiny_model_dir, tmp_path_factory.mktemp("tiny-gguf") / "tiny_q8.gguf")

@@ -157,6 +157,17 @@ def _numbers(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     }
 
 
+def _summary(outcomes: list[dict[str, Any]], verdicts: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any]:
+    """What every end-to-end report holds: runs, success rate, the checks' rates and means, time, failures."""
+    return {
+        "runs": len(outcomes),
+        "success_rate": sum(o["success"] for o in outcomes) / max(len(outcomes), 1),
+        "checks": _numbers(verdicts),
+        "seconds_per_target": statistics.fmean(seconds) if seconds else None,
+        "failures": [o for o in outcomes if not o["success"]][:20],
+    }
+
+
 def end_to_end_eval(
     spec: Any,
     model: Any,
@@ -207,16 +218,11 @@ def end_to_end_eval(
                 }
             )
             bar.update(1)
-    n = max(len(rows), 1)
     return {
-        "runs": len(rows),
-        "success_rate": sum(o["success"] for o in outcomes) / n,
-        "checks": _numbers(verdicts),
+        **_summary(outcomes, verdicts, seconds),
         "statuses": dict(statuses),
-        "seconds_per_target": statistics.fmean(seconds) if seconds else None,
         "turn_latency_p50_s": statistics.median(latencies) if latencies else None,
         "turns": len(latencies),
-        "failures": [o for o in outcomes if not o["success"]][:20],
     }
 
 
@@ -239,7 +245,10 @@ def baseline_eval(
             except Exception as e:  # noqa: BLE001 - a baseline that fails on a case is a failed case
                 error = f"baseline failed: {type(e).__name__}: {e}"
             seconds.append(time.perf_counter() - t0)
-            verdict = check_episode(episode_after(root, files, target, symbol, submitted=None, judge_submission=False))
+            meta = row.get("meta") or {}
+            verdict = check_episode(
+                episode_after(root, files, target, symbol, submitted=None, judge_submission=False, meta=meta)
+            )
             if error:
                 verdict = {**verdict, "success": False, "reason": error}
             verdicts.append(verdict)
@@ -251,14 +260,7 @@ def baseline_eval(
                 }
             )
             bar.update(1)
-    n = max(len(rows), 1)
-    return {
-        "runs": len(rows),
-        "success_rate": sum(o["success"] for o in outcomes) / n,
-        "checks": _numbers(verdicts),
-        "seconds_per_target": statistics.fmean(seconds) if seconds else None,
-        "failures": [o for o in outcomes if not o["success"]][:20],
-    }
+    return _summary(outcomes, verdicts, seconds)
 
 
 def base_gguf(base_dir: Path) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 
 from toolsmith.shared.chat import Rendered
 from toolsmith.shared.constants import BOS, CONTROL_TOKENS, STOP_TOKENS
+from toolsmith.shared.parse import parse_output
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class GGUFModel:
         self.control_ids = {t: self.token_id(t) for t in CONTROL_TOKENS}
         self.stop_ids = {self.control_ids[t] for t in STOP_TOKENS}
         self._last_ids: list[int] = []
+        self._grammars: dict[str, Any] = {}
 
     def token_id(self, token: str) -> int:
         """The single id of a special token (raises if it is not one token)."""
@@ -92,6 +94,7 @@ class GGUFModel:
         reuse_cache: bool = True,
         temperature: float = 0.0,
         top_p: float = 1.0,
+        grammar: str | None = None,
     ) -> Generation:
         """Generate after ``prompt`` until a stop token (``<end_of_turn>``, ``<start_function_response>``, ``<eos>``).
 
@@ -101,6 +104,8 @@ class GGUFModel:
             reuse_cache: Keep the KV cache of the longest shared prefix with the last call.
             temperature: 0 means greedy.
             top_p: Nucleus sampling bound when sampling.
+            grammar: GBNF text (:func:`toolsmith.shared.grammar.call_grammar`) the output must match; then a stop
+                token ends the output only once the output is a whole call (inside a string it is just a token).
         """
         if not prompt.text.startswith(BOS) or not prompt.controls or prompt.controls[0] != (0, len(BOS)):
             raise ValueError(f"expected a prompt starting with the {BOS} token, got {prompt.text[:20]!r}")
@@ -113,8 +118,11 @@ class GGUFModel:
         start = time.perf_counter()
         out: list[int] = []
         stopped = "max_tokens"
-        for tok in self.llm.generate(ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1, reset=True):
-            if tok in self.stop_ids:
+        compiled = self._grammar(grammar) if grammar else None
+        for tok in self.llm.generate(
+            ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1, reset=True, grammar=compiled
+        ):
+            if tok in self.stop_ids and (compiled is None or parse_output(self.detokenize([*out, tok])).ok):
                 out.append(tok)
                 stopped = "stop_token"
                 break
@@ -126,6 +134,14 @@ class GGUFModel:
         shared = _common_prefix(self._last_ids, ids) if reuse_cache else 0
         self._last_ids = ids + out
         return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
+
+    def _grammar(self, text: str) -> Any:
+        """The compiled grammar (cached: an agent uses one grammar for every turn)."""
+        from llama_cpp import LlamaGrammar
+
+        if text not in self._grammars:
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
 
     def next_token_logits(self, prompt: Rendered) -> Any:
         """Logits (numpy, vocab-sized) of the token after ``prompt``, from a fresh evaluation."""
