@@ -42,6 +42,7 @@ PYDOCLINT_OPTIONS: dict[str, object] = {
 }
 # Codes about type hints (in the signature or the docstring): never the docstring writer's to fix.
 IGNORED_PYDOCLINT = frozenset({"DOC105", "DOC106", "DOC107", "DOC108", "DOC109", "DOC110", "DOC111"})
+MODULE_RULES = frozenset({"D100", "D104"})  # the module's docstring: no symbol's, even one on line 1
 MESSAGE_CHARS = 120
 _URL = re.compile(r"\s*\(Or could be other formatting issues: https?://\S+ \)\.?")
 _SHORTER = (  # pydoclint's long phrases, shortened so the names fit in MESSAGE_CHARS
@@ -160,7 +161,7 @@ def scope(facts: Facts, doclint: list[Problem], ruff: tuple[Problem, ...] | list
     mine = [p for p in doclint if p.line in facts.checked_lines]
     if facts.yields:  # the Generator-annotation half of DOC403: a change to the code, not the docstring
         mine = [p for p in mine if p.code != "DOC403"]
-    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end]
+    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end and p.code not in MODULE_RULES]
     return sorted(mine)
 
 

@@ -63,7 +63,7 @@ def _raw(stmt: cst.SimpleStatementLine) -> bool:
 class _Setter(cst.CSTTransformer):
     """Sets the docstring of the definition at ``path``, leaving the first ``skip`` definitions there alone."""
 
-    def __init__(self, path: list[str], lines: list[str], module: cst.Module, skip: int):
+    def __init__(self, path: list[str], lines: list[str] | None, module: cst.Module, skip: int):
         self.path = path
         self.lines = lines
         self.module = module
@@ -102,6 +102,11 @@ class _Setter(cst.CSTTransformer):
         self.done = True
         body = updated.body
         newline = self.module.default_newline
+        if self.lines is None:  # remove
+            if isinstance(body, cst.IndentedBlock) and body.body and _is_docstring(body.body[0]):
+                rest = list(body.body[1:]) or [cst.SimpleStatementLine(body=[cst.Expr(cst.Ellipsis())])]
+                return updated.with_changes(body=body.with_changes(body=rest))
+            return updated
         if isinstance(body, cst.SimpleStatementSuite):  # def f(x): return x
             doc = cst.SimpleStatementLine(
                 body=[cst.Expr(cst.SimpleString(literal(self.lines, indent, newline, False)))]
@@ -158,3 +163,20 @@ def set_docstring(text: str, symbol: str, lines: list[str]) -> str:
     if ast.get_docstring(node) != inspect.cleandoc("\n".join(lines)):
         raise RuntimeError(f"expected the docstring of `{symbol}` to be set, got {ast.get_docstring(node)!r}")
     return new
+
+
+def remove_docstring(text: str, symbol: str) -> str:
+    """``text`` without the docstring of ``symbol`` (a body left empty gets ``...``); used to make cases.
+
+    Args:
+        text: The module's source.
+        symbol: ``name`` or ``Class.method``.
+
+    Returns:
+        The new source (the same when the symbol has no docstring).
+    """
+    tree = parse(text)
+    find(tree, symbol)
+    path = symbol.split(".")
+    module = cst.parse_module(text)
+    return module.visit(_Setter(path, None, module, skip=_same_path(tree, path) - 1)).code
