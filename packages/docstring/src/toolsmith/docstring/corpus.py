@@ -30,10 +30,9 @@ from importlib import metadata
 from pathlib import Path
 
 from toolsmith.docstring.checkers import Problem, check, pydoclint_problems, ruff_argv, scope
-from toolsmith.docstring.edit import set_docstring
 from toolsmith.docstring.parts import WRITTEN_TITLES, Parts, layout, parts_of
-from toolsmith.docstring.render import checked, render
 from toolsmith.docstring.source import Facts, definitions, facts_of, find
+from toolsmith.docstring.write import write_parts
 
 log = logging.getLogger(__name__)
 
@@ -192,16 +191,6 @@ def _candidate(source: str, facts: Facts) -> str:
     return ""
 
 
-def rendered_truth(case: str, symbol: str, truth: Parts) -> str:
-    """The case file with the author's parts rendered by the template (what the expert writes back)."""
-    tree = ast.parse(case)
-    facts = facts_of(tree, symbol)
-    parts = checked(facts, truth.summary, truth.details, truth.args, truth.returns, truth.yields, truth.raises)
-    kept = layout(facts.docstring or "").kept()
-    node, _ = find(tree, symbol)
-    return set_docstring(case, symbol, render(parts, facts, kept, indent=node.col_offset + 4))
-
-
 def entries_of(package: str, module: str, path: Path, ruff: list[Problem], reasons: Counter[str]) -> list[Entry]:
     """The corpus entries of one module; ``reasons`` counts why the other symbols are not.
 
@@ -229,15 +218,20 @@ def entries_of(package: str, module: str, path: Path, ruff: list[Problem], reaso
             why = "checkers: " + min(p.code for p in problems if p.code.startswith("DOC") or p.code in CONTENT_RULES)
         truth = case = None
         if not why:
-            truth = parts_of(facts.docstring or "")
+            try:
+                truth = parts_of(facts.docstring or "")
+            except ValueError:
+                truth = None
             case = _case_text(text, tree, symbol)
-            if sorted(truth.args) != sorted(facts.names):
+            if truth is None:
+                why = "does not parse as Google style"
+            elif sorted(truth.args) != sorted(facts.names):
                 why = "args differ from the parser's"
             elif case is None:
                 why = "in a nested class"
         if not why and case is not None and truth is not None:
             try:
-                final = rendered_truth(case, symbol, truth)
+                final = write_parts(case, symbol, truth)
                 left = check(final, symbol)
                 if left:
                     why = "rendered: " + left[0].code
