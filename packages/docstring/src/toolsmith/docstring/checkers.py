@@ -5,7 +5,8 @@
   hints are the signature's business, not the docstring's: the codes about them are not reported, and
   neither is DOC403 for a function that does yield (pydoclint also wants a Generator/Iterator
   annotation there, which is a change to the code).
-- ruff ``D`` rules with the Google convention (D417 included), on the text through stdin.
+- ruff ``D`` rules with the Google convention (D417 included), on the text through stdin; D206 (indent
+  with spaces, not tabs) is the code's indentation, not the docstring's, and is not reported.
 
 A problem belongs to the target when pydoclint reports it at the target's ``def``/``class`` line (a
 class's ``__init__`` too, when the class docstring documents it) or ruff reports it between the ``def``
@@ -42,7 +43,9 @@ PYDOCLINT_OPTIONS: dict[str, object] = {
 }
 # Codes about type hints (in the signature or the docstring): never the docstring writer's to fix.
 IGNORED_PYDOCLINT = frozenset({"DOC105", "DOC106", "DOC107", "DOC108", "DOC109", "DOC110", "DOC111"})
-MODULE_RULES = frozenset({"D100", "D104"})  # the module's docstring: no symbol's, even one on line 1
+# Not the docstring's to fix: the module's docstring (no symbol's, even one on line 1) and D206, which a file
+# indented with tabs can never pass (the docstring statement has the code's indentation).
+NOT_THE_SYMBOLS = frozenset({"D100", "D104", "D206"})
 MESSAGE_CHARS = 120
 _URL = re.compile(r"\s*\(Or could be other formatting issues: https?://\S+ \)\.?")
 _SHORTER = (  # pydoclint's long phrases, shortened so the names fit in MESSAGE_CHARS
@@ -161,7 +164,7 @@ def scope(facts: Facts, doclint: list[Problem], ruff: tuple[Problem, ...] | list
     mine = [p for p in doclint if p.line in facts.checked_lines]
     if facts.yields:  # the Generator-annotation half of DOC403: a change to the code, not the docstring
         mine = [p for p in mine if p.code != "DOC403"]
-    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end and p.code not in MODULE_RULES]
+    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end and p.code not in NOT_THE_SYMBOLS]
     return sorted(mine)
 
 

@@ -53,7 +53,7 @@ def _words(text: object, what: str) -> str:
 def _summary(text: object) -> str:
     summary = " ".join(_words(text, "the summary").split())
     first = summary.split(" ", 1)[0]
-    if first.isalpha() and first.islower():
+    if first.isalpha() and first[0].islower():  # ruff's D403 (it asks for "IPhone" too)
         summary = summary[0].upper() + summary[1:]
     if summary[-1] not in ".?!":
         summary += "."

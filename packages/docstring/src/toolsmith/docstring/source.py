@@ -207,6 +207,11 @@ def _init_of(cls: ast.ClassDef) -> Func | None:
     return inits[-1] if inits else None
 
 
+def _own_lines(func: Func) -> Func:
+    """``func`` parsed again from its unparsed source: every statement on its own line."""
+    return ast.parse(ast.unparse(func)).body[0]  # type: ignore[return-value]
+
+
 def _header_end(node: Def) -> int:
     first = node.body[0]
     doc = ast.get_docstring(node, clean=False) is not None
@@ -240,7 +245,7 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
         bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
         own_init_doc = init is not None and ast.get_docstring(init) is not None
         params = () if init is None or own_init_doc else params_of(init, True)
-        raises = () if init is None or own_init_doc else tuple(getRaisedExceptions(init))
+        raises = () if init is None or own_init_doc else tuple(getRaisedExceptions(_own_lines(init)))
         signature = f"class {node.name}" + (f"({bases})" if bases else "")
         if params:
             signature += f": __init__({', '.join(p.render() for p in params)})"
@@ -256,17 +261,20 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
             checked_lines=frozenset(lines),
             **common,
         )
-    returns_stmt, yields = hasReturnStatements(node), hasYieldStatements(node)
-    annotated = hasReturnAnnotation(node)
-    generator_anno = hasGeneratorAsReturnAnnotation(node)
-    iterator_anno = hasIteratorOrIterableAsReturnAnnotation(node)
-    placeholder = checkIsAbstractMethod(node)
+    # pydoclint's helpers miss a statement on the def's own line (``def f(x): return x``); on the unparsed
+    # function every statement has its own line, as it will once a docstring is inserted.
+    code = _own_lines(node)
+    returns_stmt, yields = hasReturnStatements(code), hasYieldStatements(code)
+    annotated = hasReturnAnnotation(code)
+    generator_anno = hasGeneratorAsReturnAnnotation(code)
+    iterator_anno = hasIteratorOrIterableAsReturnAnnotation(code)
+    placeholder = checkIsAbstractMethod(code)
     returns = (
-        not checkIsPropertyMethod(node)
+        not checkIsPropertyMethod(code)
         and not (yields and not returns_stmt and iterator_anno)
         and (returns_stmt or (annotated and not generator_anno))
-        and not isReturnAnnotationNone(node)
-        and not isReturnAnnotationNoReturn(node)
+        and not isReturnAnnotationNone(code)
+        and not isReturnAnnotationNoReturn(code)
     )
     arrow = f" -> {ast.unparse(node.returns)}" if node.returns else ""
     params = params_of(node, parent is not None)
@@ -278,7 +286,7 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
         returns=returns,
         returns_allowed=returns or returns_stmt or annotated or placeholder,
         yields=yields,
-        raises=tuple(getRaisedExceptions(node)),
+        raises=tuple(getRaisedExceptions(code)),
         checked_lines=frozenset({node.lineno}),
         **common,
     )
