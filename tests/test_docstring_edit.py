@@ -40,7 +40,8 @@ CASES = [
         "tabs stay tabs",
         "class A:\n\tdef f(self, x):\n\t\treturn x + 1\n",
         "A.f",
-        'class A:\n\tdef f(self, x):\n\t\t"""Add one.\n\n\t\tArgs:\n\t\t    x: The number.\n\t\t"""\n\t\treturn x + 1\n',
+        'class A:\n\tdef f(self, x):\n\t\t"""Add one.\n\n\t\tArgs:\n\t\t    x: The number.\n\t\t"""\n'
+        "\t\treturn x + 1\n",
     ),
     (
         "CRLF stays CRLF",
@@ -65,8 +66,8 @@ CASES = [
         "overloads: the last definition is the one",
         "@overload\ndef f(x: int) -> int: ...\ndef f(x):\n    return x + 1\n",
         "f",
-        '@overload\ndef f(x: int) -> int: ...\ndef f(x):\n    """Add one.\n\n    Args:\n        x: The number.\n    """\n'
-        "    return x + 1\n",
+        "@overload\ndef f(x: int) -> int: ...\n"
+        'def f(x):\n    """Add one.\n\n    Args:\n        x: The number.\n    """\n    return x + 1\n',
     ),
     (
         "docstring followed by a statement on its line",

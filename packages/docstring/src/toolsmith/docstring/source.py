@@ -52,13 +52,6 @@ class Param:
     annotation: str | None = None
     default: str | None = None
 
-    def render(self) -> str:
-        """The parameter as it reads in a signature (``name: int = 3``)."""
-        text = self.name + (f": {self.annotation}" if self.annotation else "")
-        if self.default is not None:
-            text += f" = {self.default}" if self.annotation else f"={self.default}"
-        return text
-
 
 @dataclass(frozen=True)
 class Facts:
@@ -202,6 +195,19 @@ def params_of(func: Func, in_class: bool) -> tuple[Param, ...]:
     return tuple(out)
 
 
+def _arguments(func: Func, in_class: bool) -> str:
+    """The signature's arguments as source (``/`` and ``*`` markers kept), without a method's self/cls."""
+    args = copy.deepcopy(func.args)
+    if in_class and not _is_static(func):
+        if args.posonlyargs:
+            args.posonlyargs.pop(0)
+        elif args.args:
+            args.args.pop(0)
+            if len(args.defaults) > len(args.args):
+                args.defaults.pop(0)
+    return ast.unparse(args)
+
+
 def _init_of(cls: ast.ClassDef) -> Func | None:
     inits = [n for n in cls.body if isinstance(n, Func) and n.name == "__init__"]
     return inits[-1] if inits else None
@@ -247,8 +253,8 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
         params = () if init is None or own_init_doc else params_of(init, True)
         raises = () if init is None or own_init_doc else tuple(getRaisedExceptions(_own_lines(init)))
         signature = f"class {node.name}" + (f"({bases})" if bases else "")
-        if params:
-            signature += f": __init__({', '.join(p.render() for p in params)})"
+        if params and init is not None:
+            signature += f": __init__({_arguments(init, True)})"
         lines = {node.lineno} | ({init.lineno} if init is not None and not own_init_doc else set())
         return Facts(
             kind="class",
@@ -281,7 +287,7 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
     keyword = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
     return Facts(
         kind="method" if parent is not None else "function",
-        signature=f"{keyword} {node.name}({', '.join(p.render() for p in params)}){arrow}",
+        signature=f"{keyword} {node.name}({_arguments(node, parent is not None)}){arrow}",
         params=params,
         returns=returns,
         returns_allowed=returns or returns_stmt or annotated or placeholder,
