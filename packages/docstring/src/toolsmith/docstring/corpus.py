@@ -236,7 +236,7 @@ def entries_of(package: str, module: str, path: Path, ruff: list[Problem], reaso
                 if left:
                     why = "rendered: " + left[0].code
             except ValueError as e:
-                why = "renderer refuses: " + str(e).split(" got ")[0][:50]
+                why = "renderer refuses: " + str(e).split(", got ")[0][:60]
         reasons[why or "taken"] += 1
         if not why and truth is not None and case is not None:
             out.append(Entry(package, module, symbol, facts.kind, case, truth, strict=not problems))
