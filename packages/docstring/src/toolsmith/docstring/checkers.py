@@ -16,6 +16,7 @@ line and the end of the docstring; problems of nested functions and of methods a
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 import subprocess
@@ -25,7 +26,7 @@ from functools import cache, lru_cache
 
 from pydoclint.visitor import Visitor
 
-from toolsmith.docstring.source import Facts, facts_of, find, parse
+from toolsmith.docstring.source import Def, Facts, facts_of, find, parse
 
 RUFF_VERSION = "0.17.5"
 PYDOCLINT_OPTIONS: dict[str, object] = {
@@ -181,4 +182,23 @@ def check(text: str, symbol: str, filename: str = "target.py") -> list[Problem]:
     """
     tree = parse(text)
     find(tree, symbol)  # a clear error before running anything
-    return scope(facts_of(tree, symbol), pydoclint_problems(tree), ruff_problems(text, filename))
+    doclint = pydoclint_problems(ast.Module(body=[_subject(tree, symbol)], type_ignores=[]))
+    return scope(facts_of(tree, symbol), doclint, ruff_problems(text, filename))
+
+
+def _subject(tree: ast.Module, symbol: str) -> ast.stmt:
+    """What pydoclint needs to judge ``symbol`` (line numbers kept): the symbol inside shallow copies of its
+    classes, each holding only the next step of the path; a class keeps its docstring and ``__init__``."""
+    node, _ = find(tree, symbol)
+    if isinstance(node, ast.ClassDef):
+        keep = [s for s in node.body[:1] if isinstance(s, ast.Expr)]
+        keep += [s for s in node.body if isinstance(s, Def) and s.name == "__init__"][-1:]
+        node = copy.copy(node)
+        node.body = keep or [ast.Pass(lineno=node.lineno, col_offset=0)]
+    parts = symbol.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        cls, _ = find(tree, ".".join(parts[:i]))
+        cls = copy.copy(cls)
+        cls.body = [node]
+        node = cls
+    return node

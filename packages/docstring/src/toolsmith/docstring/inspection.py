@@ -11,7 +11,7 @@ import ast
 import textwrap
 from typing import Any
 
-from toolsmith.docstring.checkers import pydoclint_problems, ruff_problems, scope
+from toolsmith.docstring.checkers import check
 from toolsmith.docstring.parts import WRITTEN_TITLES, layout, parts_of
 from toolsmith.docstring.source import Facts, facts_of, find, parse
 
@@ -64,7 +64,7 @@ def inspect_text(text: str, symbol: str, filename: str = "target.py") -> dict[st
     """
     tree = parse(text)
     facts = facts_of(tree, symbol)
-    problems = scope(facts, pydoclint_problems(tree), ruff_problems(text, filename))
+    problems = check(text, symbol, filename)
     result: dict[str, Any] = {
         "symbol": symbol,
         "signature": facts.signature,
