@@ -176,3 +176,23 @@ def test_expert_restores_the_author_docstring(tmp_path: Path, kind: str) -> None
     r = check_episode(damaged.text, final, "Box.grow", calls[-1][1], reference=TRUTH)
     assert r["success"], r["reason"]
     assert r["similarity"] == 1.0
+
+
+def test_a_class_documents_its_init(tmp_path: Path) -> None:
+    path = tmp_path / "point.py"
+    path.write_text(
+        "class Point(Base):\n    def __init__(self, x, y=0):\n        if x < 0:\n            raise ValueError(x)\n"
+        "        self.x, self.y = x, y\n",
+        encoding="utf-8",
+    )
+    with open_sandbox(path, symbol="Point") as b:
+        r = inspect_function()
+        assert (r["signature"], r["params"], r["returns"], r["raises"]) == (
+            "class Point(Base): __init__(x, y=0)",
+            ["x", "y"],
+            False,
+            ["ValueError"],
+        )
+        write_docstring("A point.", args={"x": "Across.", "y": "Up."}, raises={"ValueError": "x is negative."})
+        assert check_docstrings()["count"] == 0
+        assert b.read().startswith('class Point(Base):\n    """A point.\n\n    Args:\n        x: Across.\n')
