@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from toolsmith.docstring.checkers import check
 from toolsmith.docstring.checks import check_episode, rouge_l
 from toolsmith.docstring.parts import Parts
 
@@ -106,3 +107,16 @@ def test_similarity_measured_against_the_author() -> None:
 )
 def test_rouge_l(candidate: str, reference: str, score: float) -> None:
     assert rouge_l(candidate, reference) == pytest.approx(score)
+
+
+def test_checker_messages_name_the_arguments_without_types() -> None:
+    source = (
+        "def f(ratios_name: list[int], minimums: dict[str, int] | None = None) -> None:\n"
+        '    """Distribute.\n\n    Args:\n        ratios: Ratios.\n        minimums: Minimums.\n    """\n'
+    )
+    codes = [p.compact() for p in check(source, "f")]
+    assert codes == [
+        "D417 Missing argument description in the docstring for `f`: `ratios_name`",
+        "DOC103 Docstring arguments are different from function arguments. Not documented: [ratios_name]. not in "
+        "the signature: [ratios].",
+    ]

@@ -54,8 +54,6 @@ _SHORTER = (  # pydoclint's long phrases, shortened so the names fit in MESSAGE_
     ("Arguments in the docstring but not in the function signature", "not in the signature"),
     ("Raised exceptions in the docstring", "Documented"),
     ("Raised exceptions in the body", "raised"),
-    (": ]", "]"),
-    (": ,", ","),
 )
 
 
@@ -76,6 +74,30 @@ class Problem:
     def compact(self) -> str:
         """What the model sees: ``"D417 Missing argument description ..."``."""
         return f"{self.code} {self.message}"
+
+
+def _names_only(message: str) -> str:
+    """pydoclint's argument lists without their types: ``[a: int, b: Dict[str, int]]`` -> ``[a, b]``."""
+    out, depth, skipping = [], 0, False
+    for ch in message:
+        if ch == "[":
+            depth += 1
+            if depth == 1:
+                skipping = False
+                out.append(ch)
+                continue
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                skipping = False
+        if depth == 1 and ch == ":":
+            skipping = True
+            continue
+        if depth == 1 and ch == ",":
+            skipping = False
+        if not skipping:
+            out.append(ch)
+    return "".join(out)
 
 
 def _cut(message: str) -> str:
@@ -100,6 +122,8 @@ def pydoclint_problems(tree: ast.Module) -> list[Problem]:
         if code in IGNORED_PYDOCLINT:
             continue
         message = _URL.sub("", f"{v.violationMsg} {v.msgPostfix}")
+        if code in ("DOC103", "DOC104"):
+            message = _names_only(message)
         for long, short in _SHORTER:
             message = message.replace(long, short)
         out.append(Problem(v.line, code, _cut(message)))
