@@ -117,6 +117,5 @@ def test_checker_messages_name_the_arguments_without_types() -> None:
     codes = [p.compact() for p in check(source, "f")]
     assert codes == [
         "D417 Missing argument description in the docstring for `f`: `ratios_name`",
-        "DOC103 Docstring arguments are different from function arguments. Not documented: [ratios_name]. not in "
-        "the signature: [ratios].",
+        "DOC103 Not documented: [ratios_name]. Not in the signature: [ratios].",
     ]

@@ -64,8 +64,7 @@ def test_inspect_function(box: Sandbox) -> None:
     assert r["problem_count"] == 7 and len(r["problems"]) == 6 and r["next"] == "write_docstring"
     assert r["problems"][:2] == [
         "D417 Missing argument description in the docstring for `grow`: `limit`",
-        "DOC103 Docstring arguments are different from function arguments. Not documented: [limit]. not in the "
-        "signature: [step].",
+        "DOC103 Not documented: [limit]. Not in the signature: [step].",
     ]
     assert len(json.dumps(r)) < 1500  # it goes into a 4096-token context
 

@@ -51,7 +51,7 @@ MESSAGE_CHARS = 120
 _URL = re.compile(r"\s*\(Or could be other formatting issues: https?://\S+ \)\.?")
 _SHORTER = (  # pydoclint's long phrases, shortened so the names fit in MESSAGE_CHARS
     ("Arguments in the function signature but not in the docstring", "Not documented"),
-    ("Arguments in the docstring but not in the function signature", "not in the signature"),
+    ("Arguments in the docstring but not in the function signature", "Not in the signature"),
     ("Raised exceptions in the docstring", "Documented"),
     ("Raised exceptions in the body", "raised"),
 )
@@ -122,8 +122,8 @@ def pydoclint_problems(tree: ast.Module) -> list[Problem]:
         if code in IGNORED_PYDOCLINT:
             continue
         message = _URL.sub("", f"{v.violationMsg} {v.msgPostfix}")
-        if code in ("DOC103", "DOC104"):
-            message = _names_only(message)
+        if code == "DOC103":  # the names are the message
+            message = _names_only(v.msgPostfix)
         for long, short in _SHORTER:
             message = message.replace(long, short)
         out.append(Problem(v.line, code, _cut(message)))
