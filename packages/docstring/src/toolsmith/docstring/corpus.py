@@ -24,7 +24,7 @@ import subprocess
 import sysconfig
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -113,26 +113,22 @@ def package_info(name: str) -> PackageInfo:
     except metadata.PackageNotFoundError:
         raise ValueError(f"expected an installed distribution, got {name!r}") from None
     meta = dist.metadata
-    licence = meta.get("License-Expression") or ""
-    if not licence:
-        classifiers = [c.rsplit(" :: ", 1)[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
-        licence = "; ".join(classifiers) or (meta.get("License") or "").splitlines()[0] if meta.get("License") else ""
-        licence = licence or "; ".join(classifiers)
+    classifiers = [c.rsplit(" :: ", 1)[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
+    licence = meta.get("License-Expression") or "; ".join(classifiers) or (meta.get("License") or "unknown")
     tops = (dist.read_text("top_level.txt") or "").split()
     if not tops:
         tops = sorted({Path(str(f)).parts[0] for f in dist.files or [] if str(f).endswith(".py")})
     base = Path(str(dist.locate_file("")))
     roots = tuple(base / t for t in tops if (base / t / "__init__.py").is_file())
-    return PackageInfo(meta["Name"], dist.version, licence or "unknown", roots)
+    return PackageInfo(meta["Name"], dist.version, licence.splitlines()[0], roots)
 
 
 def module_files(info: PackageInfo) -> list[tuple[str, Path]]:
     """(dotted module, path) of the package's ``.py`` files, tests and vendored code left out, sorted."""
     out = []
     for root in info.roots:
-        base = root if info.name != "stdlib" else root
         for path in sorted(root.rglob("*.py")):
-            rel = path.relative_to(base)
+            rel = path.relative_to(root)
             if _SKIP_PARTS & set(rel.parts) or any(p.startswith("test") for p in rel.parts):
                 continue
             if info.name == "stdlib" and (len(rel.parts) > 2 or "site-packages" in rel.parts):
@@ -259,8 +255,3 @@ def scan(package: str, reasons: Counter[str] | None = None) -> Iterator[Entry]:
     ruff = ruff_by_file([p for _, p in files])
     for module, path in files:
         yield from entries_of(info.name, module, path, ruff.get(str(path.resolve()), []), reasons)
-
-
-def scan_all(packages: Iterable[str]) -> dict[str, list[Entry]]:
-    """Entries per package."""
-    return {p: list(scan(p)) for p in packages}
