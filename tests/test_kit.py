@@ -274,6 +274,51 @@ def test_baseline_eval_and_the_side_by_side_table(tmp_path: Path) -> None:
     assert "| check: issues_after (mean) | — | 0.5 | 0.5 |" in lines
 
 
+def test_baseline_episodes_carry_the_cases_meta(tmp_path: Path) -> None:
+    seen = []
+
+    def check(episode):
+        seen.append(dict(episode.meta))
+        return {"success": True, "reason": ""}
+
+    rows = [{"meta": {"source": "a:f", "filename": "a.py", "original": "x = 1\n", "truth": {"summary": "S."}}}]
+    baseline_eval(lambda root, target, symbol: None, rows, check)
+    assert seen == [rows[0]["meta"]]  # e.g. the author's text, to measure the baseline's similarity
+
+
+def test_next_call_eval_generates_as_many_tokens_as_the_agent_may(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolsmith.shared.evaluate as evaluate
+    import toolsmith.shared.llm as llm
+
+    asked = []
+
+    class Model:
+        def __init__(self, path, n_ctx):
+            pass
+
+        def generate(self, prompt, max_tokens=256, **kwargs):
+            asked.append(max_tokens)
+            return llm.Generation("", 0, 0, 0, 0.0, "stop_token")
+
+    import dataclasses
+
+    import toolsmith.shared.agent as agent
+
+    real = agent.load_agent
+    monkeypatch.setattr(agent, "load_agent", lambda d: dataclasses.replace(real(d), max_tokens=700))
+    monkeypatch.setattr(llm, "GGUFModel", Model)
+    monkeypatch.setattr(evaluate, "end_to_end_eval", lambda *a, **k: {})
+    row = {
+        "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "tool_calls": [{"function": {"name": "run_linter", "arguments": {}}}]},
+        ],
+        "tools": [],
+    }
+    evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
+    assert asked == [700]  # the agent's own limit: a long call (a whole docstring) is not cut at 128
+
+
 def test_agent_outputs_and_target_units_are_validated(tmp_path: Path) -> None:
     base = {"system_prompt": TRIGGER, "context_template": "x", "tools": ["done"], "terminal_tool": "done"}
     cases = [

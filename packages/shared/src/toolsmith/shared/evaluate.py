@@ -239,7 +239,11 @@ def baseline_eval(
             except Exception as e:  # noqa: BLE001 - a baseline that fails on a case is a failed case
                 error = f"baseline failed: {type(e).__name__}: {e}"
             seconds.append(time.perf_counter() - t0)
-            verdict = check_episode(episode_after(root, files, target, symbol, submitted=None, judge_submission=False))
+            verdict = check_episode(
+                episode_after(
+                    root, files, target, symbol, submitted=None, judge_submission=False, meta=row.get("meta") or {}
+                )
+            )
             if error:
                 verdict = {**verdict, "success": False, "reason": error}
             verdicts.append(verdict)
@@ -288,7 +292,7 @@ def evaluate_model(
     module = load_domain(domain)
     model = GGUFModel(model_path, n_ctx=spec.n_ctx)
     t0 = time.perf_counter()
-    nxt = next_call_eval(model, rows, desc=f"{label}: next call").to_json()
+    nxt = next_call_eval(model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call").to_json()
     t1 = time.perf_counter()
     e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end")
     t2 = time.perf_counter()
