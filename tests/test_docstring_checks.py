@@ -1,11 +1,11 @@
-"""check_episode on real pydoclint/ruff/ast, table-driven, and the ROUGE-L similarity."""
+"""judge (check_episode's core) on real pydoclint/ruff/ast, table-driven, and the ROUGE-L similarity."""
 
 from __future__ import annotations
 
 import pytest
 
 from toolsmith.docstring.checkers import check
-from toolsmith.docstring.checks import check_episode, rouge_l
+from toolsmith.docstring.checks import judge, rouge_l
 from toolsmith.docstring.parts import Parts
 
 ORIGINAL = '''import os
@@ -76,10 +76,10 @@ CASES = [
 
 
 @pytest.mark.parametrize(
-    ("name", "final", "submitted", "judge", "success", "failing", "reason"), CASES, ids=[c[0] for c in CASES]
+    ("name", "final", "submitted", "judged", "success", "failing", "reason"), CASES, ids=[c[0] for c in CASES]
 )
-def test_check_episode(name, final, submitted, judge, success, failing, reason) -> None:
-    r = check_episode(ORIGINAL, final, "join", submitted, judge_submission=judge)
+def test_judge(name, final, submitted, judged, success, failing, reason) -> None:
+    r = judge(ORIGINAL, final, "join", submitted, judge_submission=judged)
     assert r["success"] is success
     assert r["reason"] == reason
     if failing:
@@ -90,7 +90,7 @@ def test_check_episode(name, final, submitted, judge, success, failing, reason) 
 
 def test_similarity_measured_against_the_author() -> None:
     author = Parts("Join two parts.", args={"base": "The first part."}, returns="The joined path.")
-    same = check_episode(ORIGINAL, GOOD, "join", SUBMITTED, reference=author)
+    same = judge(ORIGINAL, GOOD, "join", SUBMITTED, reference=author)
     assert 0.5 < same["similarity"] < 1.0  # GOOD says more than the author did
     assert same["success"] is True  # measured, not gated
 

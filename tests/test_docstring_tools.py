@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from toolsmith.docstring.checks import check_episode
+from toolsmith.docstring.checks import judge
 from toolsmith.docstring.damage import damage
 from toolsmith.docstring.expert import expert
 from toolsmith.docstring.parts import Parts
-from toolsmith.docstring.tools import check_docstrings, inspect_function, submit_result, write_docstring
+from toolsmith.docstring.tools import TOOLS, check_docstrings, inspect_function, submit_result, write_docstring
+from toolsmith.shared.agent import load_agent
+from toolsmith.shared.examples import Recorder
 from toolsmith.shared.sandbox import Sandbox, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
 
+AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "docstring" / "agent.yaml"
 CODE = '''"""Shapes."""
 
 
@@ -162,17 +165,13 @@ def test_expert_restores_the_author_docstring(tmp_path: Path, kind: str) -> None
     assert damaged is not None and damaged.text != author
     path = tmp_path / "shapes.py"
     path.write_text(damaged.text, encoding="utf-8")
-    calls: list[tuple[str, dict]] = []
     with open_sandbox(path, symbol="Box.grow") as b:
-
-        def call(fn, **arguments):
-            calls.append((fn.__name__, arguments))
-            return fn(**arguments)
-
-        expert(call, TRUTH, damaged.renamed)
+        rec = Recorder(load_agent("docstring", path=AGENT_YAML, tools=TOOLS), b)
+        expert(rec, TRUTH, damaged.renamed)
         final = b.read()
-    assert [name for name, _ in calls] == ["inspect_function", "write_docstring", "check_docstrings", "submit_result"]
-    r = check_episode(damaged.text, final, "Box.grow", calls[-1][1], reference=TRUTH)
+    calls = [m["tool_calls"][0]["function"] for m in rec.messages if m["role"] == "assistant"]
+    assert [c["name"] for c in calls] == ["inspect_function", "write_docstring", "check_docstrings", "submit_result"]
+    r = judge(damaged.text, final, "Box.grow", rec.submitted, reference=TRUTH)
     assert r["success"], r["reason"]
     assert r["similarity"] == 1.0
 
@@ -195,3 +194,22 @@ def test_a_class_documents_its_init(tmp_path: Path) -> None:
         write_docstring("A point.", args={"x": "Across.", "y": "Up."}, raises={"ValueError": "x is negative."})
         assert check_docstrings()["count"] == 0
         assert b.read().startswith('class Point(Base):\n    """A point.\n\n    Args:\n        x: Across.\n')
+
+
+@pytest.mark.parametrize(
+    ("class_doc", "problems", "next_call"),
+    [
+        ('"""A point.\n\n    Args:\n        x: Across.\n    """', [], "submit_result"),  # the class documents it
+        ('"""A point."""', ["D107 Missing docstring in `__init__`"], "write_docstring"),
+    ],
+)
+def test_an_init_its_class_documents_needs_no_docstring(
+    tmp_path: Path, class_doc: str, problems: list[str], next_call: str
+) -> None:
+    path = tmp_path / "point.py"
+    path.write_text(
+        f"class Point:\n    {class_doc}\n\n    def __init__(self, x):\n        self.x = x\n", encoding="utf-8"
+    )
+    with open_sandbox(path, symbol="Point.__init__"):
+        r = inspect_function()
+    assert (r["problems"], r["next"], r["docstring"]) == (problems, next_call, None)

@@ -9,10 +9,15 @@ placeholder rule whenever a word is missing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from toolsmith.docstring.checkers import check
 from toolsmith.docstring.edit import set_docstring
 from toolsmith.docstring.parts import layout, parts_of
-from toolsmith.docstring.source import facts_of, parse
+from toolsmith.docstring.source import definitions, facts_of, parse
+from toolsmith.shared.sandbox import decode_source, encode_like
 
+BASELINE = "docstring skeleton (autoDocstring/pyment-style placeholders)"
 SUMMARY = "_summary_"
 DESCRIPTION = "_description_"
 
@@ -57,3 +62,24 @@ def skeleton(text: str, symbol: str) -> str:
     if kept:
         lines += ["", *kept]
     return set_docstring(text, symbol, lines)
+
+
+def baseline(root: Path, target: str, symbol: str | None) -> None:
+    """Rebuild the docstring of ``symbol`` in ``root / target`` as a skeleton, in place (the file's encoding
+    and newlines kept); without a symbol, every function, method and class the checkers report problems for.
+
+    Args:
+        root: The project copy.
+        target: The target file, relative to ``root``.
+        symbol: ``name`` or ``Class.method``, or None for the whole file.
+    """
+    path = root / target
+    data = path.read_bytes()
+    text = decode_source(data, target)
+    if symbol:
+        text = skeleton(text, symbol)
+    else:
+        for name in definitions(parse(text)):
+            if check(text, name, path.name):
+                text = skeleton(text, name)
+    path.write_bytes(encode_like(text, data, target))

@@ -21,8 +21,10 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from pydoclint.visitor import Visitor
 
@@ -184,12 +186,46 @@ def ruff_problems(text: str, filename: str = "target.py", timeout_s: float = 30.
     return tuple(sorted(set(found)))
 
 
+def ruff_many(texts: list[tuple[str, str]], timeout_s: float = 300.0) -> list[tuple[Problem, ...]]:
+    """ruff's D problems for many texts in one run (a corpus filter checks hundreds at once).
+
+    Args:
+        texts: (file name ruff sees, text) pairs.
+        timeout_s: Time limit for ruff.
+
+    Returns:
+        Each text's problems, sorted by line, in the order given.
+
+    Raises:
+        RuntimeError: ruff did not run.
+    """
+    if not texts:
+        return []
+    with tempfile.TemporaryDirectory(prefix="toolsmith-docstring-") as tmp:
+        paths = []
+        for i, (name, text) in enumerate(texts):
+            path = Path(tmp) / f"{i:05d}" / name
+            path.parent.mkdir()
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        argv = [a for a in ruff_argv("x.py") if a not in ("--stdin-filename", "x.py", "-")]
+        proc = subprocess.run([*argv, tmp], capture_output=True, text=True, timeout=timeout_s)
+        if proc.returncode != 0:
+            raise RuntimeError(f"expected ruff to run (exit 0), got exit {proc.returncode}: {proc.stderr[:300]}")
+        found: dict[Path, list[Problem]] = {p.resolve(): [] for p in paths}
+        for v in json.loads(proc.stdout or "[]"):
+            problem = Problem(v["location"]["row"], v.get("code") or "invalid-syntax", _cut(str(v.get("message", ""))))
+            found.setdefault(Path(v["filename"]).resolve(), []).append(problem)
+        return [tuple(sorted(set(found[p.resolve()]))) for p in paths]
+
+
 def scope(facts: Facts, doclint: list[Problem], ruff: tuple[Problem, ...] | list[Problem]) -> list[Problem]:
     """The problems that belong to the symbol of ``facts`` (see the module docstring)."""
     mine = [p for p in doclint if p.line in facts.checked_lines]
     if facts.yields:  # the Generator-annotation half of DOC403: a change to the code, not the docstring
         mine = [p for p in mine if p.code != "DOC403"]
-    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end and p.code not in NOT_THE_SYMBOLS]
+    skip = NOT_THE_SYMBOLS | ({"D107"} if facts.documented_by_class else set())
+    mine += [p for p in ruff if facts.lineno <= p.line <= facts.header_end and p.code not in skip]
     return sorted(mine)
 
 
@@ -206,8 +242,22 @@ def check(text: str, symbol: str, filename: str = "target.py") -> list[Problem]:
     """
     tree = parse(text)
     find(tree, symbol)  # a clear error before running anything
+    return symbol_problems(tree, symbol, ruff_problems(text, filename))
+
+
+def symbol_problems(tree: ast.Module, symbol: str, ruff: tuple[Problem, ...] | list[Problem]) -> list[Problem]:
+    """Both checkers' problems for ``symbol``, given ruff's problems for the whole file (one ruff run for many).
+
+    Args:
+        tree: The module.
+        symbol: ``name`` or ``Class.method``.
+        ruff: ruff's D problems for the module's text (:func:`ruff_problems`).
+
+    Returns:
+        The symbol's problems, sorted by line and code.
+    """
     doclint = pydoclint_problems(ast.Module(body=[_subject(tree, symbol)], type_ignores=[]))
-    return scope(facts_of(tree, symbol), doclint, ruff_problems(text, filename))
+    return scope(facts_of(tree, symbol), doclint, ruff)
 
 
 def _subject(tree: ast.Module, symbol: str) -> ast.stmt:

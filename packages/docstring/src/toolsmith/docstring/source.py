@@ -34,6 +34,8 @@ from pydoclint.utils.return_yield_raise import (
 )
 from pydoclint.utils.special_methods import checkIsAbstractMethod, checkIsPropertyMethod
 
+from toolsmith.docstring.parts import ARGS_TITLES, layout
+
 Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -72,6 +74,8 @@ class Facts:
         end_lineno: Last line of the symbol.
         header_end: Last line of the signature and the docstring (the lines the docstring rules look at).
         checked_lines: The lines pydoclint reports the symbol's docstring problems at.
+        documented_by_class: An ``__init__`` without a docstring whose class docstring has the Args section
+            (pydoclint's ``allowInitDocstring``): it needs no docstring of its own (ruff's D107 is the class's).
     """
 
     symbol: str
@@ -88,6 +92,7 @@ class Facts:
     end_lineno: int
     header_end: int
     checked_lines: frozenset[int]
+    documented_by_class: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -208,6 +213,11 @@ def _arguments(func: Func, in_class: bool) -> str:
     return ast.unparse(args)
 
 
+def _has_args_section(cls: ast.ClassDef) -> bool:
+    doc = ast.get_docstring(cls)
+    return doc is not None and any(title in ARGS_TITLES for title, _ in layout(doc).sections)
+
+
 def _init_of(cls: ast.ClassDef) -> Func | None:
     inits = [n for n in cls.body if isinstance(n, Func) and n.name == "__init__"]
     return inits[-1] if inits else None
@@ -294,6 +304,10 @@ def facts_of(tree: ast.Module, symbol: str) -> Facts:
         yields=yields,
         raises=tuple(getRaisedExceptions(code)),
         checked_lines=frozenset({node.lineno}),
+        documented_by_class=node.name == "__init__"
+        and parent is not None
+        and ast.get_docstring(node) is None
+        and _has_args_section(parent),
         **common,
     )
 

@@ -105,3 +105,6 @@ def submit_result(summary: str, documented: list[str], remaining_problems: int) 
     if not isinstance(summary, str) or not summary.strip():
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
     return {"accepted": True}
+
+
+TOOLS = (inspect_function, write_docstring, check_docstrings, submit_result)
