@@ -117,7 +117,7 @@ def test_summary_counts_and_licences(out: Path, rows: list[dict]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["dropped"] == 0
     assert sum(summary["damages"].values()) == COUNT
-    assert {p["name"] for p in summary["packages"]} >= {"stdlib", "rich", "torch", "pydantic"}
+    assert {p["name"] for p in summary["packages"]} >= {"rich", "torch", "transformers", "pydantic", "huggingface_hub"}
     assert all(p["version"] and p["licence"] for p in summary["packages"])
     assert summary["examples_with_mistakes"] == sum(any(m.get("weight") == 0 for m in r["messages"]) for r in rows)
 
