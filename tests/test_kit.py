@@ -271,7 +271,30 @@ def test_baseline_eval_and_the_side_by_side_table(tmp_path: Path) -> None:
     assert lines[0] == "| metric | untuned base | tuned | no model: ruff --fix |"
     assert "| end-to-end success | — | 100.0% | 100.0% |" in lines
     assert "| next-call exact match (teacher forcing) | — | 90.0% | — |" in lines
+    assert "| next-call tool and argument names | — | — | — |" in lines  # a report from before the metric
     assert "| check: issues_after (mean) | — | 0.5 | 0.5 |" in lines
+
+
+@pytest.mark.parametrize(
+    ("text", "name_ok", "names_ok", "exact"),
+    [
+        ("call:write{args:{x:<escape>A.<escape>},summary:<escape>S.<escape>}", True, True, True),
+        ("call:write{args:{x:<escape>Other words.<escape>},summary:<escape>T.<escape>}", True, True, False),
+        ("call:write{args:{y:<escape>A.<escape>},summary:<escape>S.<escape>}", True, False, False),
+        ("call:write{summary:<escape>S.<escape>}", True, False, False),
+        ("call:read{args:{x:<escape>A.<escape>},summary:<escape>S.<escape>}", False, False, False),
+    ],
+)
+def test_next_call_stats_count_tool_and_argument_names_apart_from_values(text, name_ok, names_ok, exact) -> None:
+    from toolsmith.shared.evaluate import NextCallStats
+
+    stats = NextCallStats()
+    stats.add(
+        {"name": "write", "arguments": {"summary": "S.", "args": {"x": "A."}}},
+        f"<start_function_call>{text}<end_function_call>",
+    )
+    got = stats.to_json()
+    assert (got["name_accuracy"], got["argument_names_accuracy"], got["exact_match"]) == (name_ok, names_ok, exact)
 
 
 def test_baseline_episodes_carry_the_cases_meta(tmp_path: Path) -> None:
