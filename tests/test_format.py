@@ -248,6 +248,7 @@ ARGUMENT_CASES = [
     ("unicode and newlines", {"code": "def f():\n\treturn 'é中文'\n"}),
     ("commas inside strings", {"csv": "a,b,c", "colon": "k:v"}),
     ("sorted keys", {"z": 1, "a": 2, "M": 3}),
+    ("python names as keys", {"d": {"*args": "a", "**kwargs": "b", "json.JSONDecodeError": "c", "x-y": "d"}}),
 ]
 
 

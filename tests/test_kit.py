@@ -271,7 +271,75 @@ def test_baseline_eval_and_the_side_by_side_table(tmp_path: Path) -> None:
     assert lines[0] == "| metric | untuned base | tuned | no model: ruff --fix |"
     assert "| end-to-end success | — | 100.0% | 100.0% |" in lines
     assert "| next-call exact match (teacher forcing) | — | 90.0% | — |" in lines
+    assert "| next-call tool and argument names | — | — | — |" in lines  # a report from before the metric
     assert "| check: issues_after (mean) | — | 0.5 | 0.5 |" in lines
+
+
+@pytest.mark.parametrize(
+    ("text", "name_ok", "names_ok", "exact"),
+    [
+        ("call:write{args:{x:<escape>A.<escape>},summary:<escape>S.<escape>}", True, True, True),
+        ("call:write{args:{x:<escape>Other words.<escape>},summary:<escape>T.<escape>}", True, True, False),
+        ("call:write{args:{y:<escape>A.<escape>},summary:<escape>S.<escape>}", True, False, False),
+        ("call:write{summary:<escape>S.<escape>}", True, False, False),
+        ("call:read{args:{x:<escape>A.<escape>},summary:<escape>S.<escape>}", False, False, False),
+    ],
+)
+def test_next_call_stats_count_tool_and_argument_names_apart_from_values(text, name_ok, names_ok, exact) -> None:
+    from toolsmith.shared.evaluate import NextCallStats
+
+    stats = NextCallStats()
+    stats.add(
+        {"name": "write", "arguments": {"summary": "S.", "args": {"x": "A."}}},
+        f"<start_function_call>{text}<end_function_call>",
+    )
+    got = stats.to_json()
+    assert (got["name_accuracy"], got["argument_names_accuracy"], got["exact_match"]) == (name_ok, names_ok, exact)
+
+
+def test_baseline_episodes_carry_the_cases_meta(tmp_path: Path) -> None:
+    seen = []
+
+    def check(episode):
+        seen.append(dict(episode.meta))
+        return {"success": True, "reason": ""}
+
+    rows = [{"meta": {"source": "a:f", "filename": "a.py", "original": "x = 1\n", "truth": {"summary": "S."}}}]
+    baseline_eval(lambda root, target, symbol: None, rows, check)
+    assert seen == [rows[0]["meta"]]  # e.g. the author's text, to measure the baseline's similarity
+
+
+def test_next_call_eval_generates_as_many_tokens_as_the_agent_may(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolsmith.shared.evaluate as evaluate
+    import toolsmith.shared.llm as llm
+
+    asked = []
+
+    class Model:
+        def __init__(self, path, n_ctx):
+            pass
+
+        def generate(self, prompt, max_tokens=256, **kwargs):
+            asked.append(max_tokens)
+            return llm.Generation("", 0, 0, 0, 0.0, "stop_token")
+
+    import dataclasses
+
+    import toolsmith.shared.agent as agent
+
+    real = agent.load_agent
+    monkeypatch.setattr(agent, "load_agent", lambda d: dataclasses.replace(real(d), max_tokens=700))
+    monkeypatch.setattr(llm, "GGUFModel", Model)
+    monkeypatch.setattr(evaluate, "end_to_end_eval", lambda *a, **k: {})
+    row = {
+        "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "tool_calls": [{"function": {"name": "run_linter", "arguments": {}}}]},
+        ],
+        "tools": [],
+    }
+    evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
+    assert asked == [700]  # the agent's own limit: a long call (a whole docstring) is not cut at 128
 
 
 def test_agent_outputs_and_target_units_are_validated(tmp_path: Path) -> None:

@@ -38,6 +38,16 @@ log = logging.getLogger(__name__)
 _CACHE_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"}
 
 
+def argument_names(value: Any) -> Any:
+    """The names in a call's arguments, without the values: the keys of every object, nested ones included
+    (``{"args": {"x": "..."}}`` -> ``{"args": {"x": None}}``); lists keep their objects' names in order."""
+    if isinstance(value, dict):
+        return {k: argument_names(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [argument_names(v) for v in value if isinstance(v, dict | list)]
+    return None
+
+
 @dataclass
 class NextCallStats:
     """Teacher-forced next-call accuracy over every supervised call in the eval split."""
@@ -45,6 +55,7 @@ class NextCallStats:
     steps: int = 0
     parsed: int = 0
     name_ok: int = 0
+    names_ok: int = 0
     exact: int = 0
     per_tool: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     misses: list[dict[str, Any]] = field(default_factory=list)
@@ -56,6 +67,7 @@ class NextCallStats:
         self.steps += 1
         self.parsed += bool(parsed.calls) and not parsed.errors
         self.name_ok += got is not None and got.name == name
+        self.names_ok += got is not None and got.name == name and argument_names(got.arguments) == argument_names(args)
         hit = got is not None and got.name == name and got.arguments == args
         self.exact += hit
         self.per_tool[name][0] += 1
@@ -69,6 +81,7 @@ class NextCallStats:
             "steps": self.steps,
             "parse_rate": self.parsed / n,
             "name_accuracy": self.name_ok / n,
+            "argument_names_accuracy": self.names_ok / n,
             "exact_match": self.exact / n,
             "per_tool": {
                 k: {"steps": v[0], "exact_match": v[1] / max(v[0], 1)} for k, v in sorted(self.per_tool.items())
@@ -290,7 +303,7 @@ def evaluate_model(
     module = load_domain(domain)
     model = GGUFModel(model_path, n_ctx=spec.n_ctx)
     t0 = time.perf_counter()
-    nxt = next_call_eval(model, rows, desc=f"{label}: next call").to_json()
+    nxt = next_call_eval(model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call").to_json()
     t1 = time.perf_counter()
     e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end")
     t2 = time.perf_counter()
@@ -342,6 +355,7 @@ def results_table(report: dict[str, Any]) -> list[str]:
     lines += [
         row("next-call exact match (teacher forcing)", lambda r: r["next_call"]["exact_match"]),
         row("next-call tool-name accuracy", lambda r: r["next_call"]["name_accuracy"]),
+        row("next-call tool and argument names", lambda r: r["next_call"]["argument_names_accuracy"]),
         row("parse rate", lambda r: r["next_call"]["parse_rate"]),
         row(
             "end-to-end success", lambda r: r["end_to_end"]["success_rate"] if "end_to_end" in r else r["success_rate"]

@@ -26,7 +26,7 @@ ErrorKind = Literal["bad_name", "bad_value", "unterminated", "trailing"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_KEY = re.compile(r"\*{0,2}[A-Za-z_][A-Za-z0-9_.\-]*")  # also Python names: *args, **kwargs, errors.Bad
 _CALL_PREFIX = "call:"
 
 

@@ -1,0 +1,20 @@
+"""Fine-tune overrides for the docstring agent (field names of the trainer's ``TrainConfig``).
+
+Started from lint's (LoRA r=16 on every layer, lr 4e-4, one pass, batch 4). Docstring trajectories are
+short in calls (inspect, write, check, submit) but long in text: the inspect response holds the code and the
+current docstring, the write call the whole docstring. Rendered examples of the default data set (400, seed 0,
+real tokenizer): 646-2241 tokens, median ~1020, p95 ~1550, p99 ~1830; ``max_length`` 2304 cuts none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRAIN: dict[str, Any] = {
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "learning_rate": 4e-4,
+    "epochs": 1,
+    "max_length": 2304,
+    "batch_size": 4,
+}

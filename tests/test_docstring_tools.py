@@ -1,0 +1,215 @@
+"""The docstring tools in a real sandbox (pydoclint, ruff, libcst), their schemas, and the expert end to end."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolsmith.docstring.checks import judge
+from toolsmith.docstring.damage import damage
+from toolsmith.docstring.expert import expert
+from toolsmith.docstring.parts import Parts
+from toolsmith.docstring.tools import TOOLS, check_docstrings, inspect_function, submit_result, write_docstring
+from toolsmith.shared.agent import load_agent
+from toolsmith.shared.examples import Recorder
+from toolsmith.shared.sandbox import Sandbox, open_sandbox
+from toolsmith.shared.tools import check_arguments, tool_schema
+
+AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "docstring" / "agent.yaml"
+CODE = '''"""Shapes."""
+
+
+class Box:
+    def grow(self, by, *, limit=None):
+        """grow the box
+
+        Args:
+            by: How much.
+            step: Gone.
+
+        Example:
+            >>> Box().grow(2)
+        """
+        if by < 0:
+            raise ValueError("negative")
+        return min(by, limit or by)
+'''
+TRUTH = Parts(
+    summary="Grow the box.",
+    args={"by": "How much to grow it.", "limit": "The largest growth allowed, if any."},
+    returns="The growth applied.",
+    raises={"ValueError": "``by`` is negative."},
+)
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Sandbox]:
+    path = tmp_path / "shapes.py"
+    path.write_text(CODE, encoding="utf-8")
+    with open_sandbox(path, symbol="Box.grow") as b:
+        yield b
+
+
+def test_inspect_function(box: Sandbox) -> None:
+    r = inspect_function()
+    assert r["params"] == ["by", "limit"] and r["signature"] == "def grow(by, *, limit=None)"
+    assert (r["returns"], r["yields"], r["raises"]) == (True, False, ["ValueError"])
+    assert r["docstring"] == {
+        "summary": "grow the box",
+        "args": {"by": "How much.", "step": "Gone."},
+        "kept": ["Example"],
+    }
+    assert r["code"].startswith("def grow(self, by, *, limit=None):\n    if by < 0:")
+    assert r["problem_count"] == 7 and len(r["problems"]) == 6 and r["next"] == "write_docstring"
+    assert r["problems"][:2] == [
+        "D417 Missing argument description in the docstring for `grow`: `limit`",
+        "DOC103 Not documented: [limit]. Not in the signature: [step].",
+    ]
+    assert len(json.dumps(r)) < 1500  # it goes into a 4096-token context
+
+
+def test_write_check_submit(box: Sandbox) -> None:
+    r = write_docstring(
+        summary="grow the box",
+        args={"by": "How much.", "limit": "The cap."},
+        returns="The growth.",
+        raises={"ValueError": "by is negative."},
+    )
+    assert r == {
+        "written": "Box.grow",
+        "sections": ["Args", "Returns", "Raises"],
+        "lines": 14,
+        "next": "check_docstrings",
+    }
+    assert '        """Grow the box.\n\n        Args:\n            by: How much.\n' in box.read()
+    assert "        Example:\n            >>> Box().grow(2)\n" in box.read()  # kept verbatim
+    assert check_docstrings() == {"problems": [], "count": 0, "documented": ["by", "limit"], "next": "submit_result"}
+    assert submit_result("Fixed the docstring.", ["by", "limit"], 0) == {"accepted": True}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"summary": "Grow.", "args": {"by": "x", "limit": "y", "step": "z"}, "returns": "r",
+          "raises": {"ValueError": "v"}},
+         "expected args names of `Box.grow` (by, limit), got 'step'"),
+        ({"summary": "Grow.", "args": {"by": "x", "limit": "y"}, "raises": {"ValueError": "v"}},
+         "expected `returns` (what `Box.grow` returns), got none"),
+    ],
+)  # fmt: skip
+def test_write_refuses_and_leaves_the_file(box: Sandbox, arguments: dict, error: str) -> None:
+    with pytest.raises(ValueError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        write_docstring(**arguments)
+    assert box.read() == CODE
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"summary": "ok", "documented": ["by"], "remaining_problems": -1}, "expected remaining_problems"),
+        ({"summary": "ok", "documented": "by", "remaining_problems": 0}, "expected documented to be a list"),
+        ({"summary": " ", "documented": [], "remaining_problems": 0}, "expected a one-sentence summary"),
+    ],
+)
+def test_submit_result_validates(arguments: dict, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        submit_result(**arguments)
+
+
+def test_schemas_come_from_the_signatures() -> None:
+    schemas = {
+        fn.__name__: tool_schema(fn) for fn in (inspect_function, write_docstring, check_docstrings, submit_result)
+    }
+    params = schemas["write_docstring"]["function"]["parameters"]
+    assert params["required"] == ["summary"]
+    assert params["properties"]["args"]["type"] == "object"
+    good = {"summary": "Grow.", "args": {"by": "x"}, "raises": {"ValueError": "v"}, "returns": "r"}
+    assert check_arguments(schemas["write_docstring"], good) == []
+    assert (
+        check_arguments(schemas["submit_result"], {"summary": "s", "documented": ["a"], "remaining_problems": 0}) == []
+    )
+
+
+def test_tools_need_a_symbol(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(CODE, encoding="utf-8")
+    with open_sandbox(path), pytest.raises(ValueError, match="expected a run limited to one function"):
+        inspect_function()
+
+
+@pytest.mark.parametrize("kind", ["remove", "drop_arg", "rename_param", "drop_returns", "drop_raises", "stale_arg"])
+def test_expert_restores_the_author_docstring(tmp_path: Path, kind: str) -> None:
+    author = '''class Box:
+    def grow(self, by, *, limit=None):
+        """Grow the box.
+
+        Args:
+            by: How much to grow it.
+            limit: The largest growth allowed, if any.
+
+        Returns:
+            The growth applied.
+
+        Raises:
+            ValueError: ``by`` is negative.
+        """
+        if by < 0:
+            raise ValueError("negative")
+        return min(by, limit or by)
+'''
+    damaged = damage(author, "Box.grow", kind, random.Random(0))
+    assert damaged is not None and damaged.text != author
+    path = tmp_path / "shapes.py"
+    path.write_text(damaged.text, encoding="utf-8")
+    with open_sandbox(path, symbol="Box.grow") as b:
+        rec = Recorder(load_agent("docstring", path=AGENT_YAML, tools=TOOLS), b)
+        expert(rec, TRUTH, damaged.renamed)
+        final = b.read()
+    calls = [m["tool_calls"][0]["function"] for m in rec.messages if m["role"] == "assistant"]
+    assert [c["name"] for c in calls] == ["inspect_function", "write_docstring", "check_docstrings", "submit_result"]
+    r = judge(damaged.text, final, "Box.grow", rec.submitted, reference=TRUTH)
+    assert r["success"], r["reason"]
+    assert r["similarity"] == 1.0
+
+
+def test_a_class_documents_its_init(tmp_path: Path) -> None:
+    path = tmp_path / "point.py"
+    path.write_text(
+        "class Point(Base):\n    def __init__(self, x, y=0):\n        if x < 0:\n            raise ValueError(x)\n"
+        "        self.x, self.y = x, y\n",
+        encoding="utf-8",
+    )
+    with open_sandbox(path, symbol="Point") as b:
+        r = inspect_function()
+        assert (r["signature"], r["params"], r["returns"], r["raises"]) == (
+            "class Point(Base): __init__(x, y=0)",
+            ["x", "y"],
+            False,
+            ["ValueError"],
+        )
+        write_docstring("A point.", args={"x": "Across.", "y": "Up."}, raises={"ValueError": "x is negative."})
+        assert check_docstrings()["count"] == 0
+        assert b.read().startswith('class Point(Base):\n    """A point.\n\n    Args:\n        x: Across.\n')
+
+
+@pytest.mark.parametrize(
+    ("class_doc", "problems", "next_call"),
+    [
+        ('"""A point.\n\n    Args:\n        x: Across.\n    """', [], "submit_result"),  # the class documents it
+        ('"""A point."""', ["D107 Missing docstring in `__init__`"], "write_docstring"),
+    ],
+)
+def test_an_init_its_class_documents_needs_no_docstring(
+    tmp_path: Path, class_doc: str, problems: list[str], next_call: str
+) -> None:
+    path = tmp_path / "point.py"
+    path.write_text(
+        f"class Point:\n    {class_doc}\n\n    def __init__(self, x):\n        self.x = x\n", encoding="utf-8"
+    )
+    with open_sandbox(path, symbol="Point.__init__"):
+        r = inspect_function()
+    assert (r["problems"], r["next"], r["docstring"]) == (problems, next_call, None)
