@@ -100,7 +100,7 @@ def test_everything_the_grammar_allows_is_a_valid_call(schemas, tiny_gguf) -> No
     from toolsmith.shared.llm import GGUFModel
 
     model = GGUFModel(tiny_gguf, n_ctx=4096)
-    grammar = call_grammar(schemas, model.control_ids, max_string_tokens=6, max_items=2)
+    grammar = call_grammar(schemas, model.control_ids, max_string_tokens=4, max_items=2)
     by_name = {s["function"]["name"]: s for s in schemas}
     prompt = render(
         [{"role": "developer", "content": TRIGGER}, {"role": "user", "content": "Go."}],
@@ -109,7 +109,7 @@ def test_everything_the_grammar_allows_is_a_valid_call(schemas, tiny_gguf) -> No
     )
     seen = set()
     rng = random.Random(0)
-    for n in range(8):
+    for n in range(3):
         gen = model.generate(prompt, max_tokens=1500, temperature=0.0 if n == 0 else 1.5, grammar=grammar)
         parsed = parse_output(gen.text)
         assert gen.stopped == "stop_token" and parsed.ok and len(parsed.calls) == 1, gen.text
@@ -119,3 +119,12 @@ def test_everything_the_grammar_allows_is_a_valid_call(schemas, tiny_gguf) -> No
         seen.add(call.name)
         model.llm.set_seed(rng.randrange(1 << 30))
     assert seen  # at least one tool was called; with sampling, usually several
+
+
+def test_a_grammar_llama_cpp_refuses_is_an_error_not_a_crash(tiny_gguf) -> None:
+    from toolsmith.shared.llm import GGUFModel
+
+    model = GGUFModel(tiny_gguf, n_ctx=512)
+    prompt = render([{"role": "user", "content": "Go."}], add_generation_prompt=True)
+    with pytest.raises(ValueError, match="expected a GBNF grammar llama.cpp can parse"):
+        model.generate(prompt, grammar='root ::= "a" |\nx ::= "b"\n')

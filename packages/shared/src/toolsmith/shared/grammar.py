@@ -78,7 +78,7 @@ class _Builder:
                 return f'"{{" {self.members(schema, hint)} "}}"'
             extra = schema.get("additionalProperties")
             item = self.value(extra if isinstance(extra, dict) else {}, hint + "-value")
-            key = "[A-Za-z_] [A-Za-z0-9_-]{0,63}"
+            key = '"*"{0,2} [A-Za-z_] [A-Za-z0-9_.-]{0,63}'  # what the parser reads as a key
             pair = self.rule(f'{key} ":" {item}', hint + "-pair")
             return f'"{{" ({pair} ("," {pair}){{0,{self.max_items - 1}}})? "}}"'
         raise ValueError(f"expected a JSON schema type, got {kind!r} in {hint}")
@@ -97,8 +97,9 @@ class _Builder:
             if names[i] in required:
                 first_body, rest_body = with_i_first, with_i_rest
             else:
-                first_body = f"{with_i_first} | {first}" if first else f"{with_i_first} | "
-                rest_body = f"{with_i_rest} | {rest}" if rest else f"{with_i_rest} | "
+                # an empty alternative goes first: after a trailing "|" llama.cpp reads on into the next line
+                first_body = f"{with_i_first} | {first}" if first else f"| {with_i_first}"
+                rest_body = f"{with_i_rest} | {rest}" if rest else f"| {with_i_rest}"
             first = self.rule(first_body, f"{hint}-from-{names[i]}")
             rest = self.rule(rest_body, f"{hint}-more-{names[i]}")
         return first or '""'

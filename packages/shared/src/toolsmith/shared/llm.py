@@ -137,9 +137,13 @@ class GGUFModel:
 
     def _grammar(self, text: str) -> Any:
         """The compiled grammar (cached: an agent uses one grammar for every turn)."""
-        from llama_cpp import LlamaGrammar
+        from llama_cpp import LlamaGrammar, llama_cpp
 
         if text not in self._grammars:
+            probe = llama_cpp.llama_sampler_init_grammar(self.llm._model.vocab, text.encode(), b"root")
+            if not probe:  # llama.cpp printed why; a NULL sampler in the chain would crash the process
+                raise ValueError(f"expected a GBNF grammar llama.cpp can parse, got one it refused: {text[:200]!r}")
+            llama_cpp.llama_sampler_free(probe)
             self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
 
