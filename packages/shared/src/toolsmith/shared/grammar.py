@@ -64,10 +64,11 @@ class _Builder:
                 members = " | ".join(_literal(str(m)) for m in schema["enum"] if m is not None)
                 return f"{esc} ({members}) {esc}"
             return f"{esc} (!{esc}){{0,{self.max_string_tokens}}} {esc}"
+        digits = '"-"? ("0" | [1-9] [0-9]{0,14})'  # no leading zeros: the parser reads "07" as 0 and then junk
         if kind == "integer":
-            return '"-"? [0-9]{1,15}'
+            return digits
         if kind == "number":
-            return '"-"? [0-9]{1,15} ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?'
+            return f'{digits} ("." [0-9]{{1,15}})? ([eE] [-+]? [0-9]{{1,3}})?'
         if kind == "boolean":
             return '"true" | "false"'
         if kind == "array":
