@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -110,11 +111,19 @@ def test_every_agent_survives_odd_inputs(domain: str, odd_tree, tmp_path: Path, 
     assert "link_out.py" in warned and "outside the folder" in warned  # refused, and said so
     assert "syntax_error.py" in warned and "expected Python that parses" in warned
     assert not any(t.path.name in ("link_out.py", "syntax_error.py") for t in targets)
+    units: Counter[Path] = Counter(t.path for t in targets)
+    assert units[root / "huge.py"] in (1, 12500)  # the whole file, or each of its functions
+    seen: Counter[Path] = Counter()
+    kept = []
+    for t in targets:  # a few units of each file
+        seen[t.path] += 1
+        if seen[t.path] <= 3:
+            kept.append(t)
     rng = random.Random(0)
     applied: dict[str, bytes] = {}
     refused: list[str] = []
     with tool_host(spec) as host:
-        for target in targets:
+        for target in kept:
             model = scripted(spec, rng)
             try:
                 result = run_agent(
