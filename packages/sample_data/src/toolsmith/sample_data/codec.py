@@ -135,6 +135,8 @@ def record_source(description: dict, record: dict, imports: set[str], indent: st
     """One record as Python source: the type's constructor call (a kwargs dict for a function, a dict for a
     JSON Schema); with ``indent``, one field per line."""
     models = description.get("models", {})
-    decoded = decode({"type": "model", "name": "\0root"}, record, {**models, "\0root": description})
     kind = description["kind"]
-    return _call(description, decoded, models, kind != "jsonschema", imports, kind == "function", indent)
+    if kind == "jsonschema":  # JSON records stay JSON (dates as the strings the schema's formats ask for)
+        return _call({"fields": []}, record, {}, False, imports, True, indent)
+    decoded = decode({"type": "model", "name": "\0root"}, record, {**models, "\0root": description})
+    return _call(description, decoded, models, True, imports, kind == "function", indent)

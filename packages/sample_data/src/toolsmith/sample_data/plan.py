@@ -69,9 +69,11 @@ def value_fields(description: dict) -> dict[str, dict]:
     }
 
 
-def next_field(description: dict, plan: dict) -> str | None:
-    """The first field (in the description's order) with no provider chosen yet."""
-    return next((p for p in value_fields(description) if p not in plan["choices"]), None)
+def next_field(description: dict, after: str | None = None) -> str | None:
+    """The field a provider fills that comes after ``after`` (the first one when None), in the description's order."""
+    paths = list(value_fields(description))
+    start = paths.index(after) + 1 if after in paths else 0
+    return paths[start] if start < len(paths) else None
 
 
 def _value_field(description: dict, path: str) -> dict:
@@ -141,7 +143,7 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     if fits * 2 <= SAMPLE:
         raise ValueError(f"expected values that fit {path} ({short(field)}), got {error} ({fits}/{SAMPLE} fit)")
     plan["choices"][path] = {"provider": provider, "options": dict(options or {})}
-    return {"field": path, "provider": provider, "example": encode(example), "next": next_field(description, plan)}
+    return {"field": path, "provider": provider, "example": encode(example), "next": next_field(description, path)}
 
 
 def _step(spec: dict) -> Any:
@@ -200,10 +202,13 @@ def edge_values(description: dict, plan: dict, path: str, kind: str, fake: Faker
     """The Python values an edge case adds (one record each); ValueError when the kind does not apply."""
     if kind not in EDGE_KINDS:
         raise ValueError(f"expected an edge kind ({', '.join(EDGE_KINDS)}), got {kind!r}")
-    field = _value_field(description, path)
+    field = field_at(description, path)
     spec = field["spec"]
     leaf = leaf_spec(spec)
     label = f"{path} ({short(field)})"
+    holds_values = nested_model(spec) is None and leaf["type"] not in ("dict", "unsupported")
+    if not holds_values and kind not in ("none", "empty"):
+        raise ValueError(f"expected `none` or `empty` for a field of records or a dict, got `{kind}` for {label}")
     if kind == "none":
         if not field["optional"]:
             raise ValueError(f"expected a field that accepts None for `none`, got {label}")
@@ -212,7 +217,6 @@ def edge_values(description: dict, plan: dict, path: str, kind: str, fake: Faker
         if spec["type"] not in ("enum", "literal"):
             raise ValueError(f"expected an enum or Literal field for `each_enum`, got {label}")
         return list(spec["members"])
-    choice = _choice(plan, path, spec)
     if kind == "empty":
         if spec["type"] in ("list", "set", "tuple", "dict"):
             value: Any = {"list": [], "set": set(), "tuple": (), "dict": {}}[spec["type"]]
@@ -223,6 +227,7 @@ def edge_values(description: dict, plan: dict, path: str, kind: str, fake: Faker
         if check_value(spec, value):
             raise ValueError(f"expected a field that may be empty for `empty`, got {label}")
         return [value]
+    choice = _choice(plan, path, spec)
     side = kind
     if spec["type"] in NUMBERS:
         number = bound_value(spec, side)

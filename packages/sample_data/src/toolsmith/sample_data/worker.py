@@ -201,6 +201,16 @@ def encode(obj: Any, instance: Any) -> Any:
     return to_jsonable_python(instance)
 
 
+def _load_fixture(fixture: str, builder: str) -> list:
+    path = Path(fixture)
+    spec = importlib.util.spec_from_file_location(f"toolsmith_fixture_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"expected an importable fixture module, got {fixture!r}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(getattr(module, builder)())
+
+
 def fixture_records(fixture: str, builder: str, target: str, symbol: str) -> dict:
     """Import the fixture module file ``fixture``, call ``builder()`` and check what it returns.
 
@@ -217,13 +227,7 @@ def fixture_records(fixture: str, builder: str, target: str, symbol: str) -> dic
     """
     obj = resolve(target, symbol)
     import_module(target)  # puts the target's package folder on sys.path, as a test run would have it
-    path = Path(fixture)
-    spec = importlib.util.spec_from_file_location(f"toolsmith_fixture_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ValueError(f"expected an importable fixture module, got {fixture!r}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    built = getattr(module, builder)()
+    built = _load_fixture(fixture, builder)
     kind = kind_of(obj)
     records = []
     instances = []
@@ -232,3 +236,19 @@ def fixture_records(fixture: str, builder: str, target: str, symbol: str) -> dic
         instances.append(kind in ("function", "typeddict") or isinstance(item, obj))
     checked = validate(target, symbol, records)
     return {"records": records, "instance": instances, "errors": checked["errors"]}
+
+
+def fixture_data(fixture: str, builder: str) -> dict:
+    """Import the fixture module file ``fixture`` of a JSON Schema target and return what ``builder()`` returns.
+
+    Args:
+        fixture: The fixture module file, relative to the current folder.
+        builder: The plain function in it that builds the records.
+
+    Returns:
+        ``records`` (JSON), ``instance`` (whether each is a dict) and ``errors`` (empty: the caller validates).
+    """
+    from pydantic_core import to_jsonable_python
+
+    built = _load_fixture(fixture, builder)
+    return {"records": to_jsonable_python(built), "instance": [isinstance(r, dict) for r in built], "errors": []}
