@@ -39,6 +39,7 @@ from toolsmith.sample_data.spec import NUMBERS, fields_by_path, leaf_spec, neste
 REALISM_MIN = 0.9
 _TITLE_WORDS = re.compile(r"[A-Z][A-Za-z'.\-]*( (?:[A-Z][A-Za-z'.\-]*|of|de|la|van|von|and|&))*")
 _PHONE = re.compile(r"[+()\d\s.\-x]+")
+_COMPANY = re.compile(r"[A-Z][A-Za-z'.]*(?:(?:, | and | & |-| )[A-Z][A-Za-z'.]*)*(?:,? (?:Inc|LLC|Ltd|PLC|Group)\.?)?")
 _POSTCODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{2,9}")
 
 
@@ -116,11 +117,14 @@ def _pycountry(table: str, value: Any) -> bool:
         return False
     db = getattr(pycountry, table)
     if table == "countries" and len(value) > 3:
-        try:
-            db.lookup(value)
-        except LookupError:
-            return False
-        return True
+        name = re.sub(r"\s*\(.*\)", "", value)  # "Slovakia (Slovak Republic)"
+        for names in (db, pycountry.historic_countries):
+            try:
+                names.lookup(name)
+            except LookupError:
+                continue
+            return True
+        return False
     return any(db.get(**{key: value}) is not None for key in ("alpha_2", "alpha_3") if len(value) == int(key[-1]))
 
 
@@ -157,7 +161,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "postcode": lambda v: isinstance(v, str) and bool(_POSTCODE.fullmatch(v)) and any(c.isdigit() for c in v),
     "person_name": lambda v: isinstance(v, str) and bool(_TITLE_WORDS.fullmatch(v)),
     "city": lambda v: isinstance(v, str) and bool(_TITLE_WORDS.fullmatch(v)),
-    "company": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[A-Z][\w&.,'\- ]{1,80}", v)) and " " in v,
+    "company": lambda v: isinstance(v, str) and bool(_COMPANY.fullmatch(v)),
     "money": _money,
     "age": lambda v: _in(v, 0, 120, whole=True),
     "percent": lambda v: _in(v, 0, 100),
@@ -167,7 +171,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "port": lambda v: _in(v, 1, 65535, whole=True),
     "count": lambda v: _in(v, 0, 100_000, whole=True),
     "rating": lambda v: _in(v, 0, 10),
-    "mime_type": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[a-z]+/[a-z0-9.+\-]+", v)),
+    "mime_type": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[a-z]+/[A-Za-z0-9.+\-]+", v)),
     "timezone": lambda v: isinstance(v, str) and v in zoneinfo.available_timezones(),
     "locale": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}", v)),
     "slug": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v)),

@@ -28,7 +28,6 @@ def _days(n: int, date: bool = False) -> datetime.datetime | datetime.date:
     return moment.date() if date else moment
 
 
-_INT_FIT = {"ge": "min_value", "le": "max_value"}
 _NUM_FIT = {"ge": "min_value", "gt": "min_value", "le": "max_value", "lt": "max_value"}
 _TEXT_FIT = {"max_length": "max_nb_chars"}
 
@@ -105,7 +104,7 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     "text": {"returns": "str", "fit": _TEXT_FIT, "args": {"max_nb_chars": 120}},
     "pystr": {"returns": "str", "fit": {"min_length": "min_chars", "max_length": "max_chars"}},
     # numbers
-    "pyint": {"returns": "int", "fit": _INT_FIT, "args": {"min_value": 0, "max_value": 9999}},
+    "pyint": {"returns": "int", "fit": _NUM_FIT, "args": {"min_value": 0, "max_value": 9999}},
     "pyfloat": {"returns": "float", "fit": _NUM_FIT},
     "pydecimal": {"returns": "decimal", "fit": {**_NUM_FIT, "decimal_places": "right_digits"}},
     "pybool": {"returns": "bool"},
@@ -171,7 +170,6 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     (r"(^|_)(uuid|guid)($|_)", ("uuid", "str"), "uuid4", None),
     (r"(^|_)(id|key|token)$", ("uuid", "str"), "uuid4", None),
     (r"(^|_)id$", ("int",), "pyint", {"min_value": 1, "max_value": 100000}),
-    (r"(^|_)(sku|code)$", ("str",), "bothify", {"text": "???-####", "letters": "ABCDEFGHJKLMNPQRSTUVWXYZ"}),
     # contact
     (r"e_?mail", ("str",), "email", None),
     (r"phone|mobile|(^|_)tel($|_)|fax", ("str",), "phone_number", None),

@@ -242,7 +242,9 @@ def _attrs_validators(validator: Any) -> tuple[bool, tuple]:
             constraints[key] = getattr(validator, key)
     pattern = getattr(validator, "pattern", None)
     if pattern is not None:
-        constraints["pattern"] = getattr(pattern, "pattern", pattern)
+        text = getattr(pattern, "pattern", pattern)
+        how = getattr(getattr(validator, "match_func", None), "__name__", "fullmatch")  # attrs' default: fullmatch
+        constraints["pattern"] = {"fullmatch": f"^(?:{text})$", "match": f"^(?:{text})"}.get(how, text)
     options = getattr(validator, "options", None)
     if isinstance(options, (list, tuple, set, frozenset)) and type(validator).__name__ == "_InValidator":
         constraints["members"] = sorted(options, key=repr) if isinstance(options, (set, frozenset)) else list(options)

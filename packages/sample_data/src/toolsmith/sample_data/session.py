@@ -28,6 +28,9 @@ from toolsmith.sample_data.writers import (
 
 Runner = Callable[[str, dict, Path], Any]
 FORMATS = ("json", "pytest")
+TOOL_NAMES = ("describe_target", "list_providers", "set_field", "add_edge_case", "generate", "write_samples",
+              "submit_result")  # fmt: skip
+TOOL_METHODS = ("describe", "list_providers", "set_field", "add_edge_case", "generate", "write_samples")
 MAX_ERRORS_SHOWN = 2
 
 
@@ -93,6 +96,23 @@ class Session:
     @property
     def name(self) -> str:
         return output_name(self.target, self.symbol)
+
+    def call(self, tool: str, arguments: dict) -> Any:
+        """Run a tool's logic by the tool's name (what the expert calls in phase 1; the tools in phase 2)."""
+        if tool == "submit_result":
+            return submit_result(**arguments)
+        method = {"describe_target": "describe"}.get(tool, tool)
+        if method not in TOOL_METHODS:
+            raise ValueError(f"expected a tool ({', '.join(TOOL_NAMES)}), got {tool!r}")
+        return getattr(self, method)(**arguments)
+
+    def judge(self, submitted: dict | None, judge_submission: bool = True) -> dict:
+        """:func:`toolsmith.sample_data.checks.judge` on the files this run left in ``root``."""
+        from toolsmith.sample_data.checks import judge
+
+        return judge(self.root, self.description, samples_path(self.name), fixture_path(self.name),
+                     validator(self.root, self.target, self.symbol, self.runner), self.fixture_records, submitted,
+                     judge_submission)  # fmt: skip
 
     # ------------------------------------------------------------ the tools' logic
 
