@@ -21,7 +21,7 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     (r"(^|_)iban($|_)", "iban"),
     (r"(^|_)mac(_address)?$", "mac_address"),
     (r"(^|_)(phone|mobile|telephone|tel|fax)(_number|_no)?$|phone", "phone"),
-    (r"country_?codes?$|(^|_)iso_?country", "country_code"),
+    (r"country_?codes?$|(^|_)iso_?country|country_iso$", "country_code"),
     (r"(^|_)country$|_country$|country_name", "country"),
     (r"currency(_code)?s?$", "currency_code"),
     (r"(^|_)(lang|language)(_code)?$", "language_code"),

@@ -96,6 +96,8 @@ class _Reader:
         if isinstance(kinds, list):
             nullable = "null" in kinds
             kinds = next((k for k in kinds if k != "null"), None)
+        if not isinstance(kinds, str):
+            kinds = None
         if "enum" in node and isinstance(node["enum"], list):
             members = [m for m in node["enum"] if m is not None]
             return {"type": "literal", "members": members}, nullable or None in node["enum"]

@@ -252,3 +252,73 @@ def fixture_data(fixture: str, builder: str) -> dict:
 
     built = _load_fixture(fixture, builder)
     return {"records": to_jsonable_python(built), "instance": [isinstance(r, dict) for r in built], "errors": []}
+
+
+def describe_many(targets: list) -> list:
+    """Describe many ``[target, symbol]`` pairs (corpus measurement); an error text for each that fails.
+
+    Args:
+        targets: ``[module file, symbol]`` pairs, relative to the current folder.
+
+    Returns:
+        For each pair, its description or ``"ErrorType: message"``.
+    """
+    out: list = []
+    for target, symbol in targets:
+        try:
+            out.append(describe(target, symbol))
+        except BaseException as e:  # noqa: BLE001 - user modules may raise anything, SystemExit included
+            out.append(f"{type(e).__name__}: {str(e)[:200]}")
+    return out
+
+
+def polyfactory_records(target: str, symbol: str, count: int, seed: int) -> list:
+    """The no-model baseline: ``count`` instances from polyfactory's type-driven factories, as JSON records.
+
+    Pydantic models, dataclasses, TypedDicts and attrs classes use polyfactory's factory for their kind;
+    NamedTuples and functions a dataclass with the same fields (polyfactory has no factory for them).
+
+    Args:
+        target: The module file, relative to the current folder.
+        symbol: The class or function in it.
+        count: How many records.
+        seed: polyfactory's random seed.
+
+    Returns:
+        The records, encoded like the samples.
+    """
+    from polyfactory.factories import DataclassFactory, TypedDictFactory
+    from polyfactory.factories.attrs_factory import AttrsFactory
+    from polyfactory.factories.pydantic_factory import ModelFactory
+
+    obj = resolve(target, symbol)
+    kind = kind_of(obj)
+    base: Any = {"pydantic": ModelFactory, "dataclass": DataclassFactory, "typeddict": TypedDictFactory,
+                 "attrs": AttrsFactory}.get(kind, DataclassFactory)  # fmt: skip
+    model = obj if kind in ("pydantic", "dataclass", "typeddict", "attrs") else _as_dataclass(obj)
+    factory = base.create_factory(model)
+    factory.seed_random(seed)
+    built = factory.batch(count)
+    if kind == "namedtuple":
+        built = [obj(**dataclasses.asdict(b)) for b in built]
+    elif kind == "function":
+        return [encode(obj, dataclasses.asdict(b)) for b in built]
+    return [encode(obj, b) for b in built]
+
+
+def _as_dataclass(obj: Any) -> type:
+    """A dataclass with the fields of a NamedTuple or the parameters of a function."""
+    hints = typing.get_type_hints(obj, include_extras=True)
+    fields = []
+    if kind_of(obj) == "namedtuple":
+        defaults = getattr(obj, "_field_defaults", {})
+        names = [(n, defaults.get(n, dataclasses.MISSING)) for n in obj._fields]
+    else:
+        params = inspect.signature(obj).parameters.values()
+        names = [(p.name, dataclasses.MISSING if p.default is p.empty else p.default) for p in params
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in ("self", "cls")]  # fmt: skip
+    for name, default in names:
+        spec = dataclasses.field(default=default) if default is not dataclasses.MISSING else dataclasses.field()
+        fields.append((name, hints.get(name, Any), spec))
+    fields.sort(key=lambda f: f[2].default is not dataclasses.MISSING)
+    return dataclasses.make_dataclass(f"{getattr(obj, '__name__', 'Target')}Fields", fields)

