@@ -12,6 +12,7 @@ from toolsmith.sample_data.baseline import baseline
 from toolsmith.sample_data.checks import meaning_of
 from toolsmith.sample_data.child import run_worker
 from toolsmith.sample_data.corpus import (
+    FIELD_TYPES,
     KINDS,
     VOCABULARY,
     TypeRef,
@@ -30,8 +31,11 @@ def test_vocabulary_splits_field_names() -> None:
     train = {n for names, _, _ in VOCABULARY.values() for n in names}
     evals = {n for _, names, _ in VOCABULARY.values() for n in names}
     assert not train & evals
-    for meaning, (train_names, eval_names, _) in VOCABULARY.items():
-        judged = {meaning_of(n, {"type": "str"}) for n in (*train_names, *eval_names)}
+    spec_types = {"str": "str", "int": "int", "float": "float", "bool": "bool", "decimal.Decimal": "decimal",
+                  "datetime.datetime": "datetime", "datetime.date": "date", "uuid.UUID": "uuid"}  # fmt: skip
+    for meaning, (train_names, eval_names, kind) in VOCABULARY.items():
+        spec = {"type": spec_types[FIELD_TYPES[kind][0]]}
+        judged = {meaning_of(n, spec) for n in (*train_names, *eval_names)}
         assert None not in judged or meaning in ("street", "username", "description", "active", "uuid"), judged
 
 

@@ -208,3 +208,9 @@ def test_validation_failures_are_reported(tmp_path: Path) -> None:
     assert r["errors"][0].startswith("record 0:") and "age must be >= 0" in r["errors"][0]
     with pytest.raises(ValueError, match="expected valid records, got 2 invalid"):
         s.write_samples(["json"])
+
+
+def test_sets_are_written_sorted() -> None:
+    from toolsmith.sample_data.codec import encode
+
+    assert encode({"tags": {"b", "c", "a"}, "n": frozenset({2, 1})}) == {"tags": ["a", "b", "c"], "n": [1, 2]}

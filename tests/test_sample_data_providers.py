@@ -11,7 +11,7 @@ import pytest
 
 from toolsmith.sample_data.checks import CHECKS, meaning_of
 from toolsmith.sample_data.expert import candidates
-from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANINGS, TYPE_MEANINGS
+from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
 from toolsmith.sample_data.providers import EXPERT_TABLE, FORMAT_PROVIDERS, PROVIDERS, TYPE_DEFAULTS
 from toolsmith.sample_data.values import arguments, convert, parameters, produces, raw_value, seeded
 
@@ -59,7 +59,7 @@ def test_tables_refer_to_real_providers_and_types() -> None:
     for pattern, meaning in MEANINGS:
         re.compile(pattern)
         assert meaning in CHECKS
-    assert set(FORMAT_MEANINGS.values()) | set(TYPE_MEANINGS.values()) <= set(CHECKS)
+    assert set(FORMAT_MEANINGS.values()) | set(TYPE_MEANINGS.values()) <= set(CHECKS) == set(MEANING_TYPES)
 
 
 @pytest.mark.parametrize(

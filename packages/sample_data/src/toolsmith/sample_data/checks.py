@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.sample_data.codec import decode
-from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANINGS, TYPE_MEANINGS
+from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
 from toolsmith.sample_data.plan import bound_value
 from toolsmith.sample_data.spec import NUMBERS, fields_by_path, leaf_spec, nested_model
 
@@ -58,7 +58,7 @@ def meaning_of(name: str, spec: dict) -> str | None:
     leaf = leaf_spec(spec)
     key = snake(name.rsplit(".", 1)[-1])
     for pattern, meaning in _compiled():
-        if pattern.search(key):
+        if pattern.search(key) and leaf["type"] in MEANING_TYPES[meaning]:
             return meaning
     if leaf["type"] == "str" and leaf.get("format") in FORMAT_MEANINGS:
         return FORMAT_MEANINGS[leaf["format"]]

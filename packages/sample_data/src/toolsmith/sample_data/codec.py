@@ -1,7 +1,8 @@
 """Records as JSON (``samples/<name>.json``) and as Python source (the fixture module).
 
 A record is a JSON object: field name -> JSON value, as pydantic writes values in JSON mode
-(``pydantic_core.to_jsonable_python``): datetimes/dates/times as ISO 8601 (UTC as ``Z``), decimals as
+(``pydantic_core.to_jsonable_python``; sets as sorted lists, the same in every process): datetimes/dates/times
+as ISO 8601 (UTC as ``Z``), decimals as
 strings (``"12.50"``, so no digit is lost), UUIDs as strings, timedeltas as ISO 8601 durations, enums as
 their values, sets as lists, bytes as UTF-8 text, nested models as objects. Loading a record back through
 the real validator in strict JSON mode gives the same instance (see :mod:`toolsmith.sample_data.worker`).
@@ -33,9 +34,20 @@ _REPR_IMPORTS = {
 }
 
 
+def canonical(value: Any) -> Any:
+    """``value`` with every set/frozenset as a sorted list (set order changes with each process' hash seed)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted((canonical(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(canonical(v) for v in value) if not hasattr(value, "_fields") else value
+    return value
+
+
 def encode(value: Any) -> Any:
-    """A Python value as JSON (pydantic's JSON mode)."""
-    return to_jsonable_python(value)
+    """A Python value as JSON (pydantic's JSON mode; sets as sorted lists)."""
+    return to_jsonable_python(canonical(value))
 
 
 def dumps(records: list) -> str:

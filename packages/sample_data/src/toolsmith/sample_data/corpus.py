@@ -271,7 +271,7 @@ ENTITIES = ("Order", "Customer", "Invoice", "Booking", "Shipment", "Employee", "
 ENUMS = {"status": ("pending", "active", "closed"), "tier": ("free", "pro", "enterprise"),
          "priority": ("low", "medium", "high"), "channel": ("web", "phone", "store")}  # fmt: skip
 # field type -> (annotation, constraints as {"ge","le","gt","max_length","min_length","pattern","decimal_places"})
-_TYPES: dict[str, tuple[str, dict]] = {
+FIELD_TYPES: dict[str, tuple[str, dict]] = {
     "str": ("str", {}),
     "text": ("str", {"max_length": 300}),
     "email": ("str", {}),
@@ -356,7 +356,7 @@ def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
     for meaning in meanings:
         train, evals, kind = VOCABULARY[meaning]
         name = rng.choice(train if split == "train" else evals)
-        annotation, constraints = _TYPES[kind]
+        annotation, constraints = FIELD_TYPES[kind]
         if kind == "email" and rng.random() < 0.3:
             constraints = {"max_length": 80}
         out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))

@@ -2,7 +2,8 @@
 
 :data:`MEANINGS`: ``(name pattern, meaning)``, first match wins; the pattern is searched in the field's
 name (lower case, camelCase split with ``_``; plural ``s`` kept, so ``emails`` matches ``e_?mails?``).
-A field whose name matches none has no recognisable meaning (its values only have to be valid).
+A field whose name matches none, or whose value type does not fit the meaning (:data:`MEANING_TYPES`: a
+bool ``cache_link_parsing`` is no URL), has no recognisable meaning (its values only have to be valid).
 :data:`FORMAT_MEANINGS`: a string's JSON Schema format gives the meaning when the name gives none.
 :data:`TYPE_MEANINGS`: so does a date/datetime type (values must be plausible dates).
 How each meaning is checked lives in :mod:`toolsmith.sample_data.checks`.
@@ -65,3 +66,44 @@ FORMAT_MEANINGS: dict[str, str] = {
     "hostname": "hostname",
 }
 TYPE_MEANINGS: dict[str, str] = {"date": "date_like", "datetime": "date_like"}
+_TEXT = ("str",)
+_NUMBER = ("int", "float", "decimal")
+# The value types (spec types of the field, of its items for lists) a meaning applies to; others: no meaning.
+MEANING_TYPES: dict[str, tuple[str, ...]] = {
+    **{
+        m: _TEXT
+        for m in (
+            "email",
+            "url",
+            "ipv4",
+            "ipv6",
+            "domain",
+            "hostname",
+            "iban",
+            "mac_address",
+            "phone",
+            "country_code",
+            "country",
+            "currency_code",
+            "language_code",
+            "postcode",
+            "person_name",
+            "city",
+            "company",
+            "mime_type",
+            "timezone",
+            "locale",
+            "slug",
+            "isbn13",
+            "ean13",
+            "sha256",
+            "md5",
+        )
+    },  # fmt: skip
+    "uuid": ("str", "uuid"),
+    **{m: _NUMBER for m in ("money", "percent", "latitude", "longitude", "rating")},
+    **{m: ("int",) for m in ("age", "port", "count")},
+    "year": ("int", "str"),
+    "birth_date": ("date", "datetime", "str"),
+    "date_like": ("date", "datetime", "str"),
+}

@@ -43,8 +43,11 @@ def write_project(root: Path, target: Target) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def measure_real_types(timeout_s: float = 300.0, packages: set[str] | None = None) -> dict:
-    """Per distribution: candidate classes (ast), ones that import and describe, usable ones, licence."""
+def measure_real_types(timeout_s: float = 300.0, packages: set[str] | None = None, keep: list | None = None) -> dict:
+    """Per distribution: candidate classes (ast), ones that import and describe, usable ones, licence.
+
+    ``keep``: when given, the usable targets are appended to it.
+    """
     refs = package_types(only=None if packages is None else frozenset(packages))
     by_package: dict[str, list] = collections.defaultdict(list)
     for ref in refs:
@@ -66,7 +69,7 @@ def measure_real_types(timeout_s: float = 300.0, packages: set[str] | None = Non
             except ChildError as e:
                 results = [str(e)] * len(pairs)
         reasons: collections.Counter = collections.Counter()
-        for result in results:
+        for target, result in zip(targets, results):
             if isinstance(result, str):
                 reasons[result.split(":")[0]] += 1
                 continue
@@ -76,6 +79,8 @@ def measure_real_types(timeout_s: float = 300.0, packages: set[str] | None = Non
                 reasons[why.split(":")[0]] += 1
             else:
                 row["usable"] += 1
+                if keep is not None:
+                    keep.append(target)
         row["reasons"] = dict(reasons.most_common(4))
         row["seconds"] = round(time.perf_counter() - start, 1)
         log.info("%s: %s", package, row)

@@ -187,18 +187,24 @@ def encode(obj: Any, instance: Any) -> Any:
     """A built instance (or a function's kwargs) as the JSON value the samples hold."""
     from pydantic_core import to_jsonable_python
 
+    from toolsmith.sample_data.codec import canonical
+
     kind = kind_of(obj)
     if kind == "pydantic":
-        return instance.model_dump(mode="json", by_alias=True)
+        return to_jsonable_python(canonical(instance.model_dump(by_alias=True)))
     if kind == "dataclass":
-        return to_jsonable_python({f.name: getattr(instance, f.name) for f in dataclasses.fields(instance) if f.init})
+        return to_jsonable_python(
+            canonical({f.name: getattr(instance, f.name) for f in dataclasses.fields(instance) if f.init})
+        )
     if kind == "attrs":
         import attrs
 
-        return to_jsonable_python({(a.alias or a.name): getattr(instance, a.name) for a in attrs.fields(obj) if a.init})
+        return to_jsonable_python(
+            canonical({(a.alias or a.name): getattr(instance, a.name) for a in attrs.fields(obj) if a.init})
+        )
     if kind == "namedtuple":
-        return to_jsonable_python(instance._asdict())
-    return to_jsonable_python(instance)
+        return to_jsonable_python(canonical(instance._asdict()))
+    return to_jsonable_python(canonical(instance))
 
 
 def _load_fixture(fixture: str, builder: str) -> list:
