@@ -29,7 +29,8 @@ from typing import Any
 
 from toolsmith.sample_data.pytypes import describe_object, kind_of
 
-MAX_ERROR_CHARS = 300
+MAX_ERROR_CHARS = 200
+MAX_INPUT_CHARS = 40
 
 
 def module_name(path: Path) -> tuple[str, Path]:
@@ -99,7 +100,9 @@ def _short(e: Exception) -> str:
         try:
             first = e.errors()[0]  # type: ignore[attr-defined]
             loc = ".".join(str(p) for p in first.get("loc", ())) or "record"
-            text = f"{loc}: {first.get('msg')} (got {first.get('input')!r})"
+            given = repr(first.get("input"))
+            given = given if len(given) <= MAX_INPUT_CHARS else given[: MAX_INPUT_CHARS - 3] + "..."
+            text = f"{loc}: {first.get('msg')} (got {given})"
         except (IndexError, TypeError, KeyError):
             text = str(e)
     else:
