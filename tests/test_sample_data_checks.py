@@ -121,7 +121,11 @@ def test_an_unrealistic_email_fails(runs: dict, tmp_path: Path) -> None:
 
 def test_a_missing_edge_case_fails(runs: dict, tmp_path: Path) -> None:
     session, submitted = copy_run(runs, tmp_path, "shop/models.py", "Order")
-    _edit_samples(session, lambda records: [r for r in records if r["note"] is None and records.remove(r)])
+
+    def drop_none_note(records: list) -> None:
+        records[:] = [r for r in records if r["note"] is not None]
+
+    _edit_samples(session, drop_none_note)
     submitted["records"] -= 1
     submitted["valid"] -= 1
     result = session.judge(submitted)

@@ -1,11 +1,10 @@
 """Records as JSON (``samples/<name>.json``) and as Python source (the fixture module).
 
 A record is a JSON object: field name -> JSON value, as pydantic writes values in JSON mode
-(``pydantic_core.to_jsonable_python``; sets as sorted lists, the same in every process): datetimes/dates/times
-as ISO 8601 (UTC as ``Z``), decimals as
-strings (``"12.50"``, so no digit is lost), UUIDs as strings, timedeltas as ISO 8601 durations, enums as
-their values, sets as lists, bytes as UTF-8 text, nested models as objects. Loading a record back through
-the real validator in strict JSON mode gives the same instance (see :mod:`toolsmith.sample_data.worker`).
+(``pydantic_core.to_jsonable_python``): datetimes/dates/times as ISO 8601 (UTC as ``Z``), decimals as strings
+(``"12.50"``, so no digit is lost), UUIDs as strings, timedeltas as ISO 8601 durations, enums as their values,
+sets as SORTED lists (the same in every process), bytes as UTF-8 text, nested models as objects. Loading a record
+back through the real validator in strict JSON mode gives the same instance (see :mod:`toolsmith.sample_data.worker`).
 
 :func:`decode` turns a JSON value back into the Python value of its spec (parsed by pydantic), and
 :func:`render` writes that value as Python source for the fixture module.
