@@ -275,9 +275,8 @@ def _state(box: Sandbox) -> tuple[str, list[Issue]]:
 
 def _issues_fixed(box: Sandbox, now: int) -> int:
     """Net issues gone since the start (the user's file is the start)."""
-    try:
-        original = box.original.read_text(encoding="utf-8")
-    except OSError:
+    original = box.original()
+    if original is None:
         return 0
     issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s)
     try:
