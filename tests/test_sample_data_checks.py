@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_sample_data_describe import make_project
 
-from toolsmith.sample_data.checks import edge_coverage, realism, required_edges
-from toolsmith.sample_data.child import run_worker
-from toolsmith.sample_data.expert import edges, expert
-from toolsmith.sample_data.session import Session, is_schema
-from toolsmith.sample_data.writers import output_name
+from toolsmith.sample_data.checks import check_episode, edge_coverage, realism, required_edges
+from toolsmith.sample_data.expert import expert
+from toolsmith.sample_data.plan import applicable_edges
+from toolsmith.sample_data.session import is_schema, run_worker
+from toolsmith.sample_data.tools import TOOLS
+from toolsmith.sample_data.writers import output_name, output_paths
+from toolsmith.shared.agent import load_agent
+from toolsmith.shared.episode import Episode
+from toolsmith.shared.examples import Recorder
+from toolsmith.shared.sandbox import open_sandbox
 
 TARGETS = [
     ("shop/models.py", "Order"),
@@ -25,31 +33,60 @@ TARGETS = [
 ]
 
 
-def run_expert(root: Path, target: str, symbol: str | None) -> tuple[Session, dict]:
-    session = Session.open(root, target, symbol, run_worker)
-    return session, expert(session.call, session.description)
+@dataclass
+class Run:
+    """An expert run's project as it left it (a copy), and what it submitted."""
+
+    root: Path
+    target: str
+    symbol: str | None
+    submitted: dict | None
+
+    @property
+    def samples(self) -> Path:
+        return self.root / output_paths(self.target, self.symbol)[0]
+
+    @property
+    def fixture(self) -> Path:
+        return self.root / output_paths(self.target, self.symbol)[1]
+
+    def judge(self, submitted: Any = "run", judge_submission: bool = True) -> dict:
+        sent = self.submitted if submitted == "run" else submitted
+        before = {self.target: (self.root / self.target).read_text(encoding="utf-8")}
+        return check_episode(Episode(self.root, self.target, self.symbol, before, sent, judge_submission))
+
+
+def record_expert(project: Path, target: str, symbol: str | None, dest: Path) -> Run:
+    """The expert through the kit's recorder on a sandbox of ``project``; the sandbox copied to ``dest``."""
+    agent = load_agent("sample_data", tools=TOOLS)
+    with open_sandbox(project / target, symbol, outputs=agent.outputs, edits_target=False, project=project) as box:
+        rec = Recorder(agent, box)
+        expert(rec)
+        shutil.copytree(box.root, dest)
+    return Run(dest, target, symbol, rec.submitted)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = make_project(tmp_path_factory.mktemp("shop"))
-    return {(t, s): run_expert(root, t, s) for t, s in TARGETS}
+    out = tmp_path_factory.mktemp("runs")
+    return {(t, s): record_expert(root, t, s, out / f"{s or 'schema'}") for t, s in TARGETS}
 
 
 @pytest.mark.parametrize(("target", "symbol"), TARGETS)
 def test_expert_runs_pass_every_check(runs: dict, target: str, symbol: str | None) -> None:
-    session, submitted = runs[(target, symbol)]
-    result = session.judge(submitted)
+    result = runs[(target, symbol)].judge()
     assert result["success"], result["reason"]
     assert result["valid"] and result["fixture_ok"] and result["counts_true"]
     assert result["realism"] == 1.0 and result["edge_coverage"] == 1.0
 
 
 def test_samples_load_back_through_the_validator(runs: dict) -> None:
-    session, _ = runs[("shop/models.py", "Order")]
-    records = json.loads((session.root / "samples/order.json").read_text(encoding="utf-8"))
+    run = runs[("shop/models.py", "Order")]
+    assert run.samples == run.root / "samples/Order.json"
+    records = json.loads(run.samples.read_text(encoding="utf-8"))
     assert run_worker("validate", {"target": "shop/models.py", "symbol": "Order", "records": records},
-                      session.root) == {"valid": len(records), "errors": []}  # fmt: skip
+                      run.root) == {"valid": len(records), "errors": []}  # fmt: skip
     first = records[0]
     assert first["price"].count(".") == 1 and len(first["price"].split(".")[1]) == 2  # a decimal, as text
     assert first["created_at"].endswith("Z") and len(first["id"]) == 36
@@ -57,93 +94,89 @@ def test_samples_load_back_through_the_validator(runs: dict) -> None:
 
 
 def test_fixture_module_imports_and_builds_instances(runs: dict) -> None:
-    session, _ = runs[("shop/models.py", "Order")]
-    text = (session.root / "tests/fixtures_order.py").read_text(encoding="utf-8")
+    run = runs[("shop/models.py", "Order")]
+    text = run.fixture.read_text(encoding="utf-8")
+    assert run.fixture == run.root / "tests/fixtures_Order.py"
     assert "from shop.models import Address, Order, Status" in text and "@pytest.fixture" in text
-    built = session.fixture_records()
-    records = json.loads((session.root / "samples/order.json").read_text(encoding="utf-8"))
-    assert built["records"] == records and all(built["instance"]) and built["errors"] == []
+    assert "def build_order_records() -> list[Order]:" in text and "def order_records() -> list[Order]:" in text
 
 
 def test_fixture_module_runs_under_pytest(runs: dict, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    session, _ = runs[("shop/models.py", "Customer")]
-    test = session.root / "tests" / "test_use_fixture.py"
+    run = runs[("shop/models.py", "Customer")]
+    test = run.root / "tests" / "test_use_fixture.py"
     test.write_text(
-        "from fixtures_customer import customer_records  # noqa: F401\n\n\n"
+        "from fixtures_Customer import customer_records  # noqa: F401\n\n\n"
         "def test_it(customer_records):\n    assert all(c.age >= 18 for c in customer_records)\n",
         encoding="utf-8",
     )
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
-                          cwd=session.root, capture_output=True, text=True, timeout=120)  # fmt: skip
+                          cwd=run.root, capture_output=True, text=True, timeout=120)  # fmt: skip
     test.unlink()
     assert proc.returncode == 0, proc.stdout[-800:]
 
 
-def copy_run(runs: dict, tmp_path: Path, target: str, symbol: str | None) -> tuple[Session, dict]:
-    import shutil
-
-    session, submitted = runs[(target, symbol)]
+def copy_run(runs: dict, tmp_path: Path, target: str, symbol: str | None) -> Run:
+    run = runs[(target, symbol)]
     root = tmp_path / "copy"
-    shutil.copytree(session.root, root)
-    return Session.from_state(root, session.state(), run_worker), dict(submitted)
+    shutil.copytree(run.root, root)
+    return Run(root, target, symbol, dict(run.submitted))
 
 
-def _edit_samples(session: Session, edit) -> None:
-    path = session.root / f"samples/{session.name}.json"
-    records = json.loads(path.read_text(encoding="utf-8"))
+def _edit_samples(run: Run, edit) -> None:
+    records = json.loads(run.samples.read_text(encoding="utf-8"))
     edit(records)
-    path.write_text(json.dumps(records), encoding="utf-8")
+    run.samples.write_text(json.dumps(records), encoding="utf-8")
 
 
 def test_an_invalid_record_fails(runs: dict, tmp_path: Path) -> None:
-    session, submitted = copy_run(runs, tmp_path, "shop/models.py", "Order")
-    _edit_samples(session, lambda records: records[0].update(quantity=0))
-    result = session.judge(submitted)
+    run = copy_run(runs, tmp_path, "shop/models.py", "Order")
+    _edit_samples(run, lambda records: records[0].update(quantity=0))
+    result = run.judge()
     assert not result["success"] and not result["valid"]
     assert result["reason"].startswith("expected every record to validate, got record 0: quantity")
 
 
 def test_an_unrealistic_email_fails(runs: dict, tmp_path: Path) -> None:
-    session, submitted = copy_run(runs, tmp_path, "shop/models.py", "Customer")
+    run = copy_run(runs, tmp_path, "shop/models.py", "Customer")
 
     def garble(records: list) -> None:
         for r in records:
             r["email"] = "kqzvwx"
 
-    _edit_samples(session, garble)
-    result = session.judge(submitted)
+    _edit_samples(run, garble)
+    result = run.judge()
     assert result["valid"] and not result["success"] and result["realism"] < 0.9
     assert "realistic values" in result["reason"] and "email='kqzvwx' (not a email)" in result["reason"]
 
 
 def test_a_missing_edge_case_fails(runs: dict, tmp_path: Path) -> None:
-    session, submitted = copy_run(runs, tmp_path, "shop/models.py", "Order")
+    run = copy_run(runs, tmp_path, "shop/models.py", "Order")
 
     def drop_none_note(records: list) -> None:
         records[:] = [r for r in records if r["note"] is not None]
 
-    _edit_samples(session, drop_none_note)
-    submitted["records"] -= 1
-    submitted["valid"] -= 1
-    result = session.judge(submitted)
+    _edit_samples(run, drop_none_note)
+    run.submitted["records"] -= 1
+    run.submitted["valid"] -= 1
+    result = run.judge()
     assert not result["success"] and result["edge_coverage"] < 1.0
     assert "missing note:none=None" in result["reason"]
 
 
 def test_a_fixture_that_differs_from_the_samples_fails(runs: dict, tmp_path: Path) -> None:
-    session, submitted = copy_run(runs, tmp_path, "shop/models.py", "Point")
-    _edit_samples(session, lambda records: records[0].update(latitude=1.5))
-    result = session.judge(submitted)
+    run = copy_run(runs, tmp_path, "shop/models.py", "Point")
+    _edit_samples(run, lambda records: records[0].update(latitude=1.5))
+    result = run.judge()
     assert not result["fixture_ok"] and "to build the samples' records" in result["reason"]
 
 
 def test_a_broken_fixture_fails(runs: dict, tmp_path: Path) -> None:
-    session, submitted = copy_run(runs, tmp_path, "shop/models.py", "ship")
-    (session.root / "tests/fixtures_ship.py").write_text("import nope\n", encoding="utf-8")
-    result = session.judge(submitted)
+    run = copy_run(runs, tmp_path, "shop/models.py", "ship")
+    run.fixture.write_text("import nope\n", encoding="utf-8")
+    result = run.judge()
     assert not result["fixture_ok"] and "to import and build the records, got ModuleNotFoundError" in result["reason"]
 
 
@@ -156,11 +189,11 @@ def test_a_broken_fixture_fails(runs: dict, tmp_path: Path) -> None:
     ],
 )
 def test_submitted_numbers_must_be_true(runs: dict, submitted: dict | None, message: str) -> None:
-    session, _ = runs[("shop/models.py", "Point")]
-    result = session.judge(submitted)
+    run = runs[("shop/models.py", "Point")]
+    result = run.judge(submitted)
     assert not result["success"] and message in result["reason"]
     if submitted is None:
-        assert session.judge(submitted, judge_submission=False)["success"]  # the baseline submits nothing
+        assert run.judge(submitted, judge_submission=False)["success"]  # the baseline submits nothing
 
 
 def test_required_edges_match_the_expert(tmp_path: Path) -> None:
@@ -168,8 +201,8 @@ def test_required_edges_match_the_expert(tmp_path: Path) -> None:
 
     make_project(tmp_path)
     d = describe_schema(tmp_path / "invoice.schema.json")
-    assert edges(d) == list(dict.fromkeys((p, k) for p, k, _ in required_edges(d)))
-    assert ("status", "each_enum") in edges(d) and ("notes", "none") in edges(d)
+    assert sorted(applicable_edges(d)) == sorted(dict.fromkeys((p, k) for p, k, _ in required_edges(d)))
+    assert ("status", "each_enum") in applicable_edges(d) and ("notes", "none") in applicable_edges(d)
 
 
 def test_realism_skips_edge_values_and_counts_items() -> None:

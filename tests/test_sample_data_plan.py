@@ -8,19 +8,24 @@ from pathlib import Path
 import pytest
 from test_sample_data_describe import make_project
 
-from toolsmith.sample_data.child import run_worker
 from toolsmith.sample_data.plan import (
+    LISTED,
     GenerationError,
     add_edge_case,
+    applicable_edges,
     bound_value,
+    choice_fields,
     edge_values,
     generate,
     list_providers,
     new_plan,
+    next_step,
     set_field,
 )
 from toolsmith.sample_data.session import Session
 from toolsmith.sample_data.values import seeded
+
+OUTPUTS = ("samples/x.json", "tests/fixtures_x.py")
 
 
 def field(name: str, spec: dict, optional: bool = False) -> dict:
@@ -54,11 +59,12 @@ def plan() -> dict:
 
 def test_set_field_accepts_and_answers_next(plan: dict) -> None:
     r = set_field(DESCRIPTION, plan, "contact_email", "email")
-    assert r["field"] == "contact_email" and r["provider"] == "email" and r["next"] == "code"
+    assert r["field"] == "contact_email" and r["provider"] == "email"
+    assert r["next"] == {"tool": "set_field", "field": "age"}  # the first field without a provider, by path
     assert "@" in r["example"]
     assert plan["choices"] == {"contact_email": {"provider": "email", "options": {}}}
     r = set_field(DESCRIPTION, plan, "age", "pyint", {"min_value": 20, "max_value": 60})
-    assert 20 <= r["example"] <= 60 and r["next"] == "balance"
+    assert 20 <= r["example"] <= 60 and r["next"] == {"tool": "set_field", "field": "balance"}
     r = set_field(DESCRIPTION, plan, "code", "currency_code")  # a real provider whose values match the pattern
     assert len(r["example"]) == 3
 
@@ -148,7 +154,13 @@ def test_edge_cases_that_do_not_apply_are_refused(path: str, kind: str, message:
 def test_add_edge_case_counts_and_refuses_repeats(plan: dict) -> None:
     assert add_edge_case(DESCRIPTION, plan, "plan", "each_enum")["edge_records"] == 3
     r = add_edge_case(DESCRIPTION, plan, "balance", "min")
-    assert r == {"field": "balance", "kind": "min", "values": ["0.01"], "edge_records": 4}
+    assert r == {
+        "field": "balance",
+        "kind": "min",
+        "values": ["0.01"],
+        "edge_records": 4,
+        "next": {"tool": "set_field", "field": "age"},
+    }
     with pytest.raises(ValueError, match="got min for balance again"):
         add_edge_case(DESCRIPTION, plan, "balance", "min")
 
@@ -190,21 +202,21 @@ def test_generate_reports_a_field_no_value_fits() -> None:
 
 def test_schema_target_generates_valid_records(tmp_path: Path) -> None:
     make_project(tmp_path)
-    s = Session.open(tmp_path, "invoice.schema.json", None, run_worker)
+    s = Session.open(tmp_path, "invoice.schema.json", None, OUTPUTS)
     s.set_field("billing_email", "email")
     s.set_field("currency", "currency_code")
     s.add_edge_case("notes", "none")
     s.add_edge_case("status", "each_enum")
     r = s.generate(3, 0)
-    assert r == {"records": 7, "valid": 7, "edge_records": 4, "next": "write_samples"}
+    assert r == {"records": 7, "valid": 7, "edge_records": 4, "next": {"tool": "write_samples"}}
 
 
 def test_validation_failures_are_reported(tmp_path: Path) -> None:
     make_project(tmp_path)
-    s = Session.open(tmp_path, "shop/models.py", "Customer", run_worker)
+    s = Session.open(tmp_path, "shop/models.py", "Customer", OUTPUTS)
     s.set_field("age", "pyint", {"min_value": -50, "max_value": -1})  # the type allows it, __post_init__ does not
     r = s.generate(2, 0)
-    assert r["valid"] == 0 and r["next"] == "set_field"
+    assert r["valid"] == 0 and r["next"] == {"tool": "set_field"}
     assert r["errors"][0].startswith("record 0:") and "age must be >= 0" in r["errors"][0]
     with pytest.raises(ValueError, match="expected valid records, got 2 invalid"):
         s.write_samples(["json"])
@@ -214,3 +226,26 @@ def test_sets_are_written_sorted() -> None:
     from toolsmith.sample_data.codec import encode
 
     assert encode({"tags": {"b", "c", "a"}, "n": frozenset({2, 1})}) == {"tags": ["a", "b", "c"], "n": [1, 2]}
+
+
+def test_next_step_walks_fields_then_edges_then_generate(plan: dict) -> None:
+    choices = choice_fields(DESCRIPTION)
+    assert choices == ["age", "balance", "code", "contact_email", "created_at", "nickname", "ratio", "tags"]
+    for path in choices:
+        assert next_step(DESCRIPTION, plan) == {"tool": "set_field", "field": path}
+        plan["choices"][path] = {"provider": "x", "options": {}}
+    edges = applicable_edges(DESCRIPTION)
+    assert edges[:3] == [("age", "min"), ("age", "max"), ("balance", "min")]
+    assert ("plan", "each_enum") in edges and ("nickname", "none") in edges and ("tags", "empty") in edges
+    assert ("active", "none") not in edges and ("created_at", "min") not in edges
+    for path, kind in edges:
+        assert next_step(DESCRIPTION, plan) == {"tool": "add_edge_case", "field": path, "kind": kind}
+        plan["edges"].append({"field": path, "kind": kind})
+    assert next_step(DESCRIPTION, plan) == {"tool": "generate"}
+
+
+def test_list_providers_ranks_names_that_share_a_word_and_caps() -> None:
+    listed = list_providers(DESCRIPTION, "contact_email")
+    assert listed[0] == "email" and len(listed) <= LISTED
+    assert "pyint" not in list_providers(DESCRIPTION, "nickname")
+    assert list_providers(DESCRIPTION, "age") == ["pyint"]

@@ -12,6 +12,7 @@ import pytest
 from toolsmith.sample_data.checks import CHECKS, meaning_of
 from toolsmith.sample_data.expert import candidates
 from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
+from toolsmith.sample_data.plan import choice_fields
 from toolsmith.sample_data.providers import EXPERT_TABLE, FORMAT_PROVIDERS, PROVIDERS, TYPE_DEFAULTS
 from toolsmith.sample_data.values import arguments, convert, parameters, produces, raw_value, seeded
 
@@ -98,10 +99,16 @@ def test_expert_table_choices(name: str, kind: str, provider: str) -> None:
     assert candidates(name, field)[0][0] == provider
 
 
-@pytest.mark.parametrize("kind", ["enum", "literal"])
-def test_expert_leaves_members_to_the_default(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["enum", "literal", "bool", "uuid"])
+def test_members_flags_and_uuids_have_no_provider_to_choose(kind: str) -> None:
     field = {"name": "currency", "spec": {"type": kind, "members": ["EUR"]}, "optional": False, "required": True}
-    assert candidates("currency", field) == []
+    description = {"name": "T", "kind": "dataclass", "ref": "m:T", "models": {}, "fields": [field]}
+    assert choice_fields(description) == []
+
+
+def test_a_field_no_row_matches_gets_its_type_default() -> None:
+    spec = {"type": "int", "ge": 0}
+    assert candidates("top_k", {"name": "top_k", "spec": spec}) == [("pyint", {})]
 
 
 # The expert's provider for a field name gives values the judge's independent check accepts.

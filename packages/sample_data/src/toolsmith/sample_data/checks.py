@@ -17,6 +17,10 @@ Definitions (the records are the JSON array in ``samples/<name>.json``):
 - *fixture*: ``tests/fixtures_<name>.py`` imports, its ``build_<name>_records()`` returns instances of
   the type whose JSON is the samples' (same order).
 - *counts true*: ``submitted`` has ``records == len(samples)`` and ``valid`` == the number that validate.
+
+The files judged are the agent's outputs (:data:`toolsmith.sample_data.writers.OUTPUTS`); everything that imports
+the user's code (describing the type, validating the records, importing the fixture module) runs in one limited
+child process (:func:`toolsmith.sample_data.worker.judge_inputs`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ from typing import Any
 from toolsmith.sample_data.codec import decode
 from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
 from toolsmith.sample_data.plan import bound_value
+from toolsmith.sample_data.schema import describe_schema, validate_records
+from toolsmith.sample_data.session import Runner, is_schema, run_worker
 from toolsmith.sample_data.spec import NUMBERS, fields_by_path, leaf_spec, nested_model
+from toolsmith.sample_data.writers import builder_name, output_name, output_paths
+from toolsmith.shared.episode import Episode
 
 REALISM_MIN = 0.9
 _TITLE_WORDS = re.compile(r"[A-Z][A-Za-z'.\-]*( (?:[A-Z][A-Za-z'.\-]*|of|de|la|van|von|and|&))*")
@@ -327,8 +335,7 @@ def judge(
         ``edge_coverage``, ``fixture_ok``, ``counts_true`` and the counts behind them.
     """
     reasons: list[str] = []
-    result: dict[str, Any] = {"records": 0, "valid_records": 0, "valid": False, "realism": 0.0,
-                              "edge_coverage": 0.0, "fixture_ok": False, "counts_true": False}  # fmt: skip
+    result = _empty()
     path = root / samples
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
@@ -384,3 +391,78 @@ def judge(
     result["success"] = not reasons
     result["reason"] = reasons[0] if reasons else ""
     return result
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "records": 0,
+        "valid_records": 0,
+        "valid": False,
+        "realism": 0.0,
+        "edge_coverage": 0.0,
+        "fixture_ok": False,
+        "counts_true": False,
+    }
+
+
+def judge_files(
+    root: Path,
+    target: str,
+    symbol: str | None,
+    outputs: tuple[str, str],
+    submitted: dict | None,
+    judge_submission: bool = True,
+    runner: Runner = run_worker,
+) -> dict:
+    """:func:`judge` on the outputs a run left in ``root``, describing the target afresh.
+
+    A JSON Schema is read and records are validated here; a Python target is described, its records validated and
+    the fixture module imported in one child process (``runner``).
+
+    Returns:
+        :func:`judge`'s result; a target that can no longer be described fails with the reason.
+    """
+    samples, fixture = outputs
+    builder = builder_name(output_name(target, symbol))
+    try:
+        if is_schema(target):
+            description = describe_schema(root / target, symbol)
+
+            def validate(records: list) -> dict:
+                return validate_records(root / target, symbol, records)
+
+            def fixture_records() -> dict:
+                return runner("fixture_data", {"fixture": fixture, "builder": builder}, root)
+
+        else:
+            payload = {"target": target, "symbol": symbol, "samples": samples, "fixture": fixture, "builder": builder}
+            found = runner("judge_inputs", payload, root)
+            description = found["description"]
+
+            def validate(records: list) -> dict:
+                return found["validation"]
+
+            def fixture_records() -> dict:
+                if "fixture_error" in found:
+                    raise ValueError(found["fixture_error"])
+                return found["fixture"]
+
+    except ValueError as e:  # the target does not import or describe any more (ChildError included)
+        return {**_empty(), "success": False, "reason": f"expected {target} to describe, got {e}"}
+    return judge(root, description, samples, fixture, validate, fixture_records, submitted, judge_submission)
+
+
+def check_episode(episode: Episode) -> dict:
+    """Judge one finished run (or the no-model baseline, ``judge_submission`` False) from the files it left.
+
+    Args:
+        episode: The run: the project folder as it left it, the target and symbol, what it submitted.
+
+    Returns:
+        ``success``, ``reason`` (the first failure as "expected X, got Y"), the bool checks ``valid``,
+        ``fixture_ok``, ``counts_true`` and the numbers ``realism``, ``edge_coverage`` and the counts behind them.
+    """
+    outputs = output_paths(episode.target, episode.symbol)
+    return judge_files(
+        episode.root, episode.target, episode.symbol, outputs, episode.submitted, episode.judge_submission
+    )

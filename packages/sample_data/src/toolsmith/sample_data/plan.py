@@ -25,6 +25,7 @@ Edge kinds (:data:`EDGE_KINDS`) and the values they add:
 from __future__ import annotations
 
 import decimal
+import re
 from typing import Any
 
 from faker import Faker
@@ -49,6 +50,8 @@ SAMPLE = 20  # values set_field draws to check a provider
 SAMPLE_SEED = 0
 MAX_DEPTH = 3  # nested models generated below the target
 MAX_COUNT = 50
+LISTED = 12  # providers list_providers names
+NO_CHOICE_TYPES = ("enum", "literal", "bool", "uuid", "time")
 
 
 class GenerationError(ValueError):
@@ -69,11 +72,61 @@ def value_fields(description: dict) -> dict[str, dict]:
     }
 
 
-def next_field(description: dict, after: str | None = None) -> str | None:
-    """The field a provider fills that comes after ``after`` (the first one when None), in the description's order."""
-    paths = list(value_fields(description))
-    start = paths.index(after) + 1 if after in paths else 0
-    return paths[start] if start < len(paths) else None
+def choice_fields(description: dict) -> list[str]:
+    """The fields with a provider to choose, sorted by path (as the model sees describe_target's fields): value
+    fields of a type with meanings to tell apart (not an enum, Literal, bool, UUID or time, whose values keep their
+    one provider)."""
+    return sorted(
+        path
+        for path, field in value_fields(description).items()
+        if leaf_spec(field["spec"])["type"] not in NO_CHOICE_TYPES
+    )
+
+
+def applicable_edges(description: dict) -> list[tuple[str, str]]:
+    """(path, kind) of the edge cases a field's type and constraints call for, sorted by path: None for each field
+    that accepts None, each enum/Literal member, each bound (numbers' and lengths'), an empty collection where one
+    is allowed."""
+    out = []
+    for path, field in fields_by_path(description).items():
+        spec = field["spec"]
+        kind = spec["type"]
+        if field["optional"]:
+            out.append((path, "none"))
+        if kind in ("enum", "literal"):
+            out.append((path, "each_enum"))
+        if kind in NUMBERS:
+            if spec.get("ge") is not None or spec.get("gt") is not None:
+                out.append((path, "min"))
+            if spec.get("le") is not None or spec.get("lt") is not None:
+                out.append((path, "max"))
+        if kind in ("str", "list", "set", "tuple") and nested_model(spec) is None:
+            lo, hi = spec.get("min_length"), spec.get("max_length")
+            if lo:
+                out.append((path, "min"))
+            if hi is not None and hi != lo:
+                out.append((path, "max"))
+        if kind in ("list", "set", "dict") and not spec.get("min_length"):
+            out.append((path, "empty"))
+    return sorted(out, key=lambda edge: edge[0])
+
+
+def next_step(description: dict, plan: dict) -> dict:
+    """The call that comes next: ``set_field`` for the first field still without a provider, then ``add_edge_case``
+    for the first applicable edge case not added, then ``generate``."""
+    for path in choice_fields(description):
+        if path not in plan["choices"]:
+            return {"tool": "set_field", "field": path}
+    added = {(e["field"], e["kind"]) for e in plan["edges"]}
+    for path, kind in applicable_edges(description):
+        if (path, kind) not in added:
+            return {"tool": "add_edge_case", "field": path, "kind": kind}
+    return {"tool": "generate"}
+
+
+def edge_record_count(description: dict, edges: list[tuple[str, str]]) -> int:
+    """How many records the edge cases add (one per value: each enum member is one)."""
+    return sum(_edge_count(description, {"field": path, "kind": kind}) for path, kind in edges)
 
 
 def _value_field(description: dict, path: str) -> dict:
@@ -88,7 +141,8 @@ def _value_field(description: dict, path: str) -> dict:
 
 
 def list_providers(description: dict, path: str) -> list[str]:
-    """The providers whose values have the field's type and fit its constraints (checked on a few values)."""
+    """The providers whose values have the field's type and fit its constraints (checked on a few values), those
+    sharing a word with the field's name first, at most :data:`LISTED`."""
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
     out = []
@@ -98,7 +152,8 @@ def list_providers(description: dict, path: str) -> list[str]:
         fits, _, _ = _sample(provider, leaf, None, 5)
         if fits == 5:
             out.append(provider)
-    return out
+    words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower().split("_"))
+    return sorted(out, key=lambda p: -len(words & set(p.split("_"))))[:LISTED]
 
 
 def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[int, Any, str | None]:
@@ -143,7 +198,7 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     if fits * 2 <= SAMPLE:
         raise ValueError(f"expected values that fit {path} ({short(field)}), got {error} ({fits}/{SAMPLE} fit)")
     plan["choices"][path] = {"provider": provider, "options": dict(options or {})}
-    return {"field": path, "provider": provider, "example": encode(example), "next": next_field(description, path)}
+    return {"field": path, "provider": provider, "example": encode(example), "next": next_step(description, plan)}
 
 
 def _step(spec: dict) -> Any:
@@ -280,7 +335,13 @@ def add_edge_case(description: dict, plan: dict, path: str, kind: str) -> dict:
     values = edge_values(description, plan, path, kind, seeded(SAMPLE_SEED))
     plan["edges"].append({"field": path, "kind": kind})
     total = sum(_edge_count(description, e) for e in plan["edges"])
-    return {"field": path, "kind": kind, "values": encode(values), "edge_records": total}
+    return {
+        "field": path,
+        "kind": kind,
+        "values": encode(values),
+        "edge_records": total,
+        "next": next_step(description, plan),
+    }
 
 
 def _edge_count(description: dict, edge: dict) -> int:

@@ -189,16 +189,16 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         "catch_phrase",
         None,
     ),  # fmt: skip
-    (r"(^|_)(first|given)_?name$|forename", ("str",), "first_name", None),
-    (r"(^|_)(last|family|sur)_?name$|surname", ("str",), "last_name", None),
-    (r"(^|_)(user_?name|login|handle|nickname)$", ("str",), "user_name", None),
-    (r"(^|_)(full_)?name$|author|owner|customer_name|contact_name|recipient|assignee", ("str",), "name", None),
     (
         r"(^|_)(company|organi[sz]ation|employer|vendor|supplier|publisher|manufacturer)(_name)?$",
         ("str",),
         "company",
         None,
     ),  # fmt: skip
+    (r"(^|_)(first|given)_?name$|forename", ("str",), "first_name", None),
+    (r"(^|_)(last|family|sur)_?name$|surname", ("str",), "last_name", None),
+    (r"(^|_)(user_?name|login|handle|nickname)$", ("str",), "user_name", None),
+    (r"(^|_)(full_)?name$|author|owner|customer_name|contact_name|recipient|assignee", ("str",), "name", None),
     (r"(^|_)(job|title|position|occupation|role)$", ("str",), "job", None),
     (r"password|passwd|secret", ("str",), "password", {"length": 16}),
     (r"(^|_)age$", ("int",), "pyint", {"min_value": 18, "max_value": 90}),
@@ -219,6 +219,12 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     (r"swift|bic($|_)", ("str",), "swift", None),
     (r"card_?number|(^|_)pan$|credit_card", ("str",), "credit_card_number", None),
     (r"currency", ("str",), "currency_code", None),
+    (
+        r"percent|pct|ratio|rate|share",
+        ("float", "decimal"),
+        "pyfloat",
+        {"min_value": 0, "max_value": 100, "right_digits": 2},
+    ),  # fmt: skip
     (
         r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue)($|_)",
         ("decimal", "float"),
@@ -244,13 +250,13 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         "pyint",
         {"min_value": 1, "max_value": 50},
     ),  # fmt: skip
-    (
-        r"percent|pct|ratio|rate|share",
-        ("float", "decimal"),
-        "pyfloat",
-        {"min_value": 0, "max_value": 100, "right_digits": 2},
-    ),  # fmt: skip
     (r"(^|_)(rating|score|stars)$", ("int",), "pyint", {"min_value": 1, "max_value": 5}),
+    (
+        r"^(max|min|num|n)_|_(size|limit|lines|chars|steps|workers|retries|depth|width|height|length)$",
+        ("int",),
+        "pyint",
+        {"min_value": 1, "max_value": 100},
+    ),  # fmt: skip
     (r"(^|_)(rating|score)$", ("float", "decimal"), "pyfloat", {"min_value": 0, "max_value": 5, "right_digits": 1}),
     (r"(^|_)year$", ("int",), "pyint", {"min_value": 1990, "max_value": 2030}),
     (r"(^|_)(year)$", ("str",), "year", None),

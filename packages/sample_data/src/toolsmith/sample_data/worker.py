@@ -46,20 +46,30 @@ def module_name(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def import_module(target: str) -> Any:
-    """Import the module file ``target`` (relative to the current folder) the way its project would."""
+def import_module(target: str, fresh: bool = False) -> Any:
+    """Import the module file ``target`` (relative to the current folder) the way its project would.
+
+    ``fresh``: forget a module of the same name imported before (many one-file projects in one process).
+    """
     path = Path(target)
     if not path.is_file():
         raise ValueError(f"expected a Python file, got {target!r} (not found)")
     name, folder = module_name(path)
+    if fresh:
+        for loaded in [m for m in sys.modules if m == name or m.startswith(name.split(".")[0] + ".")]:
+            del sys.modules[loaded]
+        sys.modules.pop(name.split(".")[0], None)
+        if str(folder) in sys.path:
+            sys.path.remove(str(folder))
+        importlib.invalidate_caches()
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return importlib.import_module(name)
 
 
-def resolve(target: str, symbol: str) -> Any:
+def resolve(target: str, symbol: str, fresh: bool = False) -> Any:
     """The class or function ``symbol`` (``Name`` or ``Class.method``) of the module file ``target``."""
-    obj = import_module(target)
+    obj = import_module(target, fresh)
     for part in symbol.split("."):
         try:
             obj = inspect.getattr_static(obj, part) if isinstance(obj, type) else getattr(obj, part)
@@ -263,6 +273,38 @@ def fixture_data(fixture: str, builder: str) -> dict:
     return {"records": to_jsonable_python(built), "instance": [isinstance(r, dict) for r in built], "errors": []}
 
 
+def judge_inputs(target: str, symbol: str, samples: str, fixture: str, builder: str) -> dict:
+    """What the judge needs from the user's code, in one child: the description, the samples validated, and what
+    the fixture module builds.
+
+    Args:
+        target: The module file, relative to the current folder.
+        symbol: The class or function in it.
+        samples: The samples file (a JSON array), relative to the current folder.
+        fixture: The fixture module file, relative to the current folder.
+        builder: The plain function in it that builds the records.
+
+    Returns:
+        ``description``; ``validation`` (:func:`validate` of the samples; None when the file is not a JSON array);
+        ``fixture`` (:func:`fixture_records`) or ``fixture_error`` (why it failed), neither when there is no
+        fixture module.
+    """
+    obj = resolve(target, symbol)
+    out: dict[str, Any] = {"description": describe_object(obj), "validation": None}
+    try:
+        records = json.loads(Path(samples).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        records = None
+    if isinstance(records, list):
+        out["validation"] = validate(target, symbol, records)
+    if Path(fixture).is_file():
+        try:
+            out["fixture"] = fixture_records(fixture, builder, target, symbol)
+        except Exception as e:  # the fixture module (or the user's code it calls) may raise anything
+            out["fixture_error"] = _short(e)
+    return out
+
+
 def describe_many(targets: list) -> list:
     """Describe many ``[target, symbol]`` pairs (corpus measurement); an error text for each that fails.
 
@@ -275,35 +317,44 @@ def describe_many(targets: list) -> list:
     out: list = []
     for target, symbol in targets:
         try:
-            out.append(describe(target, symbol))
+            out.append(describe_object(resolve(target, symbol, fresh=True)))
         except BaseException as e:  # noqa: BLE001 - user modules may raise anything, SystemExit included
             out.append(f"{type(e).__name__}: {str(e)[:200]}")
     return out
 
 
-def polyfactory_records(target: str, symbol: str, count: int, seed: int) -> list:
-    """The no-model baseline: ``count`` instances from polyfactory's type-driven factories, as JSON records.
+def polyfactory_records(target: str, symbol: str, regular: int, seed: int) -> dict:
+    """The no-model baseline: instances from polyfactory's type-driven factories, as JSON records.
 
     Pydantic models, dataclasses, TypedDicts and attrs classes use polyfactory's factory for their kind;
-    NamedTuples and functions a dataclass with the same fields (polyfactory has no factory for them).
+    NamedTuples and functions a dataclass with the same fields (polyfactory has no factory for them). As many
+    records as the agent writes: ``regular`` plus one per edge value the type calls for.
 
     Args:
         target: The module file, relative to the current folder.
         symbol: The class or function in it.
-        count: How many records.
+        regular: Records besides the edge cases' share.
         seed: polyfactory's random seed.
 
     Returns:
-        The records, encoded like the samples.
+        ``description`` and ``records`` (encoded like the samples).
     """
     from polyfactory.factories import DataclassFactory, TypedDictFactory
     from polyfactory.factories.attrs_factory import AttrsFactory
     from polyfactory.factories.pydantic_factory import ModelFactory
 
+    from toolsmith.sample_data.plan import applicable_edges, edge_record_count
+
     obj = resolve(target, symbol)
+    description = describe_object(obj)
+    count = regular + edge_record_count(description, applicable_edges(description))
     kind = kind_of(obj)
-    base: Any = {"pydantic": ModelFactory, "dataclass": DataclassFactory, "typeddict": TypedDictFactory,
-                 "attrs": AttrsFactory}.get(kind, DataclassFactory)  # fmt: skip
+    base: Any = {
+        "pydantic": ModelFactory,
+        "dataclass": DataclassFactory,
+        "typeddict": TypedDictFactory,
+        "attrs": AttrsFactory,
+    }.get(kind, DataclassFactory)
     model = obj if kind in ("pydantic", "dataclass", "typeddict", "attrs") else _as_dataclass(obj)
     factory = base.create_factory(model)
     factory.seed_random(seed)
@@ -311,8 +362,8 @@ def polyfactory_records(target: str, symbol: str, count: int, seed: int) -> list
     if kind == "namedtuple":
         built = [obj(**dataclasses.asdict(b)) for b in built]
     elif kind == "function":
-        return [encode(obj, dataclasses.asdict(b)) for b in built]
-    return [encode(obj, b) for b in built]
+        built = [dataclasses.asdict(b) for b in built]
+    return {"description": description, "records": [encode(obj, b) for b in built]}
 
 
 def _as_dataclass(obj: Any) -> type:

@@ -1,9 +1,10 @@
-"""The agent's outputs: ``samples/<name>.json`` and ``tests/fixtures_<name>.py``.
+"""The agent's outputs: ``samples/<symbol>.json`` and ``tests/fixtures_<symbol>.py``.
 
 The fixture module imports the user's type and builds every record with its constructor (a pydantic
 model, dataclass, attrs class, NamedTuple or TypedDict call; keyword-argument dicts for a function;
 plain dicts for a JSON Schema), in a plain function ``build_<name>_records()`` and a pytest fixture
-``<name>_records`` that returns it. The records are the samples' (same order, same values).
+``<name>_records`` that returns it (``<name>``: :func:`output_name`). The records are the samples' (same order,
+same values).
 """
 
 from __future__ import annotations
@@ -11,29 +12,30 @@ from __future__ import annotations
 import re
 
 from toolsmith.sample_data.codec import dumps, import_line, record_source
+from toolsmith.shared.sandbox import fill_outputs
 
-SAMPLES_DIR = "samples"
-FIXTURES_DIR = "tests"
+# The agent's declared outputs (agents/sample_data/agent.yaml says the same; a test checks it). The kit fills
+# ``{symbol}`` with the class/function (dots as ``_``) or, for a schema file, its name up to the first dot.
+OUTPUTS = ("samples/{symbol}.json", "tests/fixtures_{symbol}.py")
 
 
 def output_name(target: str, symbol: str | None) -> str:
-    """The ``<name>`` in the output paths: the symbol (``Class.method`` -> ``Class_method``) or the target file's
-    stem up to its first dot, as a Python identifier in lower snake case."""
+    """The ``<name>`` of the builder and the fixture: the symbol (``Class.method`` -> ``class_method``) or the target
+    file's stem up to its first dot, as a Python identifier in lower snake case."""
     raw = symbol.replace(".", "_") if symbol else target.rsplit("/", 1)[-1].split(".")[0]
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", raw).lower()
     snake = re.sub(r"\W", "_", snake).strip("_") or "target"
     return snake if not snake[0].isdigit() else f"t_{snake}"
 
 
-def samples_path(name: str) -> str:
-    return f"{SAMPLES_DIR}/{name}.json"
-
-
-def fixture_path(name: str) -> str:
-    return f"{FIXTURES_DIR}/fixtures_{name}.py"
+def output_paths(target: str, symbol: str | None) -> tuple[str, str]:
+    """The samples file and the fixture module of a target (relative to the project), as the kit fills them."""
+    samples, fixture = fill_outputs(OUTPUTS, target, symbol)
+    return samples, fixture
 
 
 def builder_name(name: str) -> str:
+    """The fixture module's plain function that builds the records."""
     return f"build_{name}_records"
 
 
@@ -59,7 +61,7 @@ def fixture_text(description: dict, records: list, name: str) -> str:
     what = {"function": f"Keyword arguments for {description['name']}", "jsonschema": f"{description['name']} records"}
     title = what.get(kind, f"{description['name']} records")
     lines = [
-        f'"""{title} for tests (samples/{name}.json as Python; written by toolsmith sample_data)."""',
+        f'"""{title} for tests (the samples file as Python; written by toolsmith sample_data)."""',
         "",
         *std,
         *([""] if std else []),
