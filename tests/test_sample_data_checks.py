@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class Run:
     target: str
     symbol: str | None
     submitted: dict | None
+    messages: list = field(default_factory=list)
 
     @property
     def samples(self) -> Path:
@@ -63,7 +64,7 @@ def record_expert(project: Path, target: str, symbol: str | None, dest: Path) ->
         rec = Recorder(agent, box)
         expert(rec)
         shutil.copytree(box.root, dest)
-    return Run(dest, target, symbol, rec.submitted)
+    return Run(dest, target, symbol, rec.submitted, rec.messages)
 
 
 @pytest.fixture(scope="module")
