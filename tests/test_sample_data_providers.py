@@ -87,6 +87,9 @@ def test_tables_refer_to_real_providers_and_types() -> None:
         ("last_name", "str", "last_name"),
         ("product_name", "str", "catch_phrase"),
         ("company", "str", "company"),
+        ("company_name", "str", "company"),
+        ("discount_percent", "float", "pyfloat"),
+        ("max_lines", "int", "pyint"),
         ("city", "str", "city"),
         ("is_active", "bool", "pybool"),
         ("age", "int", "pyint"),
@@ -178,7 +181,15 @@ def test_expert_values_pass_the_judge(name: str, kind: str) -> None:
         ("latitude", 45.5, 91),
         ("date_like", "2024-05-01T10:00:00Z", "0001-01-01"),
         ("isbn13", "978-3-16-148410-0", "978-3-16-148410-1"),
+        ("country", "Korea", "Koreax"),  # a country known by the first part of its name ("Korea, Republic of")
+        ("country", "Saint Barthelemy", "Saint"),  # accents aside
+        ("country", "Falkland Islands (Malvinas)", "Malvinas Land"),
     ],
 )
 def test_judge_checks(meaning: str, good: object, bad: object) -> None:
     assert CHECKS[meaning](good) and not CHECKS[meaning](bad)
+
+
+@pytest.mark.parametrize(("name", "meaning"), [("company_name", "company"), ("contact_name", "person_name")])
+def test_judge_meanings_of_names(name: str, meaning: str) -> None:
+    assert meaning_of(name, {"type": "str"}) == meaning

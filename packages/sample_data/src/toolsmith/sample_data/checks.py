@@ -1,6 +1,6 @@
 """Evaluator checks for one sample_data run: validity, realism, edge-case coverage, the fixture, the counts.
 
-Definitions (the records are the JSON array in ``samples/<name>.json``):
+Definitions (the records are the JSON array in the samples file, ``samples/<symbol>.json``):
 
 - *valid*: every record passes the real validator (:func:`toolsmith.sample_data.worker.validate`, or
   jsonschema with format checking for a schema).
@@ -14,7 +14,7 @@ Definitions (the records are the JSON array in ``samples/<name>.json``):
   member of each enum/Literal, each bound (:func:`toolsmith.sample_data.plan.bound_value` for numbers,
   exactly ``min_length``/``max_length`` characters or items), an empty collection where one is allowed.
   Fields are the target's and one level down (``address.city``). Success needs all of them.
-- *fixture*: ``tests/fixtures_<name>.py`` imports, its ``build_<name>_records()`` returns instances of
+- *fixture*: ``tests/fixtures_<symbol>.py`` imports, its ``build_<name>_records()`` returns instances of
   the type whose JSON is the samples' (same order).
 - *counts true*: ``submitted`` has ``records == len(samples)`` and ``valid`` == the number that validate.
 
@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import itertools
 import json
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from functools import cache
@@ -118,6 +120,20 @@ def _money(value: Any) -> bool:
     return -number.normalize().as_tuple().exponent <= 2 if number else True  # type: ignore[operator]
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents (``Saint Barthélemy`` -> ``saint barthelemy``)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+@cache
+def _country_names() -> frozenset[str]:
+    """Every country's names, folded: ``korea, republic of`` (so ``Korea`` is known by its first part)."""
+    import pycountry
+
+    names = (getattr(c, key, None) for c in pycountry.countries for key in ("name", "common_name", "official_name"))
+    return frozenset(_fold(n) for n in names if n)
+
+
 def _pycountry(table: str, value: Any) -> bool:
     import pycountry
 
@@ -126,13 +142,13 @@ def _pycountry(table: str, value: Any) -> bool:
     db = getattr(pycountry, table)
     if table == "countries" and len(value) > 3:
         name = re.sub(r"\s*\(.*\)", "", value)  # "Slovakia (Slovak Republic)"
-        for names in (db, pycountry.historic_countries):
+        for names, text in itertools.product((db, pycountry.historic_countries), (value, name)):
             try:
-                names.lookup(name)
+                names.lookup(text)
             except LookupError:
                 continue
             return True
-        return False
+        return _fold(name) in _country_names() or any(n.startswith(_fold(name) + ",") for n in _country_names())
     return any(db.get(**{key: value}) is not None for key in ("alpha_2", "alpha_3") if len(value) == int(key[-1]))
 
 

@@ -318,14 +318,39 @@ def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
     return [f for f in out if not (f.name in names or names.add(f.name))]  # type: ignore[func-returns-value]
 
 
+def _imports(kind: str, fields: list[ComposedField]) -> list[str]:
+    """The import lines a composed module uses (names, never modules a field could shadow: a field ``uuid`` with
+    ``uuid: Optional[uuid.UUID] = None`` breaks), standard library first, sorted as isort does."""
+    plain = {"dataclasses"} if kind == "dataclass" else set()
+    names: dict[str, set[str]] = {"datetime": set(), "decimal": set(), "uuid": set(), "typing": set()}
+    third: dict[str, set[str]] = {"pydantic": set(), "typing_extensions": set()}
+    for f in fields:
+        plain |= {"enum"} if f.members else set()
+        module = {"date": "datetime", "datetime": "datetime", "Decimal": "decimal", "UUID": "uuid"}.get(f.annotation)
+        if module:
+            names[module].add(f.annotation)
+        if f.optional:
+            names["typing"].add("Optional")
+        if f.constraints and kind not in ("pydantic", "attrs"):
+            names["typing"].add("Annotated")
+            third["pydantic"].add("Field")
+    if kind == "pydantic":
+        third["pydantic"] |= {"BaseModel"} | ({"Field"} if any(f.constraints for f in fields) else set())
+    elif kind == "namedtuple":
+        names["typing"].add("NamedTuple")
+    elif kind == "typeddict":
+        third["typing_extensions"] |= {"TypedDict"} | ({"NotRequired"} if any(f.optional for f in fields) else set())
+    std = [f"import {m}" for m in sorted(plain)]
+    std += [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items()) if n]
+    rest = ["import attrs"] if kind == "attrs" else []
+    rest += [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(third.items()) if n]
+    return std + ([""] if std and rest else []) + rest
+
+
 def render_python(kind: str, entity: str, fields: list[ComposedField]) -> tuple[str, str]:
     """(module source, symbol) of the composed type as ``kind``."""
     enum_fields = [f for f in fields if f.members]
-    # names from imports, never modules a field could shadow (``uuid: Optional[uuid.UUID] = None`` breaks)
-    lines = ["import enum", "from datetime import date, datetime", "from decimal import Decimal"]
-    lines += ["from uuid import UUID"]
-    lines += ["from typing import Annotated, Literal, NamedTuple, Optional", "", "import attrs"]
-    lines += ["from pydantic import BaseModel, Field", "from typing_extensions import NotRequired, TypedDict", "", ""]
+    lines = [*_imports(kind, fields), "", ""]
     for f in enum_fields:
         lines += [f"class {f.name.title()}(enum.Enum):"]
         lines += [f"    {m.upper()} = {m!r}" for m in f.members]
@@ -352,8 +377,6 @@ def render_python(kind: str, entity: str, fields: list[ComposedField]) -> tuple[
         "typeddict": f"class {entity}(TypedDict):",
         "namedtuple": f"class {entity}(NamedTuple):",
     }[kind]
-    if kind == "dataclass":
-        lines.insert(0, "import dataclasses")
     lines += header.split("\n")
     lines.append(f'    """A {entity.lower()}."""')
     lines.append("")

@@ -27,13 +27,13 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     (r"currency(_code)?s?$", "currency_code"),
     (r"(^|_)(lang|language)(_code)?$", "language_code"),
     (r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal_code|postalcode)$|_zip$|_postcode$", "postcode"),
+    (r"(^|_)(company|company_name|employer|organization|organisation)$", "company"),
     (
         r"(^|_)(first_name|given_name|forename|last_name|surname|family_name|full_name|name|author|owner_name"
         r"|customer_name|contact_name|recipient_name)$",
         "person_name",
     ),  # fmt: skip
     (r"(^|_)(city|town)$|_city$", "city"),
-    (r"(^|_)(company|company_name|employer|organization|organisation)$", "company"),
     (
         r"(^|_)(price|amount|cost|fee|total|subtotal|balance|salary|unit_price)$|_(price|amount|total|cost|fee)$",
         "money",

@@ -244,14 +244,6 @@ class Session:
             raise ValueError("expected the samples written before submitting, got none: call write_samples")
         return {"accepted": True}
 
-    # ------------------------------------------------------------ judging
-
-    def judge(self, submitted: dict | None, judge_submission: bool = True) -> dict:
-        """:func:`toolsmith.sample_data.checks.judge_files` on the files this run left in ``root``."""
-        from toolsmith.sample_data.checks import judge_files
-
-        return judge_files(self.root, self.target, self.symbol, self.outputs, submitted, judge_submission, self.runner)
-
 
 def check_submission(summary: str, records: int, valid: int) -> None:
     """The terminal tool's check of its arguments (a ValueError saying what is wrong)."""
