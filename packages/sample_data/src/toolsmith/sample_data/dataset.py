@@ -5,9 +5,10 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is samp
 1. Targets (:class:`TypeCorpus`): data classes cut from the modules of :data:`REAL_PACKAGES` (declared
    dependencies: versions and licences go to ``summary.json``), and composed types
    (:mod:`toolsmith.sample_data.corpus`), :data:`COMPOSED_SHARE` of the candidates. Real types are split by
-   package (no package is in both splits, and none holds more than a quarter of the candidates of the eval
-   side); composed types by field names: eval types take their field names from eval vocabularies, and a train
-   real type holding one of those names is skipped, so no eval field name of a composed type occurs in train.
+   package (no package is in both splits; an eval package never holds more than a quarter of all real
+   candidates); composed types by field names: eval types take their field names from eval vocabularies, and a
+   train real type holding one of those names is skipped, so no eval field name of a composed type occurs in
+   train (real eval types may share names with train ones: ``summary.json`` counts them).
 2. Cases: real types are described in a chunk per child process first (:func:`prepare`); those with too few or
    too many fields, or no record from type defaults, are skipped (:func:`make_case`).
 3. The expert (:mod:`toolsmith.sample_data.expert`) calls the real tools; :func:`toolsmith.sample_data.checks.
