@@ -2,7 +2,7 @@
 
 Started from lint's settings. Conversations are longer than lint's (one set_field per field and one
 add_edge_case per edge case): on the default data set (400 examples, seed 0) rendered conversations are
-983-2879 tokens with the real tokenizer (median 1714, p95 2323), about 2.4 times lint's, so ``max_length``
+983-2879 tokens with the real tokenizer (median 1717, p95 2323), about 2.4 times lint's, so ``max_length``
 is 3072: no example is cut. The longest call the model writes is 51 tokens.
 """
 
