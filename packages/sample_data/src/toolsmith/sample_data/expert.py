@@ -1,0 +1,227 @@
+"""The scripted expert: describe -> set_field per field -> each edge case -> generate -> write -> submit.
+
+It calls the real tools through the kit's :class:`~toolsmith.shared.examples.Recorder` and follows each
+response's ``next``. What it decides itself is the provider (and its options) of each field ``next`` names: the
+first row of the curated :data:`~toolsmith.sample_data.providers.EXPERT_TABLE` whose name pattern and value type
+match and whose provider ``set_field`` accepts (checked on a copy of the plan first), else the field type's
+default provider. It reads the target's full description from the run's state (read-only).
+
+Recovery (about :data:`MISTAKE_SHARE` of the examples hold one mistake, each followed by the right call): a
+provider name that does not exist (the field's own name, a near miss) answered by ``list_providers`` and the right
+provider; the last field's provider copied where it does not fit; an edge kind that does not apply (the last
+edge's kind copied, or ``none`` on a required field); a call without one of its arguments; ``describe_target``
+again (the loop guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from toolsmith.sample_data import plan as plans
+from toolsmith.sample_data.providers import EXPERT_TABLE, PROVIDERS
+from toolsmith.sample_data.session import Session
+from toolsmith.sample_data.spec import fields_by_path, leaf_spec
+from toolsmith.sample_data.tools import (
+    add_edge_case,
+    describe_target,
+    generate,
+    list_providers,
+    load_session,
+    set_field,
+    submit_result,
+    write_samples,
+)
+from toolsmith.sample_data.values import default_choice
+from toolsmith.shared.examples import Failed, Recorder
+
+COUNT = 5
+SEED = 0
+FORMATS = ["json", "pytest"]
+MISTAKE_SHARE = 0.3  # examples that hold one recovery mistake
+MISTAKES = (
+    "unknown_provider",
+    "wrong_provider",
+    "wrong_edge",
+    "missing_argument",
+    "repeat_describe",
+    "write_too_early",
+    "missing_summary",
+)
+
+
+@cache
+def _table() -> tuple[tuple[re.Pattern[str], tuple[str, ...], str, dict | None], ...]:
+    return tuple((re.compile(p), types, provider, options) for p, types, provider, options in EXPERT_TABLE)
+
+
+def snake_name(path: str) -> str:
+    """The last part of a path, camelCase split with ``_``, lower case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower()
+
+
+def candidates(path: str, field: dict) -> list[tuple[str, dict]]:
+    """The table's (provider, options) for a field, best first, then the type's default."""
+    leaf = leaf_spec(field["spec"])
+    name = snake_name(path)
+    rows = [
+        (provider, dict(options or {}))
+        for pattern, types, provider, options in _table()
+        if leaf["type"] in types and pattern.search(name)
+    ]
+    provider, options = default_choice(field["spec"])
+    return [*rows, (provider, dict(options or {}))]
+
+
+def accepts(description: dict, plan: dict, path: str, provider: str, options: dict | None) -> bool:
+    """Whether ``set_field`` would accept this choice (tried on a copy of the plan)."""
+    try:
+        plans.set_field(description, copy.deepcopy(plan), path, provider, options or None)
+    except ValueError:
+        return False
+    return True
+
+
+def choose(description: dict, plan: dict, path: str) -> tuple[str, dict]:
+    """The expert's provider and options for the field at ``path``.
+
+    Raises:
+        Failed: No provider fits the field.
+    """
+    field = fields_by_path(description)[path]
+    for provider, options in candidates(path, field):
+        if accepts(description, plan, path, provider, options):
+            return provider, options
+    raise Failed(f"expected a provider that fits {path}, got none")
+
+
+def wrong_names(path: str, provider: str) -> list[str]:
+    """Provider names a small model writes instead of ``provider`` that do not exist: the field's own name, the
+    provider's name cut or run together."""
+    name = snake_name(path)
+    parts = provider.split("_")
+    options = [name, name.split("_")[-1], provider.replace("_", ""), parts[0] if len(parts) > 1 else provider + "s"]
+    return [w for w in dict.fromkeys(options) if w and w not in PROVIDERS]
+
+
+def _setting(arguments: dict[str, Any], provider: str, options: dict) -> dict[str, Any]:
+    return {**arguments, "provider": provider, **({"options": options} if options else {})}
+
+
+class _Run:
+    """One expert run: the recorder, the run's session (read-only) and the mistake still to make, if any.
+
+    A run with a mistake picks its kind and the first opportunity it may take (a set_field or add_edge_case
+    number); an opportunity where that mistake cannot be made (the wrong name would exist, the copied provider
+    fits) passes it on to the next one, and a mistake never made by the end is a submit_result without summary.
+    """
+
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+        self.pending: str | None = None
+        self.at = 0
+
+    def session(self) -> Session:
+        return load_session(self.rec.box)
+
+    def plan_mistake(self, n_fields: int, n_edges: int) -> None:
+        if not self.rec.chance(MISTAKE_SHARE):
+            return
+        kinds = [
+            k
+            for k in MISTAKES
+            if (k in ("unknown_provider", "missing_argument") and n_fields)
+            or (k == "wrong_provider" and n_fields > 1)
+            or (k == "wrong_edge" and n_edges)
+            or k in ("repeat_describe", "write_too_early", "missing_summary")
+        ]
+        self.pending = self.rec.pick(kinds)
+        n = n_edges if self.pending == "wrong_edge" else n_fields
+        self.at = self.rec.pick(list(range(n))) if n and self.pending != "repeat_describe" else 0
+
+    def due(self, kind: str, i: int = 0) -> bool:
+        """Whether the pending mistake is ``kind`` and may be made at opportunity ``i``."""
+        return self.pending == kind and i >= self.at
+
+    def mistake(self, fn: Callable[..., Any], **arguments: Any) -> None:
+        """Make the pending mistake (once)."""
+        self.rec.mistake(fn, **arguments)
+        self.pending = None
+
+    def call(self, fn: Callable[..., Any], **arguments: Any) -> Any:
+        return self.rec.call(fn, **arguments)
+
+
+def _set_field(run: _Run, i: int, path: str, last: dict | None) -> dict:
+    """One set_field (and the pending mistake, when due and possible here)."""
+    session = run.session()
+    description, plan = session.description, session.plan
+    provider, options = choose(description, plan, path)
+    right = _setting({"field": path}, provider, options)
+    if run.due("unknown_provider", i):
+        wrong = next(iter(wrong_names(path, provider)), None)
+        if wrong is not None and provider in plans.list_providers(description, path):
+            run.mistake(set_field, **_setting({"field": path}, wrong, options))
+            run.call(list_providers, field=path)
+    elif run.due("wrong_provider", i) and last and not accepts(description, plan, path, last["provider"], None):
+        run.mistake(set_field, field=path, provider=last["provider"])
+    elif run.due("missing_argument", i):
+        run.mistake(set_field, field=path)
+    return run.call(set_field, **right)
+
+
+def _add_edge(run: _Run, j: int, step: dict, last_kind: str | None) -> dict:
+    """One add_edge_case (and the pending mistake, when due and possible here)."""
+    path, kind = step["field"], step["kind"]
+    if run.due("wrong_edge", j):
+        session = run.session()
+        tries = [k for k in (last_kind, "none", "each_enum", "empty", "min", "max") if k and k != kind]
+        for wrong in dict.fromkeys(tries):
+            try:
+                plans.add_edge_case(session.description, copy.deepcopy(session.plan), path, wrong)
+            except ValueError:
+                run.mistake(add_edge_case, field=path, kind=wrong)
+                break
+    return run.call(add_edge_case, field=path, kind=kind)
+
+
+def expert(rec: Recorder, case: Any = None) -> dict:
+    """Run the policy on the recorder's sandbox; returns the submitted arguments.
+
+    Raises:
+        Failed: A call meant to succeed failed (the example is dropped).
+    """
+    run = _Run(rec)
+    described = run.call(describe_target)
+    session = run.session()
+    run.plan_mistake(len(plans.choice_fields(session.description)), len(plans.applicable_edges(session.description)))
+    if run.due("repeat_describe"):
+        run.mistake(describe_target)  # the loop guard answers: nothing changed since
+    step, last, i, j, last_kind = described["next"], None, 0, 0, None
+    while step["tool"] == "set_field":
+        last = _set_field(run, i, step["field"], last)
+        step, i = last["next"], i + 1
+    while step["tool"] == "add_edge_case":
+        done = _add_edge(run, j, step, last_kind)
+        step, j, last_kind = done["next"], j + 1, step["kind"]
+    if step["tool"] != "generate":
+        raise Failed(f"expected generate next, got {step}")
+    if run.due("write_too_early"):
+        run.mistake(write_samples, formats=FORMATS)
+    generated = run.call(generate, count=COUNT, seed=SEED)
+    if generated["next"]["tool"] != "write_samples":
+        raise Failed(f"expected valid records, got {generated.get('errors')}")
+    written = run.call(write_samples, formats=FORMATS)
+    submitted = {
+        "summary": f"Wrote {written['records']} records, {written['valid']} valid, to {written['written'][0]} "
+        "with a pytest fixture.",
+        "records": written["records"],
+        "valid": written["valid"],
+    }
+    if run.pending is not None:  # the planned one, or one that found no opportunity
+        run.mistake(submit_result, records=submitted["records"], valid=submitted["valid"])
+    run.call(submit_result, **submitted)
+    return submitted

@@ -1,0 +1,147 @@
+"""The sample_data agent's tools: describe a type, choose a provider per field and the edge cases, generate,
+write the samples and the fixture module.
+
+Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
+:func:`toolsmith.shared.sandbox.current`. The run's state (the description, the plan, the last records) is a JSON
+file in the sandbox's private folder (``box.home``), never applied to the user's project and never kept in this
+module: a tool host serves many runs and may be restarted. The first tool called describes the target (in a
+limited child process for Python) and creates the state.
+
+The model's choices are the providers (and their options) per field; each response names the call that comes
+next in ``next`` (see :func:`toolsmith.sample_data.plan.next_step`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal
+
+from toolsmith.sample_data.session import Session
+from toolsmith.shared.sandbox import Sandbox, current
+
+STATE_FILE = "sample_data_state.json"
+
+
+def load_session(box: Sandbox) -> Session:
+    """The run's session: from the state file, else a new one (the target described now, the state written)."""
+    path = box.home / STATE_FILE
+
+    def write(rel: str, text: str) -> None:
+        box.write(text, rel)
+
+    if path.is_file():
+        return Session.from_state(box.root, json.loads(path.read_text(encoding="utf-8")), write=write)
+    if len(box.outputs) != 2:
+        raise ValueError(f"expected the agent's two outputs (samples file, fixture module), got {list(box.outputs)}")
+    samples, fixture = box.outputs
+    session = Session.open(box.root, box.rel_target, box.symbol, (samples, fixture), write=write)
+    save_session(box, session)
+    return session
+
+
+def save_session(box: Sandbox, session: Session) -> None:
+    """Write the session's state to the sandbox's private folder (whole or not at all; no need to sync it)."""
+    path = box.home / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(session.state()), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _call(method: str, **arguments: Any) -> dict:
+    box = current()
+    session = load_session(box)
+    out = getattr(session, method)(**arguments)
+    save_session(box, session)
+    return out
+
+
+def describe_target() -> dict:
+    """Describe the target type: each field with its type, constraints and default.
+
+    Returns:
+        The target's name and kind, each field (``address.city`` for nested ones) as short type text, and next.
+    """
+    return _call("describe")
+
+
+def list_providers(field: str) -> dict:
+    """List the value providers whose values fit a field's type and constraints.
+
+    Args:
+        field: The field, as describe_target names it.
+
+    Returns:
+        The field and the provider names.
+    """
+    return _call("list_providers", field=field)
+
+
+def set_field(field: str, provider: str, options: dict | None = None) -> dict:
+    """Choose the value provider for a field.
+
+    Args:
+        field: The field, as describe_target names it.
+        provider: The provider name, e.g. email, first_name, pyint.
+        options: The provider's arguments, e.g. {"min_value": 1, "max_value": 50}.
+
+    Returns:
+        The field, the provider, an example value, and next.
+    """
+    return _call("set_field", field=field, provider=provider, options=options)
+
+
+def add_edge_case(field: str, kind: Literal["none", "empty", "min", "max", "each_enum"]) -> dict:
+    """Add records that hold an edge value of a field.
+
+    Args:
+        field: The field, as describe_target names it.
+        kind: The edge: none, empty, min, max or each_enum (every member).
+
+    Returns:
+        The field, the kind, the edge values, the edge records so far, and next.
+    """
+    return _call("add_edge_case", field=field, kind=kind)
+
+
+def generate(count: int, seed: int) -> dict:
+    """Build the records and validate each with the type's own validator.
+
+    Args:
+        count: Regular records (the edge cases add their own), 1 to 50.
+        seed: Random seed; the same seed gives the same records.
+
+    Returns:
+        How many records, how many are valid, the edge records, the first errors, and next.
+    """
+    return _call("generate", count=count, seed=seed)
+
+
+def write_samples(formats: list[Literal["json", "pytest"]]) -> dict:
+    """Write the records: json is the samples file, pytest the fixture module.
+
+    Args:
+        formats: Which files: json, pytest or both.
+
+    Returns:
+        The files written, the records and the valid ones, and next.
+    """
+    return _call("write_samples", formats=formats)
+
+
+def submit_result(summary: str, records: int, valid: int) -> dict:
+    """Finish: report what was written.
+
+    Args:
+        summary: One sentence on what was written.
+        records: Records written.
+        valid: Valid records written.
+
+    Returns:
+        Whether the result was accepted.
+    """
+    return _call("submit", summary=summary, records=records, valid=valid)
+
+
+TOOLS = (describe_target, list_providers, set_field, add_edge_case, generate, write_samples, submit_result)
+TERMINAL_TOOL = "submit_result"

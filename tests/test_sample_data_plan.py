@@ -1,0 +1,251 @@
+"""set_field / add_edge_case / generate on real Faker, pydantic and jsonschema: refusals, edges, determinism."""
+
+from __future__ import annotations
+
+import decimal
+from pathlib import Path
+
+import pytest
+from test_sample_data_describe import make_project
+
+from toolsmith.sample_data.plan import (
+    LISTED,
+    GenerationError,
+    add_edge_case,
+    applicable_edges,
+    bound_value,
+    choice_fields,
+    edge_values,
+    generate,
+    list_providers,
+    new_plan,
+    next_step,
+    set_field,
+)
+from toolsmith.sample_data.session import Session
+from toolsmith.sample_data.values import seeded
+
+OUTPUTS = ("samples/x.json", "tests/fixtures_x.py")
+
+
+def field(name: str, spec: dict, optional: bool = False) -> dict:
+    return {"name": name, "spec": spec, "optional": optional, "required": not optional}
+
+
+DESCRIPTION = {
+    "name": "Account",
+    "kind": "jsonschema",
+    "ref": "account.json",
+    "models": {},
+    "fields": [
+        field("contact_email", {"type": "str", "format": "email", "max_length": 60}),
+        field("code", {"type": "str", "pattern": "^[A-Z]{3}$"}),
+        field("nickname", {"type": "str", "min_length": 3, "max_length": 12}, optional=True),
+        field("age", {"type": "int", "ge": 18, "lt": 100}),
+        field("balance", {"type": "decimal", "gt": 0, "decimal_places": 2}),
+        field("ratio", {"type": "float", "ge": 0, "le": 1}),
+        field("plan", {"type": "literal", "members": ["free", "pro", "team"]}),
+        field("tags", {"type": "list", "item": {"type": "str"}, "max_length": 4}),
+        field("created_at", {"type": "datetime"}),
+        field("active", {"type": "bool"}),
+    ],
+}
+
+
+@pytest.fixture
+def plan() -> dict:
+    return new_plan(DESCRIPTION)
+
+
+def test_set_field_accepts_and_answers_next(plan: dict) -> None:
+    r = set_field(DESCRIPTION, plan, "contact_email", "email")
+    assert r["field"] == "contact_email" and r["provider"] == "email"
+    assert r["next"] == {"tool": "set_field", "field": "age"}  # the first field without a provider, by path
+    assert "@" in r["example"]
+    assert plan["choices"] == {"contact_email": {"provider": "email", "options": {}}}
+    r = set_field(DESCRIPTION, plan, "age", "pyint", {"min_value": 20, "max_value": 60})
+    assert 20 <= r["example"] <= 60 and r["next"] == {"tool": "set_field", "field": "balance"}
+    r = set_field(DESCRIPTION, plan, "code", "currency_code")  # a real provider whose values match the pattern
+    assert len(r["example"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "provider", "options", "message"),
+    [
+        ("contact_email", "emale", None, "expected a provider listed by list_providers, got 'emale'"),
+        ("age", "email", None, "expected a provider of int values for age, got email (str values)"),
+        ("contact_email", "email", {"dom": "x.org"}, "expected options of email (safe, domain), got 'dom'"),
+        ("code", "word", None, "does not match /^[A-Z]{3}$/"),
+        ("age", "pyint", {"min_value": 0, "max_value": 10}, "not >= 18"),
+        ("code", "text", None, "does not match /^[A-Z]{3}$/"),
+        ("plan", "word", None, "expected a provider of literal values"),
+        ("missing", "word", None, "expected a field of Account (contact_email, code"),
+        ("tags", "pyint", None, "expected a provider of str values for tags"),
+    ],
+)
+def test_set_field_refuses(plan: dict, path: str, provider: str, options: dict | None, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        set_field(DESCRIPTION, plan, path, provider, options)
+    assert message in str(err.value)
+    assert plan["choices"] == {}
+
+
+def test_set_field_refuses_unknown_options_even_when_the_provider_takes_none(plan: dict) -> None:
+    with pytest.raises(ValueError, match=r"expected options of city \(none\), got 'x'"):
+        set_field(DESCRIPTION, plan, "code", "city", {"x": 1})
+
+
+def test_list_providers_by_type_and_constraints() -> None:
+    email = list_providers(DESCRIPTION, "contact_email")
+    assert "email" in email and "company_email" in email and "city" not in email
+    assert list_providers(DESCRIPTION, "plan") == ["random_element"]
+    assert "currency_code" in list_providers(DESCRIPTION, "code") and "from_pattern" in list_providers(
+        DESCRIPTION, "code"
+    )
+    assert list_providers(DESCRIPTION, "age") == ["pyint"]
+    assert list_providers(DESCRIPTION, "active") == ["pybool"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "values"),
+    [
+        ("nickname", "none", [None]),
+        ("nickname", "min", "len3"),
+        ("nickname", "max", "len12"),
+        ("age", "min", [18]),
+        ("age", "max", [99]),
+        ("balance", "min", [decimal.Decimal("0.01")]),
+        ("ratio", "min", [0.0]),
+        ("ratio", "max", [1.0]),
+        ("plan", "each_enum", ["free", "pro", "team"]),
+        ("tags", "empty", [[]]),
+        ("tags", "max", "items4"),
+    ],
+)
+def test_edge_values(path: str, kind: str, values: object) -> None:
+    got = edge_values(DESCRIPTION, new_plan(DESCRIPTION), path, kind, seeded(0))
+    if isinstance(values, str):
+        assert len(got) == 1 and len(got[0]) == int(values.removeprefix("len").removeprefix("items"))
+    else:
+        assert got == values
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "message"),
+    [
+        ("age", "none", "expected a field that accepts None for `none`"),
+        ("age", "each_enum", "expected an enum or Literal field"),
+        ("age", "empty", "expected a string or collection field for `empty`"),
+        ("nickname", "empty", "expected a field that may be empty"),
+        ("balance", "max", "expected a number field with a upper bound"),
+        ("contact_email", "min", "expected a number bound or a minimum length of 1 or more"),
+        ("created_at", "max", "expected a number bound or a maximum length"),
+        ("code", "maximum", "expected an edge kind (none, empty, min, max, each_enum), got 'maximum'"),
+    ],
+)
+def test_edge_cases_that_do_not_apply_are_refused(path: str, kind: str, message: str) -> None:
+    plan = new_plan(DESCRIPTION)
+    with pytest.raises(ValueError) as err:
+        add_edge_case(DESCRIPTION, plan, path, kind)
+    assert message in str(err.value)
+    assert plan["edges"] == []
+
+
+def test_add_edge_case_counts_and_refuses_repeats(plan: dict) -> None:
+    assert add_edge_case(DESCRIPTION, plan, "plan", "each_enum")["edge_records"] == 3
+    r = add_edge_case(DESCRIPTION, plan, "balance", "min")
+    assert r == {
+        "field": "balance",
+        "kind": "min",
+        "values": ["0.01"],
+        "edge_records": 4,
+        "next": {"tool": "set_field", "field": "age"},
+    }
+    with pytest.raises(ValueError, match="got min for balance again"):
+        add_edge_case(DESCRIPTION, plan, "balance", "min")
+
+
+def test_bound_values() -> None:
+    assert bound_value({"type": "int", "gt": 5}, "min") == 6
+    assert bound_value({"type": "float", "lt": 1, "decimal_places": 1}, "max") == 0.9
+    assert bound_value({"type": "decimal", "gt": 0, "decimal_places": 3}, "min") == decimal.Decimal("0.001")
+    assert bound_value({"type": "int"}, "max") is None
+
+
+def test_generate_is_deterministic_and_adds_edge_records(plan: dict) -> None:
+    set_field(DESCRIPTION, plan, "contact_email", "email")
+    add_edge_case(DESCRIPTION, plan, "plan", "each_enum")
+    add_edge_case(DESCRIPTION, plan, "nickname", "none")
+    first = generate(DESCRIPTION, plan, 4, seed=11)
+    assert first == generate(DESCRIPTION, plan, 4, seed=11)
+    assert first != generate(DESCRIPTION, plan, 4, seed=12)
+    records = first["records"]
+    assert len(records) == 8
+    assert first["edges"] == [[4, "plan", "each_enum"], [5, "plan", "each_enum"], [6, "plan", "each_enum"],
+                              [7, "nickname", "none"]]  # fmt: skip
+    assert [r["plan"] for r in records[4:7]] == ["free", "pro", "team"] and records[7]["nickname"] is None
+    assert all(r["nickname"] is not None for r in records[:4])  # None only as an edge case
+    assert all(isinstance(r["balance"], str) and r["created_at"].endswith("Z") for r in records)
+
+
+@pytest.mark.parametrize(("count", "seed"), [(0, 1), (51, 1), (True, 1), (3, "x")])
+def test_generate_refuses_bad_arguments(plan: dict, count: object, seed: object) -> None:
+    with pytest.raises(ValueError, match="expected a"):
+        generate(DESCRIPTION, plan, count, seed)  # type: ignore[arg-type]
+
+
+def test_generate_reports_a_field_no_value_fits() -> None:
+    description = {**DESCRIPTION, "fields": [field("x", {"type": "unsupported", "name": "Path"})]}
+    with pytest.raises(GenerationError, match="x: no provider for the unsupported type Path"):
+        generate(description, new_plan(description), 2, 0)
+
+
+def test_schema_target_generates_valid_records(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    s = Session.open(tmp_path, "invoice.schema.json", None, OUTPUTS)
+    s.set_field("billing_email", "email")
+    s.set_field("currency", "currency_code")
+    s.add_edge_case("notes", "none")
+    s.add_edge_case("status", "each_enum")
+    r = s.generate(3, 0)
+    assert r == {"records": 7, "valid": 7, "edge_records": 4, "next": {"tool": "write_samples"}}
+
+
+def test_validation_failures_are_reported(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    s = Session.open(tmp_path, "shop/models.py", "Customer", OUTPUTS)
+    s.set_field("age", "pyint", {"min_value": -50, "max_value": -1})  # the type allows it, __post_init__ does not
+    r = s.generate(2, 0)
+    assert r["valid"] == 0 and r["next"] == {"tool": "set_field"}
+    assert r["errors"][0].startswith("record 0:") and "age must be >= 0" in r["errors"][0]
+    with pytest.raises(ValueError, match="expected valid records, got 2 invalid"):
+        s.write_samples(["json"])
+
+
+def test_sets_are_written_sorted() -> None:
+    from toolsmith.sample_data.codec import encode
+
+    assert encode({"tags": {"b", "c", "a"}, "n": frozenset({2, 1})}) == {"tags": ["a", "b", "c"], "n": [1, 2]}
+
+
+def test_next_step_walks_fields_then_edges_then_generate(plan: dict) -> None:
+    choices = choice_fields(DESCRIPTION)
+    assert choices == ["age", "balance", "code", "contact_email", "created_at", "nickname", "ratio", "tags"]
+    for path in choices:
+        assert next_step(DESCRIPTION, plan) == {"tool": "set_field", "field": path}
+        plan["choices"][path] = {"provider": "x", "options": {}}
+    edges = applicable_edges(DESCRIPTION)
+    assert edges[:3] == [("age", "min"), ("age", "max"), ("balance", "min")]
+    assert ("plan", "each_enum") in edges and ("nickname", "none") in edges and ("tags", "empty") in edges
+    assert ("active", "none") not in edges and ("created_at", "min") not in edges
+    for path, kind in edges:
+        assert next_step(DESCRIPTION, plan) == {"tool": "add_edge_case", "field": path, "kind": kind}
+        plan["edges"].append({"field": path, "kind": kind})
+    assert next_step(DESCRIPTION, plan) == {"tool": "generate"}
+
+
+def test_list_providers_ranks_names_that_share_a_word_and_caps() -> None:
+    listed = list_providers(DESCRIPTION, "contact_email")
+    assert listed[0] == "email" and len(listed) <= LISTED
+    assert "pyint" not in list_providers(DESCRIPTION, "nickname")
+    assert list_providers(DESCRIPTION, "age") == ["pyint"]
