@@ -47,6 +47,7 @@ from toolsmith.shared.data import write_examples
 from toolsmith.shared.episode import Episode, materialize
 from toolsmith.shared.io import atomic_write_text
 from toolsmith.shared.loopguard import LoopGuard
+from toolsmith.shared.runner import symbol_source
 from toolsmith.shared.sandbox import Sandbox, open_sandbox
 from toolsmith.shared.tools import response, run_tool
 
@@ -223,7 +224,9 @@ def record_case(recipe: Recipe, case: Case, mistakes: random.Random | None = Non
             verdict = recipe.check(Episode.from_sandbox(box, rec.submitted, case.meta))
     if not verdict["success"]:
         return None, f"drop:{verdict['reason']}"
-    first = agent.first_messages(path=case.target, code=case.files[case.target], symbol=case.symbol)
+    text = case.files[case.target]
+    code = symbol_source(text, case.symbol, case.target) if case.symbol and case.target.endswith(".py") else text
+    first = agent.first_messages(path=case.target, code=code, symbol=case.symbol)  # what the runner writes
     return {"messages": first + rec.messages, "meta": case.meta}, "ok"
 
 

@@ -489,7 +489,7 @@ class _Loop:
 
 def _code_for(box: Sandbox, target: Target) -> str:
     text = box.read()
-    return symbol_source(text, target.symbol, target.path) if target.symbol else text
+    return symbol_source(text, target.symbol, target.path) if target.symbol and target.path.suffix == ".py" else text
 
 
 def run_agent(

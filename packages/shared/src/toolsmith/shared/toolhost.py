@@ -28,7 +28,7 @@ from typing import Any
 
 from toolsmith.shared.proc import kill_session
 from toolsmith.shared.sandbox import Sandbox, use_sandbox
-from toolsmith.shared.tools import jsonable, run_tool
+from toolsmith.shared.tools import check_arguments, jsonable, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,7 @@ def serve() -> None:
             schemas = request["schemas"]
             try:
                 tools = {name: import_tool(path) for name, path in request["tools"].items()}
+                check_arguments({"function": {"parameters": {"type": "object"}}}, {})  # imports jsonschema now
             except Exception as e:  # noqa: BLE001 - reported to the runner, which reports it to the model
                 reply({"error": f"expected the tools to import, got {type(e).__name__}: {e}"})
                 return
