@@ -112,7 +112,7 @@ def test_every_agent_survives_odd_inputs(domain: str, odd_tree, tmp_path: Path, 
     assert "syntax_error.py" in warned and "expected Python that parses" in warned
     assert not any(t.path.name in ("link_out.py", "syntax_error.py") for t in targets)
     units: Counter[Path] = Counter(t.path for t in targets)
-    assert units[root / "huge.py"] in (1, 12500)  # the whole file, or each of its functions
+    assert units[root / "huge.py"] in (0, 1, 12500)  # the whole file, each of its functions, or (classes) none
     seen: Counter[Path] = Counter()
     kept = []
     for t in targets:  # a few units of each file
