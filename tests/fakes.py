@@ -35,6 +35,7 @@ class FakeModel:
         self.outputs = outputs
         self.prompts: list[str] = []
         self.reuse: list[bool] = []
+        self.grammars: list[str | None] = []
 
     def generate(
         self,
@@ -43,13 +44,22 @@ class FakeModel:
         reuse_cache: bool = True,
         temperature: float = 0.0,
         top_p: float = 1.0,
+        grammar: str | None = None,
     ) -> Generation:
         i = len(self.prompts)
+        self.grammars.append(grammar)
         self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
         stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
         return Generation(text, len(prompt.text), len(prompt.text), len(text), 0.001, stopped)
+
+    def call_grammar(self, schemas: list[dict]) -> str:
+        """The call grammar for made-up control-token ids (this model only records it)."""
+        from toolsmith.shared.constants import CONTROL_TOKENS
+        from toolsmith.shared.grammar import call_grammar
+
+        return call_grammar(schemas, {t: i for i, t in enumerate(CONTROL_TOKENS, 100)})
 
     def tokenize(self, prompt: Rendered) -> list[int]:
         """One id per 4 characters (a rough tokenizer: enough to check the context limit)."""

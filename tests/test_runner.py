@@ -12,7 +12,7 @@ import yaml
 from fakes import FakeModel, read_file, write_file
 
 from toolsmith.shared import cli
-from toolsmith.shared.agent import AgentSpec, load_agent
+from toolsmith.shared.agent import AgentSpec, AgentSpecError, load_agent
 from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, TRIGGER
 from toolsmith.shared.data import check_example
 from toolsmith.shared.domain import repo_root
@@ -636,3 +636,14 @@ def test_user_code_cannot_hang_exhaust_or_reach_the_network_through_a_tool(tmp_p
     assert errors[1]["error"].startswith("expected allocate() to return, got MemoryError")
     assert "connect() to return, got" in errors[2]["error"] and "unreachable" in errors[2]["error"].lower()
     assert errors[3] == {"value": 42} and result.status == "success"
+
+
+def test_the_grammar_switch_hands_the_model_the_agents_call_grammar(tmp_path, work):
+    spec = make_spec(tmp_path, sampling={"max_tokens": 64, "grammar": True})
+    result, model = go(tmp_path, work, [call("where"), SUBMIT], spec=spec)
+    assert result.status == "success" and len(set(model.grammars)) == 1 and model.grammars[0]
+    assert all(f'"{t.__name__}{{"' in model.grammars[0] for t in TOOLS)  # every declared tool, nothing else
+    _, model = go(tmp_path, work, [SUBMIT])
+    assert model.grammars == [None]
+    with pytest.raises(AgentSpecError, match="sampling.grammar"):
+        make_spec(tmp_path, sampling={"grammar": "yes"})

@@ -44,6 +44,8 @@ class AgentSpec:
         temperature: 0 is greedy.
         top_p: Nucleus bound when sampling.
         max_tokens: Most new tokens in one generation.
+        grammar: Constrain every generation to one well-formed call to a declared tool with schema-valid
+            arguments (a GBNF grammar from the tool schemas, :mod:`toolsmith.shared.grammar`).
         n_ctx: llama.cpp context size.
     """
 
@@ -62,6 +64,7 @@ class AgentSpec:
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 256
+    grammar: bool = False
     n_ctx: int = 4096
 
     @property
@@ -105,7 +108,7 @@ _FIELDS = {
     "sampling": dict,
     "n_ctx": int,
 }
-_SAMPLING = {"temperature": (int, float), "top_p": (int, float), "max_tokens": int}
+_SAMPLING = {"temperature": (int, float), "top_p": (int, float), "max_tokens": int, "grammar": bool}
 
 
 def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[..., Any], ...] | None = None) -> AgentSpec:
@@ -155,7 +158,10 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         raise bad("max_retries", "a number >= 0", raw["max_retries"])
     sampling = raw.get("sampling", {})
     for key, value in sampling.items():
-        if key not in _SAMPLING or not isinstance(value, _SAMPLING[key]) or isinstance(value, bool) or value < 0:
+        if key == "grammar":
+            if not isinstance(value, bool):
+                raise bad("sampling.grammar", "true or false", value)
+        elif key not in _SAMPLING or not isinstance(value, _SAMPLING[key]) or isinstance(value, bool) or value < 0:
             raise bad(f"sampling.{key}", f"one of {sorted(_SAMPLING)} with a non-negative number", value)
     try:
         Environment().parse(raw["context_template"])
@@ -199,5 +205,6 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         temperature=float(sampling.get("temperature", 0.0)),
         top_p=float(sampling.get("top_p", 1.0)),
         max_tokens=int(sampling.get("max_tokens", 256)),
+        grammar=bool(sampling.get("grammar", False)),
         n_ctx=raw.get("n_ctx", 4096),
     )

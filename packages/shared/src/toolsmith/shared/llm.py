@@ -135,6 +135,12 @@ class GGUFModel:
         self._last_ids = ids + out
         return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
 
+    def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
+        """The GBNF grammar of one call to one of ``schemas``, with this model's control-token ids."""
+        from toolsmith.shared.grammar import call_grammar
+
+        return call_grammar(schemas, self.control_ids)
+
     def _grammar(self, text: str) -> Any:
         """The compiled grammar (cached: an agent uses one grammar for every turn)."""
         from llama_cpp import LlamaGrammar, llama_cpp

@@ -69,8 +69,13 @@ class Model(Protocol):
         reuse_cache: bool = True,
         temperature: float = 0.0,
         top_p: float = 1.0,
+        grammar: str | None = None,
     ) -> Generation:
         """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token."""
+        ...
+
+    def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
+        """The grammar of one call to one of ``schemas``, for this model's control-token ids."""
         ...
 
     def tokenize(self, prompt: Rendered) -> list[int]:
@@ -369,6 +374,7 @@ class _Loop:
         self.max_turns = max_turns
         self.on_step = on_step
         self.schema_by_name = {s["function"]["name"]: s for s in spec.schemas}
+        self.grammar = model.call_grammar(spec.schemas) if spec.grammar else None
         self.steps: list[Step] = []
         self.submitted: dict[str, Any] | None = None
         self.answer: str | None = None
@@ -384,6 +390,7 @@ class _Loop:
                     reuse_cache=self.reuse_cache,
                     temperature=self.spec.temperature,
                     top_p=self.spec.top_p,
+                    grammar=self.grammar,
                 )
             except Exception as e:  # noqa: BLE001 - e.g. a prompt over n_ctx: the run cannot go on
                 log.warning("model error at turn %d: %s", len(self.steps) + 1, e)
