@@ -8,7 +8,7 @@ DOMAINS := lint test docstring sample_data
 TOOLSMITH := $(BIN)/toolsmith
 ARGS ?=
 
-.PHONY: install test test-slow base bench-train generate-all train-all eval-all lint-code
+.PHONY: install test test-slow base bench-train bench-run generate-all train-all eval-all lint-code
 .DEFAULT_GOAL := test
 
 $(STAMP): pyproject.toml $(wildcard packages/*/pyproject.toml) Makefile
@@ -45,6 +45,9 @@ eval-%: $(STAMP)
 
 bench-train: $(STAMP)
 	$(TOOLSMITH) bench-train $(ARGS)
+
+bench-run: $(STAMP)
+	$(TOOLSMITH) bench-run $(ARGS)
 
 generate-all: $(addprefix generate-,$(DOMAINS))
 train-all: $(STAMP)

@@ -211,6 +211,37 @@ def _cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_block(doc: Path, name: str, body: str) -> None:
+    """Put ``body`` between the ``<!-- name:begin/end -->`` markers of ``doc`` (added at the end if missing)."""
+    from toolsmith.shared.io import atomic_write_text
+
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = f"{begin}\n{body}\n{end}"
+    old = doc.read_text(encoding="utf-8") if doc.is_file() else "# Performance\n"
+    if begin in old and end in old:
+        old = old[: old.index(begin)] + block + old[old.index(end) + len(end) :]
+    else:
+        old = old.rstrip("\n") + "\n\n" + block + "\n"
+    atomic_write_text(doc, old)
+
+
+def _cmd_bench_run(args: argparse.Namespace) -> int:
+    from toolsmith.shared.benchrun import bench_domain, table
+    from toolsmith.shared.domain import agent_dir, repo_root
+    from toolsmith.shared.io import atomic_write_text
+
+    domains = args.domain or [d for d in DOMAINS if (agent_dir(d) / "models" / f"{d}_functiongemma_q8.gguf").is_file()]
+    results = [bench_domain(d, args.runs) for d in domains]
+    command = "make bench-run" + (f" ARGS='--runs {args.runs}'" if args.runs != 10 else "")
+    docs = repo_root() / "docs"
+    atomic_write_text(docs / "bench-run.json", json.dumps({"command": command, "results": results}, indent=2) + "\n")
+    text = table(results)
+    _write_block(docs / "performance.md", "bench-run", f"Last run: `{command}`\n\n{text}")
+    print(text)
+    print(f"written: {docs / 'bench-run.json'} and {docs / 'performance.md'}")
+    return 0
+
+
 def _cmd_bench_train(args: argparse.Namespace) -> int:
     from toolsmith.shared.bench import bench_train
     from toolsmith.shared.domain import repo_root
@@ -228,14 +259,7 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     docs = repo_root() / "docs"
     atomic_write_text(docs / "bench-train.json", text + "\n")
     doc = docs / "performance.md"
-    begin, end = "<!-- bench-train:begin -->", "<!-- bench-train:end -->"
-    block = f"{begin}\nLast run: `{command}`\n\n```json\n{text}\n```\n{end}"
-    old = doc.read_text(encoding="utf-8") if doc.is_file() else f"# Training performance\n\n{begin}\n{end}\n"
-    if begin in old and end in old:
-        old = old[: old.index(begin)] + block + old[old.index(end) + len(end) :]
-    else:
-        old = old.rstrip("\n") + "\n\n" + block + "\n"
-    atomic_write_text(doc, old)
+    _write_block(doc, "bench-train", f"Last run: `{command}`\n\n```json\n{text}\n```")
     for backend, m in report["mean"].items():
         name = "plain TRL SFTTrainer + PEFT" if backend == "peft" else "toolsmith fast CPU path"
         print(
@@ -324,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--no-profile", action="store_true")
     p.set_defaults(fn=_cmd_bench_train)
+
+    p = sub.add_parser("bench-run", help="agent turn latency, each lever on and off, per domain (docs/performance.md)")
+    p.add_argument("--domain", action="append", choices=DOMAINS, help="domain (repeatable; default: every trained one)")
+    p.add_argument("--runs", type=int, default=10, help="eval cases per configuration")
+    p.set_defaults(fn=_cmd_bench_run)
 
     p = sub.add_parser("run", help="run an agent on your code (sandboxed; --apply to write)")
     _add_run_args(p)

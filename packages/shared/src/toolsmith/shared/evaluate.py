@@ -181,6 +181,22 @@ def _summary(outcomes: list[dict[str, Any]], verdicts: list[dict[str, Any]], sec
     }
 
 
+def turn_stats(steps: list[Any]) -> dict[str, Any]:
+    """Per-turn numbers of the runner's steps: latency p50/p95, tokens written and prompt tokens evaluated (means),
+    and the share of turns whose output was a well-formed call to a declared tool."""
+    if not steps:
+        return {"turns": 0, "turn_latency_p50_s": None, "turn_latency_p95_s": None}
+    latencies = sorted(s.generation_s for s in steps)
+    return {
+        "turns": len(steps),
+        "turn_latency_p50_s": statistics.median(latencies),
+        "turn_latency_p95_s": latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))],
+        "new_tokens_per_turn": statistics.fmean(s.new_tokens for s in steps),
+        "evaluated_tokens_per_turn": statistics.fmean(s.evaluated_tokens for s in steps),
+        "turn_call_rate": sum(bool(s.calls) for s in steps) / len(steps),
+    }
+
+
 def end_to_end_eval(
     spec: Any,
     model: Any,
@@ -192,7 +208,7 @@ def end_to_end_eval(
     """Run the agent on each row's case and judge it with the domain's check."""
     from toolsmith.shared.runner import Target, run_agent, tool_host
 
-    outcomes, verdicts, latencies, statuses, seconds = [], [], [], Counter(), []
+    outcomes, verdicts, steps, statuses, seconds = [], [], [], Counter(), []
     with (
         tempfile.TemporaryDirectory(prefix="toolsmith-eval-") as tmp,
         _bar(len(rows), desc) as bar,
@@ -220,7 +236,7 @@ def end_to_end_eval(
             ok = bool(verdict["success"]) and result.status == "success"
             statuses[result.status] += 1
             verdicts.append(verdict)
-            latencies += [s.generation_s for s in result.steps]
+            steps += result.steps
             outcomes.append(
                 {
                     "source": (row.get("meta") or {}).get("source"),
@@ -234,8 +250,7 @@ def end_to_end_eval(
     return {
         **_summary(outcomes, verdicts, seconds),
         "statuses": dict(statuses),
-        "turn_latency_p50_s": statistics.median(latencies) if latencies else None,
-        "turns": len(latencies),
+        **turn_stats(steps),
     }
 
 
