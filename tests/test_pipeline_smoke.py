@@ -368,3 +368,21 @@ def test_training_stops_when_the_span_match_stops_improving(tiny_model_dir, tmp_
     best = max(matches[:-2])
     assert all(m <= best for m in matches[-2:])  # the last two evaluations found no new best
     assert logged[-1]["eval_spans"] == 4  # 2 held-out rows, a call and an answer each
+
+
+def test_eval_writes_the_side_by_side_report(trained, tmp_path, monkeypatch):
+    """`make eval-<domain>` on a real GGUF (the tiny one): tuned, and the no-model baseline, in one report."""
+    import toolsmith.lint
+    from toolsmith.shared import domain as domain_mod
+    from toolsmith.shared.evaluate import evaluate_domain
+
+    _, _, _, gguf, _ = trained
+    toolsmith.lint.generate(tmp_path / "data" / "lint", 4, 0, recovery=False)
+    monkeypatch.setattr(domain_mod, "data_dir", lambda d: tmp_path / "data" / d)
+    report = evaluate_domain("lint", gguf, limit=1, e2e_limit=2, with_base=False, latency_runs=0, command="test")
+    md = (gguf.parent / "lint_eval.md").read_text()
+    assert "| metric | untuned base | tuned | no model: ruff check --fix --unsafe-fixes |" in md
+    assert report["baseline"]["runs"] == report["tuned"]["end_to_end"]["runs"] == 2
+    assert report["baseline"]["success_rate"] == 1.0  # ruff fixes what is fixable in injected lint problems
+    assert report["tuned"]["next_call"]["steps"] > 0 and report["tuned"]["end_to_end"]["turns"] > 0
+    assert json.loads((gguf.parent / "lint_eval.json").read_text())["baseline_name"] == toolsmith.lint.BASELINE
