@@ -1,0 +1,182 @@
+"""Evaluator checks for one test-agent run, with real pytest and coverage.py.
+
+On the project as the run left it, with the target file as it was at the start:
+
+- ``passes``: the test file imports and all its tests pass three times (forwards, in reverse order,
+  forwards again), each run in a fresh process.
+- ``asserts``: every test asserts on the function's result (an ``assert`` whose expression calls the
+  function, or uses a name assigned from such a call, and does not compare two calls of it) or calls it
+  inside ``pytest.raises``.
+- ``covered``: branch coverage of the target function (:mod:`toolsmith.test.testrun`) is at least
+  :data:`MIN_COVERAGE`, or at least what the expert reached on it when that is less.
+- ``counts_true``: ``submit_result``'s ``tests_added`` is the number of tests added and its
+  ``branch_coverage`` is the measured percentage (within one point).
+- ``success``: all four (``counts_true`` is not required when judging a baseline, which submits nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from toolsmith.test.analysis import analyze
+from toolsmith.test.testrun import PytestRun, run_pytest
+
+MIN_COVERAGE = 0.8
+RUNS = (False, True, False)  # reverse order?
+
+
+def _calls(node: ast.AST, func: str) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == func for n in ast.walk(node))
+
+
+def _uses(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _asserts_on_result(test: ast.FunctionDef | ast.AsyncFunctionDef, func: str) -> bool:
+    results: set[str] = set()  # names assigned from a call of func
+    for node in ast.walk(test):
+        if isinstance(node, ast.Assign) and _calls(node.value, func):
+            results |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(test):
+        if isinstance(node, ast.Assert):
+            expr = node.test
+            if isinstance(expr, ast.Compare):
+                sides = [expr.left, *expr.comparators]
+                if sum(_calls(s, func) or _uses(s, results) for s in sides) == 1:
+                    return True
+            elif _calls(expr, func) or _uses(expr, results):
+                return True
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            raises = any(
+                isinstance(i.context_expr, ast.Call) and ast.unparse(i.context_expr.func) == "pytest.raises"
+                for i in node.items
+            )
+            if raises and any(_calls(s, func) for s in node.body):
+                return True
+    return False
+
+
+def unasserted_tests(text: str, func: str) -> list[str]:
+    """Names of the test functions that do not assert on ``func``'s result nor expect an exception from it."""
+    tree = ast.parse(text)
+    tests = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+    ]
+    return [t.name for t in tests if not _asserts_on_result(t, func)]
+
+
+def _int_arg(submitted: dict[str, Any], name: str) -> int | None:
+    value = submitted.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        return None
+    return int(value)
+
+
+def _run_failure(run: PytestRun, k: int) -> str:
+    order = "in reverse order" if RUNS[k] else "forwards"
+    if run.timed_out:
+        return f"expected the tests to finish (run {k + 1}, {order}), got a timeout"
+    if run.passed + run.failed + run.errors == 0:
+        return f"expected tests to run (run {k + 1}, {order}), got none"
+    first = run.failures[0] if run.failures else ""
+    return (
+        f"expected every test to pass on the original code (run {k + 1}, {order}), "
+        f"got {run.failed} failed and {run.errors} errors: {first}"
+    )
+
+
+def check_tests(
+    root: Path,
+    target: str,
+    symbol: str,
+    test_rel: str,
+    submitted: dict[str, Any] | None,
+    *,
+    expert_coverage: float | None = None,
+    tests_before: int = 0,
+    judge_submission: bool = True,
+    timeout_s: float = 120.0,
+) -> dict[str, Any]:
+    """Judge a test file written for ``symbol`` in ``root/target`` (the target as it was at the start).
+
+    Args:
+        root: The project folder.
+        target: The target file, posix and relative to ``root``.
+        symbol: The target function.
+        test_rel: The test file, relative to ``root``.
+        submitted: ``submit_result``'s arguments, or None when the agent never submitted.
+        expert_coverage: Branch coverage (0-1) the expert reached on this function, when known.
+        tests_before: Tests the file held before the run.
+        judge_submission: False for a baseline (nothing submitted): success ignores ``counts_true``.
+        timeout_s: Time limit of one pytest run.
+
+    Returns:
+        ``success``, ``passes``, ``asserts``, ``covered``, ``counts_true``, ``branch_coverage`` (0-1),
+        ``tests`` and ``reason`` (empty on success, else the first failure as "expected X, got Y").
+    """
+    root = Path(root)
+    out: dict[str, Any] = {
+        "success": False,
+        "passes": False,
+        "asserts": False,
+        "covered": False,
+        "counts_true": False,
+        "branch_coverage": 0.0,
+        "tests": 0,
+    }
+    reasons: list[str] = []
+    path = root / test_rel
+    if not path.is_file():
+        return {**out, "reason": f"expected a test file {test_rel}, got none"}
+    text = path.read_text(encoding="utf-8")
+    try:
+        unasserted = unasserted_tests(text, symbol)
+    except SyntaxError as e:
+        return {**out, "reason": f"expected {test_rel} to be valid Python, got a syntax error at line {e.lineno}"}
+    info = analyze((root / target).read_text(encoding="utf-8"), symbol, target)
+    runs: list[PytestRun] = []
+    for k, reverse in enumerate(RUNS):
+        run = run_pytest(root, target, info, test_rel, reverse=reverse, measure=k == 0, timeout_s=timeout_s)
+        runs.append(run)
+        if not run.ok:
+            reasons.append(_run_failure(run, k))
+            break
+    first = runs[0]
+    out["tests"] = first.total
+    out["passes"] = len(runs) == len(RUNS) and all(r.ok for r in runs)
+    if unasserted:
+        reasons.append(
+            f"expected every test to assert on {symbol}'s result, got {len(unasserted)} that do not: "
+            + ", ".join(unasserted[:3])
+        )
+    out["asserts"] = not unasserted and first.total > 0
+    cov = first.coverage
+    fraction = cov.fraction if cov is not None else 0.0
+    out["branch_coverage"] = round(fraction, 4)
+    need = MIN_COVERAGE if expert_coverage is None else min(MIN_COVERAGE, expert_coverage)
+    out["covered"] = out["passes"] and fraction >= need - 1e-9
+    if out["passes"] and not out["covered"]:
+        missing = ", ".join(info.describe_arcs(cov.missing)[:2]) if cov is not None else ""
+        reasons.append(f"expected branch coverage >= {need:.0%}, got {fraction:.0%} (missing {missing})")
+    if submitted is None:
+        if judge_submission:
+            reasons.append("expected a submit_result call, got none")
+    else:
+        added, percent = _int_arg(submitted, "tests_added"), _int_arg(submitted, "branch_coverage")
+        want_added = first.total - tests_before
+        measured = cov.percent if cov is not None else 0
+        if added != want_added:
+            reasons.append(f"expected tests_added={want_added}, got {submitted.get('tests_added')!r}")
+        elif percent is None or abs(percent - measured) > 1:
+            reasons.append(f"expected branch_coverage={measured} (measured), got {submitted.get('branch_coverage')!r}")
+        else:
+            out["counts_true"] = True
+    ok = out["passes"] and out["asserts"] and out["covered"]
+    out["success"] = ok and (out["counts_true"] or not judge_submission)
+    out["reason"] = "" if out["success"] else (reasons[0] if reasons else "expected a passing test file, got none")
+    return out

@@ -1,0 +1,241 @@
+"""The test agent's tool logic on real child processes, pytest and coverage.py (no mocks).
+
+Covers a function that raises, one with an unreproducible result, one with an unassertable repr, NaN,
+a generator, one that hangs (it must end as an error, never hang the suite), and the whole
+try_call -> add_test -> run_tests flow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolsmith.test import actions
+from toolsmith.test.actions import Project, add_test, inspect_function, run_tests, submit_result, try_call
+from toolsmith.test.child import run_child
+
+MODULE = '''import random
+import signal
+
+
+class Box:
+    pass
+
+
+class Oops(Exception):
+    pass
+
+
+def clamp(x, lo=0, hi=10):
+    """Clamp x into [lo, hi]."""
+    if x < lo:
+        raise ValueError("too small")
+    if x > hi:
+        return hi
+    return x
+
+
+def fail(kind):
+    if kind == "own":
+        raise Oops("mine")
+    return {"kind": kind}
+
+
+def noisy(n):
+    print("hello from noisy")
+    return n * 2
+
+
+def roll(n):
+    return random.random() * n
+
+
+def box(n):
+    return Box()
+
+
+def nan(n):
+    return float("nan")
+
+
+def odds(n):
+    for i in range(n):
+        if i % 2:
+            yield i
+
+
+def spin(n):
+    while True:
+        n += 1
+
+
+def stubborn(n):
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    while True:
+        n += 1
+'''
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "src" / "shapes").mkdir(parents=True)
+    (tmp_path / "src" / "shapes" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "src" / "shapes" / "util.py").write_text(MODULE, encoding="utf-8")
+    return tmp_path
+
+
+def project(root: Path, symbol: str) -> Project:
+    return Project(root, "src/shapes/util.py", symbol, f"tests/test_util_{symbol}.py")
+
+
+def test_inspect_function(root: Path) -> None:
+    assert inspect_function(project(root, "clamp")) == {
+        "signature": "clamp(x, lo=0, hi=10)",
+        "doc": "Clamp x into [lo, hi].",
+        "branches": ["line 15 if x < lo", "line 17 if x > hi"],
+        "raises": ["ValueError"],
+    }
+
+
+def test_flow_try_add_run_submit(root: Path) -> None:
+    p = project(root, "clamp")
+    r = try_call(p, "5")
+    assert r == {
+        "call": "clamp(5)",
+        "result": "5",
+        "new": ["line 15 if x < lo: false", "line 17 if x > hi: false"],
+        "next": "add_test",
+    }
+    assert add_test(p, "5") == {
+        "test": "test_clamp_1",
+        "tests": 1,
+        "branch_coverage": 50,
+        "missing": ["line 15 if x < lo: true", "line 17 if x > hi: true"],
+    }
+    # nothing new compared with the tests in the file: the response says what is missing
+    assert try_call(p, "6") == {
+        "call": "clamp(6)",
+        "result": "6",
+        "new": [],
+        "missing": ["line 15 if x < lo: true", "line 17 if x > hi: true"],
+    }
+    assert try_call(p, "-1")["raises"] == "ValueError: too small"
+    assert add_test(p, "-1")["branch_coverage"] == 75
+    assert add_test(p, "x=11") == {"test": "test_clamp_3", "tests": 3, "branch_coverage": 100, "next": "run_tests"}
+    text = (root / p.test_rel).read_text(encoding="utf-8")
+    assert "from shapes.util import clamp" in text  # the src layout: imported as the project imports it
+    assert "    with pytest.raises(ValueError):\n        clamp(-1)\n" in text
+    assert "    assert clamp(x=11) == 10\n" in text
+    assert run_tests(p) == {"passed": 3, "failed": 0, "branch_coverage": 100, "next": "submit_result"}
+    assert submit_result("Three tests cover every branch.", 3, 100) == {"accepted": True}
+
+
+def test_add_test_refuses_a_repeat(root: Path) -> None:
+    p = project(root, "clamp")
+    add_test(p, "5")
+    with pytest.raises(ValueError, match=r"expected arguments not pinned yet, got `5`"):
+        add_test(p, " 5 ")
+
+
+def test_own_exception_is_imported(root: Path) -> None:
+    p = project(root, "fail")
+    assert try_call(p, "'own'")["raises"] == "Oops: mine"
+    add_test(p, "'own'")
+    add_test(p, "'x'")
+    text = (root / p.test_rel).read_text(encoding="utf-8")
+    assert "from shapes.util import Oops" in text and "with pytest.raises(Oops):" in text
+    assert "assert fail('x') == {'kind': 'x'}" in text
+    assert run_tests(p)["passed"] == 2
+
+
+def test_output_of_the_function_is_ignored(root: Path) -> None:
+    assert try_call(project(root, "noisy"), "2")["result"] == "4"
+
+
+@pytest.mark.parametrize(
+    ("symbol", "arguments", "problem"),
+    [
+        ("roll", "3", "expected the same result on each call, got "),
+        ("box", "1", "expected a result the test can compare, got an object repr with an address: <shapes.util.Box"),
+        ("nan", "1", "expected a result that equals itself, got NaN in nan (nan != nan)"),
+    ],
+)
+def test_unpinnable_results(root: Path, symbol: str, arguments: str, problem: str) -> None:
+    p = project(root, symbol)
+    r = try_call(p, arguments)
+    assert r["problem"].startswith(problem) and "next" not in r
+    with pytest.raises(ValueError, match="^expected") as e:
+        add_test(p, arguments)
+    assert str(e.value).startswith(problem)
+    assert not (root / p.test_rel).exists()
+
+
+def test_generator_is_consumed(root: Path) -> None:
+    p = project(root, "odds")
+    assert try_call(p, "4")["result"] == "[1, 3]"
+    add_test(p, "4")
+    assert "assert list(odds(4)) == [1, 3]" in (root / p.test_rel).read_text(encoding="utf-8")
+    assert run_tests(p)["passed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("symbol", "arguments", "message"),
+    [
+        ("spin", "1", "expected the call to finish within 2 s, got a timeout"),
+        ("clamp", "1, 2, 3, 4", "expected arguments that fit clamp(x, lo=0, hi=10), got too many positional arguments"),
+        (
+            "clamp",
+            "1, y=1",
+            "expected arguments that fit clamp(x, lo=0, hi=10), got an unexpected keyword argument 'y'",
+        ),
+        ("clamp", "", "expected arguments that fit clamp(x, lo=0, hi=10), got missing a required argument: 'x'"),
+        ("clamp", "open('f')", "got a call of `open`"),
+        ("missing", "1", "expected a top-level function `missing` in the file, got only ["),
+    ],
+)
+def test_tool_errors(root: Path, symbol: str, arguments: str, message: str) -> None:
+    with pytest.raises(ValueError, match="^expected") as e:
+        try_call(project(root, symbol), arguments)
+    assert message in str(e.value)
+
+
+def test_import_error_is_reported(root: Path) -> None:
+    (root / "src" / "shapes" / "util.py").write_text("import no_such_module\n\ndef f(x):\n    return x\n")
+    with pytest.raises(ValueError, match=r"expected `import shapes.util` to work, got ModuleNotFoundError"):
+        try_call(project(root, "f"), "1")
+
+
+def test_a_child_that_ignores_the_alarm_is_killed(root: Path) -> None:
+    payload = {"root": str(root), "target": "src/shapes/util.py", "symbol": "stubborn", "calls": ["1"]}
+    r = run_child(actions.WORKER, {**payload, "timeout_s": 0.5}, cwd=root, timeout_s=3)
+    assert (r.ok, r.error_type) == (False, "timeout")
+    assert r.error == "expected the child to finish in 3 s, got a timeout"
+
+
+def test_run_tests_reports_failures_and_a_missing_file(root: Path) -> None:
+    p = project(root, "clamp")
+    with pytest.raises(ValueError, match="expected a test file tests/test_util_clamp.py"):
+        run_tests(p)
+    add_test(p, "5")
+    path = root / p.test_rel
+    path.write_text(path.read_text().replace("== 5", "== 6"), encoding="utf-8")
+    r = run_tests(p)
+    assert (r["passed"], r["failed"]) == (0, 1) and "next" not in r
+    assert r["failures"][0].startswith("test_clamp_1: assert 5 == 6")
+    assert json.dumps(r)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("", 1, 50), "expected a one-sentence summary"),
+        (("ok", -1, 50), "expected tests_added to be a whole number >= 0, got -1"),
+        (("ok", 1, 101), "expected branch_coverage as a percentage 0-100, got 101"),
+        (("ok", 1, True), "expected branch_coverage to be a whole number >= 0, got True"),
+    ],
+)
+def test_submit_result_errors(arguments: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        submit_result(*arguments)
