@@ -17,6 +17,7 @@ On the project as the run left it, with the target file as it was at the start:
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,125 @@ def _run_failure(run: PytestRun, k: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Measured:
+    """The runs of one test file (what :func:`judge` needs besides the submission).
+
+    Attributes:
+        test_rel: The test file.
+        symbol: The target function.
+        missing_file: The reason there is nothing to run ("" when the file exists and parses).
+        unasserted: Tests that do not assert on the function's result.
+        runs: The pytest runs made (stops at the first that fails).
+        describe: Descriptions of the missing branch outcomes of the first run.
+    """
+
+    test_rel: str
+    symbol: str
+    missing_file: str
+    unasserted: tuple[str, ...]
+    runs: tuple[PytestRun, ...]
+    describe: tuple[str, ...]
+
+
+def measure(root: Path, target: str, symbol: str, test_rel: str, *, timeout_s: float = 120.0) -> Measured:
+    """Run the test file :data:`RUNS` times on ``root`` (the first under coverage); stop at a failing run."""
+    root = Path(root)
+    path = root / test_rel
+    if not path.is_file():
+        return Measured(test_rel, symbol, f"expected a test file {test_rel}, got none", (), (), ())
+    try:
+        unasserted = tuple(unasserted_tests(path.read_text(encoding="utf-8"), symbol))
+    except SyntaxError as e:
+        why = f"expected {test_rel} to be valid Python, got a syntax error at line {e.lineno}"
+        return Measured(test_rel, symbol, why, (), (), ())
+    info = analyze((root / target).read_text(encoding="utf-8"), symbol, target)
+    runs: list[PytestRun] = []
+    for k, reverse in enumerate(RUNS):
+        run = run_pytest(root, target, info, test_rel, reverse=reverse, measure=k == 0, timeout_s=timeout_s)
+        runs.append(run)
+        if not run.ok:
+            break
+    cov = runs[0].coverage
+    describe = tuple(info.describe_arcs(cov.missing)) if cov is not None else ()
+    return Measured(test_rel, symbol, "", unasserted, tuple(runs), describe)
+
+
+def judge(
+    measured: Measured,
+    submitted: dict[str, Any] | None,
+    *,
+    expert_coverage: float | None = None,
+    tests_before: int = 0,
+    judge_submission: bool = True,
+) -> dict[str, Any]:
+    """The checks' verdict from the runs and the submission (see the module docstring).
+
+    Args:
+        measured: The test file's runs (:func:`measure`).
+        submitted: ``submit_result``'s arguments, or None when the agent never submitted.
+        expert_coverage: Branch coverage (0-1) the expert reached on this function, when known.
+        tests_before: Tests the file held before the run.
+        judge_submission: False for a baseline (nothing submitted): success ignores ``counts_true``.
+
+    Returns:
+        ``success``, ``passes``, ``asserts``, ``covered``, ``counts_true``, ``branch_coverage`` (0-1),
+        ``tests`` and ``reason`` (empty on success, else the first failure as "expected X, got Y").
+    """
+    out: dict[str, Any] = {
+        "success": False,
+        "passes": False,
+        "asserts": False,
+        "covered": False,
+        "counts_true": False,
+        "branch_coverage": 0.0,
+        "tests": 0,
+    }
+    if measured.missing_file:
+        return {**out, "reason": measured.missing_file}
+    reasons: list[str] = []
+    runs = measured.runs
+    if not runs[-1].ok:
+        reasons.append(_run_failure(runs[-1], len(runs) - 1))
+    first = runs[0]
+    out["tests"] = first.total
+    out["passes"] = len(runs) == len(RUNS) and all(r.ok for r in runs)
+    if measured.unasserted:
+        listed = ", ".join(measured.unasserted[:3])
+        reasons.append(
+            f"expected every test to assert on {measured.symbol}'s result, got {len(measured.unasserted)} "
+            f"that do not: {listed}"
+        )
+    out["asserts"] = not measured.unasserted and first.total > 0
+    cov = first.coverage
+    fraction = cov.fraction if cov is not None else 0.0
+    out["branch_coverage"] = round(fraction, 4)
+    need = MIN_COVERAGE if expert_coverage is None else min(MIN_COVERAGE, expert_coverage)
+    out["covered"] = out["passes"] and fraction >= need - 1e-9
+    if out["passes"] and not out["covered"]:
+        missing = ", ".join(measured.describe[:2])
+        reasons.append(f"expected branch coverage >= {need:.0%}, got {fraction:.0%} (missing {missing})")
+    if submitted is None:
+        if judge_submission:
+            reasons.append("expected a submit_result call, got none")
+    else:
+        added, percent = _int_arg(submitted, "tests_added"), _int_arg(submitted, "branch_coverage")
+        want_added = first.total - tests_before
+        measured_percent = cov.percent if cov is not None else 0
+        if added != want_added:
+            reasons.append(f"expected tests_added={want_added}, got {submitted.get('tests_added')!r}")
+        elif percent is None or abs(percent - measured_percent) > 1:
+            reasons.append(
+                f"expected branch_coverage={measured_percent} (measured), got {submitted.get('branch_coverage')!r}"
+            )
+        else:
+            out["counts_true"] = True
+    ok = out["passes"] and out["asserts"] and out["covered"]
+    out["success"] = ok and (out["counts_true"] or not judge_submission)
+    out["reason"] = "" if out["success"] else (reasons[0] if reasons else "expected a passing test file, got none")
+    return out
+
+
 def check_tests(
     root: Path,
     target: str,
@@ -104,79 +224,14 @@ def check_tests(
 ) -> dict[str, Any]:
     """Judge a test file written for ``symbol`` in ``root/target`` (the target as it was at the start).
 
-    Args:
-        root: The project folder.
-        target: The target file, posix and relative to ``root``.
-        symbol: The target function.
-        test_rel: The test file, relative to ``root``.
-        submitted: ``submit_result``'s arguments, or None when the agent never submitted.
-        expert_coverage: Branch coverage (0-1) the expert reached on this function, when known.
-        tests_before: Tests the file held before the run.
-        judge_submission: False for a baseline (nothing submitted): success ignores ``counts_true``.
-        timeout_s: Time limit of one pytest run.
-
-    Returns:
-        ``success``, ``passes``, ``asserts``, ``covered``, ``counts_true``, ``branch_coverage`` (0-1),
-        ``tests`` and ``reason`` (empty on success, else the first failure as "expected X, got Y").
+    :func:`measure` then :func:`judge`; phase 2's ``check_episode(episode)`` calls this with the episode's
+    folder, target, symbol, the created test file and the submission.
     """
-    root = Path(root)
-    out: dict[str, Any] = {
-        "success": False,
-        "passes": False,
-        "asserts": False,
-        "covered": False,
-        "counts_true": False,
-        "branch_coverage": 0.0,
-        "tests": 0,
-    }
-    reasons: list[str] = []
-    path = root / test_rel
-    if not path.is_file():
-        return {**out, "reason": f"expected a test file {test_rel}, got none"}
-    text = path.read_text(encoding="utf-8")
-    try:
-        unasserted = unasserted_tests(text, symbol)
-    except SyntaxError as e:
-        return {**out, "reason": f"expected {test_rel} to be valid Python, got a syntax error at line {e.lineno}"}
-    info = analyze((root / target).read_text(encoding="utf-8"), symbol, target)
-    runs: list[PytestRun] = []
-    for k, reverse in enumerate(RUNS):
-        run = run_pytest(root, target, info, test_rel, reverse=reverse, measure=k == 0, timeout_s=timeout_s)
-        runs.append(run)
-        if not run.ok:
-            reasons.append(_run_failure(run, k))
-            break
-    first = runs[0]
-    out["tests"] = first.total
-    out["passes"] = len(runs) == len(RUNS) and all(r.ok for r in runs)
-    if unasserted:
-        reasons.append(
-            f"expected every test to assert on {symbol}'s result, got {len(unasserted)} that do not: "
-            + ", ".join(unasserted[:3])
-        )
-    out["asserts"] = not unasserted and first.total > 0
-    cov = first.coverage
-    fraction = cov.fraction if cov is not None else 0.0
-    out["branch_coverage"] = round(fraction, 4)
-    need = MIN_COVERAGE if expert_coverage is None else min(MIN_COVERAGE, expert_coverage)
-    out["covered"] = out["passes"] and fraction >= need - 1e-9
-    if out["passes"] and not out["covered"]:
-        missing = ", ".join(info.describe_arcs(cov.missing)[:2]) if cov is not None else ""
-        reasons.append(f"expected branch coverage >= {need:.0%}, got {fraction:.0%} (missing {missing})")
-    if submitted is None:
-        if judge_submission:
-            reasons.append("expected a submit_result call, got none")
-    else:
-        added, percent = _int_arg(submitted, "tests_added"), _int_arg(submitted, "branch_coverage")
-        want_added = first.total - tests_before
-        measured = cov.percent if cov is not None else 0
-        if added != want_added:
-            reasons.append(f"expected tests_added={want_added}, got {submitted.get('tests_added')!r}")
-        elif percent is None or abs(percent - measured) > 1:
-            reasons.append(f"expected branch_coverage={measured} (measured), got {submitted.get('branch_coverage')!r}")
-        else:
-            out["counts_true"] = True
-    ok = out["passes"] and out["asserts"] and out["covered"]
-    out["success"] = ok and (out["counts_true"] or not judge_submission)
-    out["reason"] = "" if out["success"] else (reasons[0] if reasons else "expected a passing test file, got none")
-    return out
+    measured = measure(root, target, symbol, test_rel, timeout_s=timeout_s)
+    return judge(
+        measured,
+        submitted,
+        expert_coverage=expert_coverage,
+        tests_before=tests_before,
+        judge_submission=judge_submission,
+    )

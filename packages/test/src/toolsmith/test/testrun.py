@@ -1,7 +1,8 @@
 """Run a test file with real pytest under coverage.py (``--branch``) and read back the target function's data.
 
 ``coverage run --branch -m pytest FILE`` in the project folder (its import root on ``PYTHONPATH``,
-pytest's ``addopts`` and cache off, the project's coverage config ignored), then ``coverage json``: the
+pytest's ``addopts``, cache and plugin autoload off, the project's coverage config ignored), then
+``coverage json``: the
 report's per-function entry of the target gives its executed and missing branch arcs. Pass/fail counts
 come from pytest's JUnit XML. A run past its time limit has its process group killed and reports
 ``timed_out``.
@@ -101,6 +102,7 @@ def _env(import_root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_", "COVERAGE_"))}
     env["PYTHONPATH"] = str(import_root)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the interpreter's plugins (anyio, hypothesis...) cost ~1 s a run
     return env
 
 
