@@ -62,8 +62,9 @@ def test_candidates_order() -> None:
 def test_search_reaches_every_branch(root: Path) -> None:
     r = search(Project(root, "kinds.py", "classify", "tests/test_kinds_classify.py"))
     assert r.coverage == 1.0 and r.missing == ()
-    assert [s.arguments for s in r.steps] == ["7", "-1", "0", "1", "7, 'y'"]
-    assert r.steps[1].shown == {"raises": "ValueError: negative"}
+    # the doctest call, then base calls (a generic seed for every parameter), then the conditions' literals
+    assert [s.arguments for s in r.steps] == ["7", "1", "0", "-1", "7, 'y'"]
+    assert r.steps[3].shown == {"raises": "ValueError: negative"}
     assert r.steps[4].new == ('line 11 if n > 5 and label == "y": true',)
     # every kept call reached something new
     assert all(s.new for s in r.steps)

@@ -3,11 +3,13 @@
 Candidates (argument sources), deterministic and in this order:
 
 1. the doctest examples' calls;
-2. a base call: each required parameter from the first doctest example, else its first *seed*;
-3. for each branch, in line order, the base call with one parameter changed (a parameter the condition
+2. base calls (:func:`base_values`): the first doctest example's values, else each required parameter's
+   first *seed*; every required parameter at one generic seed; one parameter through its seeds. The first
+   that runs without a wrong-type error is *the base*;
+3. for each branch, in line order, the base with one parameter changed (a parameter the condition
    reads, else every parameter) to each of: the condition's literals and their boundaries (``k-1, k,
    k+1``; strings and lists of length ``k``), doctest values, the seeds of the parameter's guessed type
-   (from its annotation, default, or how the body uses it: ``len(p)``, ``p.lower()``, ``p + 1``...),
+   (from its annotation, default, or how the body uses it: ``len(p)``, ``p.lower()``, ``p + 1``, ``p()``...),
    empty and one-element collections and None;
 4. if branches are still missing: every pair of two parameters' first seeds.
 
@@ -38,7 +40,7 @@ WRONG_TYPE = ("TypeError", "AttributeError")
 SEEDS: dict[str, tuple[str, ...]] = {
     "int": ("0", "1", "-1", "2", "10", "100"),
     "float": ("0.0", "1.5", "-2.5", "1e+20"),
-    "str": ("'abc'", "''", "'a'", "'Hello World'", "'0'", "' a-b_c '"),
+    "str": ("'abc'", "''", "'a'", "'Hello World'", "'0'", "' a-b_c '", "'a\\nb\\n'"),
     "bytes": ("b'abc'", "b''", "b'a'"),
     "bool": ("True", "False"),
     "list": ("[1, 2, 3]", "[]", "[1]", "[3, 1, 2]", "['a', 'b']", "[[1, 2], [3]]"),
@@ -46,6 +48,8 @@ SEEDS: dict[str, tuple[str, ...]] = {
     "dict": ("{'a': 1}", "{}", "{'a': 1, 'b': 2}"),
     "set": ("{1, 2}", "set()", "{1}"),
     "none": ("None",),
+    "seq": ("'abc'", "[1, 2, 3]", "''", "[]", "'a'", "[1]", "[3, 1, 2]", "'Hello World'", "(1, 2)", "'a\\nb\\n'"),
+    "callable": ("len", "str", "abs", "bool", "sorted", "sum"),
 }
 UNKNOWN = ("'abc'", "1", "[1, 2, 3]", "0", "''", "[]", "None", "-1", "2.5", "{'a': 1}")
 _STR_METHODS = {
@@ -142,7 +146,9 @@ def _usage_type(func: ast.FunctionDef, name: str) -> str | None:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
             arg = node.args[0]
             if isinstance(arg, ast.Name) and arg.id == name:
-                if node.func.id in ("len", "sorted", "reversed", "enumerate", "sum", "max", "min", "list", "tuple"):
+                if node.func.id in ("len", "sorted", "reversed", "enumerate", "max", "min", "list", "tuple", "iter"):
+                    vote("seq")
+                elif node.func.id == "sum":
                     vote("list")
                 elif node.func.id in ("range", "chr", "bin", "hex", "oct"):
                     vote("int")
@@ -150,7 +156,9 @@ def _usage_type(func: ast.FunctionDef, name: str) -> str | None:
                     vote("str")
         elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Name):
             if node.iter.id == name:
-                vote("list")
+                vote("seq")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+            vote("callable")
         elif isinstance(node, (ast.BinOp, ast.Compare, ast.AugAssign)):
             parts = (
                 [node.left, node.right]
@@ -237,15 +245,35 @@ def _render(info: FunctionInfo, values: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
-def candidates(info: FunctionInfo, func: ast.FunctionDef, missing_lines: set[int] | None = None) -> list[str]:
-    """The candidate calls, in the order they are tried (see the module docstring); no repeats."""
+def base_values(info: FunctionInfo, func: ast.FunctionDef) -> list[dict[str, str]]:
+    """Values for the required parameters to build calls around, best guess first.
+
+    The first doctest example's, else each parameter's first seed; then every required parameter at the
+    same generic seed (``1, 1``; ``'abc', 'abc'``...); then one parameter at a time through its seeds.
+    """
+    params = [p for p in info.params if p.kind not in ("*args", "**kwargs") and p.default is None]
+    kinds = {p.name: _guess(func, p) for p in params}
+    examples = _example_values(info)
+    first = {p.name: examples.get(p.name, [_seeds(kinds[p.name])[0]])[0] for p in params}
+    out = [first]
+    for seed in UNKNOWN:
+        out.append({p.name: seed for p in params})
+    for p in params:
+        for seed in _seeds(kinds[p.name]):
+            out.append({**first, p.name: seed})
+    unique: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for values in out:
+        unique.setdefault(tuple(sorted(values.items())), values)
+    return list(unique.values())
+
+
+def candidates(info: FunctionInfo, func: ast.FunctionDef, base: dict[str, str] | None = None) -> list[str]:
+    """The candidate calls around ``base`` (default: the first of :func:`base_values`), in order; no repeats."""
     params = [p for p in info.params if p.kind not in ("*args", "**kwargs")]
     kinds = {p.name: _guess(func, p) for p in params}
     examples = _example_values(info)
-    base: dict[str, str] = {}
-    for p in params:
-        if p.default is None:
-            base[p.name] = examples.get(p.name, [_seeds(kinds[p.name])[0]])[0]
+    if base is None:
+        base = base_values(info, func)[0]
     out: dict[str, None] = {}
 
     def add(source: str) -> None:
@@ -257,8 +285,6 @@ def candidates(info: FunctionInfo, func: ast.FunctionDef, missing_lines: set[int
     add(_render(info, base))
     names = {p.name for p in params}
     for branch in info.branches or [None]:  # a function without branches: every parameter's values
-        if branch is not None and missing_lines is not None and branch.line not in missing_lines:
-            continue
         read = [n for n in (branch.names if branch else ()) if n in names] or [p.name for p in params]
         for name in read:
             kind = kinds[name]
@@ -310,39 +336,50 @@ def search(project: Project, run: Run = run_child) -> SearchResult:
     info = project.info()
     func = find_function(ast.parse(text), project.symbol)
     goal = info.arcs
-    kept: list[tuple[str, dict[str, Any], set[tuple[int, int]]]] = []
-    reached: set[tuple[int, int]] = set()
+    seen: dict[str, dict[str, Any]] = {}  # candidate source -> its outcome
+
+    def run_all(sources: list[str]) -> None:
+        todo = [c for c in dict.fromkeys(sources) if c not in seen]
+        for c, outcome in zip(todo, observe(project, todo, run) if todo else []):
+            seen[c] = outcome
+
+    bases = base_values(info, func)
+    first = list(dict.fromkeys([*(e.arguments for e in info.examples), *(_render(info, b) for b in bases)]))
+    first = first[:MAX_CANDIDATES]
+    run_all(first)
+    base = next((b for b in bases if _keep(seen[_render(info, b)], info)), bases[0])
+    order = list(dict.fromkeys([*first, *candidates(info, func, base)]))
     banned: set[str] = set()
-    tried = 0
     paired = False
-    rounds = [candidates(info, func)]
-    while rounds:
-        batch = [c for c in rounds.pop(0) if c not in banned and all(c != k[0] for k in kept)]
-        outcomes = observe(project, batch, run) if batch else []
-        tried += len(batch)
-        for outcome in outcomes:
+    while True:
+        run_all(order)
+        kept: list[tuple[str, dict[str, Any], set[tuple[int, int]]]] = []
+        reached: set[tuple[int, int]] = set()
+        for source in order:
+            outcome = seen[source]
+            if source in banned or not _keep(outcome, info):
+                continue
             arcs = {(a, b) for a, b in outcome.get("arcs", [])}
             new = (arcs & goal) - reached
-            if _keep(outcome, info) and (new or not kept):
-                kept.append((outcome["arguments"], outcome, new))
+            if new or not kept:
+                kept.append((source, outcome, new))
                 reached |= arcs & goal
             if kept and reached >= goal:
                 break
-        if kept:  # drop process-dependent results, then search again without them
-            again = observe(project, [k[0] for k in kept], run, repeat=1)
-            bad = {k[0] for k, o in zip(kept, again) if _shown(o) != _shown(k[1])}
-            if bad:
-                banned |= bad
-                kept = [k for k in kept if k[0] not in bad]
-                reached = set().union(*(k[2] for k in kept)) if kept else set()
-                rounds.insert(0, batch)
-                continue
-        if goal - reached and not rounds and not paired:
+        # drop process-dependent results (set order, hashes): a second child must agree
+        again = observe(project, [k[0] for k in kept], run, repeat=1) if kept else []
+        bad = {k[0] for k, o in zip(kept, again) if _shown(o) != _shown(k[1])}
+        if bad:
+            banned |= bad
+            continue
+        if goal - reached and not paired:
             paired = True
-            rounds.append(pair_candidates(info, func))
+            order = list(dict.fromkeys([*order, *pair_candidates(info, func)]))
+            continue
+        break
     all_arcs: set[tuple[int, int]] = set()
     for _, o, _ in kept:
         all_arcs |= {(a, b) for a, b in o.get("arcs", [])}
     cov = arc_coverage(info, all_arcs)
     steps = tuple(Step(source, _shown(o), tuple(info.describe_arcs(new))) for source, o, new in kept)
-    return SearchResult(steps, cov.fraction if kept else 0.0, tried, tuple(info.describe_arcs(cov.missing)))
+    return SearchResult(steps, cov.fraction if kept else 0.0, len(seen), tuple(info.describe_arcs(cov.missing)))

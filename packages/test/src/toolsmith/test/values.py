@@ -1,14 +1,16 @@
 """Safe Python values: call arguments the model writes and results the tests pin, checked with ``ast``.
 
 A *safe value* is a literal (numbers, strings, bytes, ``True``/``False``/``None``, tuples, lists, sets,
-dicts of safe values, ``1+2j``) or a call of one of :data:`CONSTRUCTORS` on safe values. Nothing is
-evaluated: :func:`build` makes the value from the checked tree by calling the constructor itself, so
-no name lookup, attribute or operator other than these ever runs.
+dicts of safe values, ``1+2j``), a call of one of :data:`CONSTRUCTORS` on safe values, or one of the
+builtin functions in :data:`CALLABLES` by name (``len``). Nothing is evaluated: :func:`build` makes the
+value from the checked tree by calling the constructor itself, so no name lookup, attribute or operator
+other than these ever runs.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,9 +35,16 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], int, bool]] = {
     "Decimal": (Decimal, 1, False),
     "Fraction": (Fraction, 2, False),
 }
+# Builtin functions that may be passed by name (``sorted_by(words, len)``): pure, no I/O.
+CALLABLES = frozenset(
+    "abs all any bool bytes chr dict float frozenset int len list max min ord repr reversed round set sorted str "
+    "sum tuple".split()
+)
 # The import a test file needs for a constructor that is not a builtin.
 IMPORTS: dict[str, str] = {"Decimal": "from decimal import Decimal", "Fraction": "from fractions import Fraction"}
-_ALLOWED = "literals, tuples, lists, sets, dicts or " + ", ".join(f"{n}()" for n in CONSTRUCTORS)
+_ALLOWED = (
+    "literals, tuples, lists, sets, dicts, " + ", ".join(f"{n}()" for n in CONSTRUCTORS) + " or a builtin like len"
+)
 _CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
 
 
@@ -79,6 +88,8 @@ def check(node: ast.expr) -> None:
         if not isinstance(node.value, _CONSTANTS):
             raise ValueError(f"expected {_ALLOWED}, got `{_describe(node)}`")
         return
+    if isinstance(node, ast.Name) and node.id in CALLABLES:
+        return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         if not _number(node):
             raise ValueError(f"expected a sign only before a number, got `{_describe(node)}`")
@@ -120,6 +131,8 @@ def build(node: ast.expr) -> Any:
     """The value of a tree that passed :func:`check`."""
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Name) and node.id in CALLABLES:
+        return getattr(builtins, node.id)
     if isinstance(node, ast.UnaryOp):
         value = build(node.operand)
         return -value if isinstance(node.op, ast.USub) else +value
