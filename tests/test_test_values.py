@@ -25,6 +25,7 @@ ACCEPTED = [
     ("x=Decimal('1.5'), y=Fraction(1, 3)", "x=Decimal('1.5'), y=Fraction(1, 3)",
      ((), {"x": Decimal("1.5"), "y": Fraction(1, 3)})),
     ("float('inf')", "float('inf')", ((math.inf,), {})),
+    ("[1, -2], key=abs", "[1, -2], key=abs", (([1, -2],), {"key": abs})),  # builtin functions by name
 ]  # fmt: skip
 
 
@@ -49,6 +50,8 @@ REFUSED = [
     ("__import__('os')", "got a call of `__import__`"),
     ("open('x')", "got a call of `open`"),
     ("x", "got `x`"),
+    ("eval", "got `eval`"),
+    ("print", "got `print`"),
     ("1 + 1", "expected + or - only in a complex number like 1+2j, got `1 + 1`"),
     ("2 ** 100", "got `2 ** 100`"),
     ("-'a'", "expected a sign only before a number, got `-'a'`"),

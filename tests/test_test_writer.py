@@ -88,14 +88,32 @@ def test_pinned_calls_round_trip() -> None:
     assert pinned_calls(None, "f") == [] and pinned_calls("def (:", "f") == []
 
 
-def test_written_file_is_ruff_clean_but_for_import_order(tmp_path) -> None:
+def test_written_file_is_ruff_clean(tmp_path) -> None:
     text = None
-    for pinned in [Pinned("5", "return", "5"), Pinned("-1", "raise", exception="ValueError")]:
+    pins = [
+        Pinned("5", "return", "5"),
+        Pinned("-1", "raise", exception="ValueError"),
+        Pinned("b''", "raise", exception="JSONDecodeError", exception_module="json.decoder"),
+        Pinned("'x'", "raise", exception="MyError", exception_module="mod"),
+        Pinned("Decimal('2')", "return", "Fraction(1, 2)"),
+    ]
+    for pinned in pins:
         text, _ = add_test(text, "mod", "f", pinned)
-    path = tmp_path / "test_mod_f.py"
-    path.write_text(text, encoding="utf-8")
+    assert text.splitlines()[2:9] == [
+        "from decimal import Decimal",
+        "from fractions import Fraction",
+        "from json.decoder import JSONDecodeError",
+        "",
+        "import pytest",
+        "",
+        "from mod import MyError, f",
+    ]
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x\n", encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_mod_f.py").write_text(text, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E,F,W,B,UP", str(path)],
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E,F,W,B,UP,I", "tests/test_mod_f.py"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
     )

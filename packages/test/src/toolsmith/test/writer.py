@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass
 
 from toolsmith.test.values import IMPORTS, constructors_in, parse_arguments, parse_value
@@ -58,6 +59,62 @@ def _imports_needed(p: Pinned, module: str, func: str) -> list[str]:
             lines.append(f"from {p.exception_module} import {p.exception}")
     lines += [IMPORTS[n] for n in sorted(names) if n in IMPORTS]
     return lines
+
+
+_HEADER = '"""Tests for `{module}.{func}`: each pins one observed behaviour."""\n'
+
+
+def _imports_only(tree: ast.Module, heads: list[ast.stmt], text: str) -> bool:
+    """The imports come right after the docstring with only blank lines between them, none renamed."""
+    body = tree.body[1:] if tree.body and isinstance(tree.body[0], ast.Expr) else tree.body
+    taken = {n for h in heads for n in range(h.lineno, (h.end_lineno or h.lineno) + 1)}
+    lines = text.splitlines()
+    span = range(heads[0].lineno, max(taken) + 1)
+    return (
+        body[: len(heads)] == heads
+        and all(n in taken or not lines[n - 1].strip() for n in span)
+        and all(not a.asname for n in heads for a in n.names)  # type: ignore[attr-defined]
+        and all(getattr(n, "level", 0) == 0 for n in heads)
+    )
+
+
+def _one_line(node: ast.stmt, name: str) -> str:
+    if isinstance(node, ast.ImportFrom):
+        return f"from {node.module} import {name}"
+    return f"import {name}"
+
+
+def _sorted_imports(lines: list[str], own: str) -> str:
+    """Import lines merged and ordered as ruff's isort does: stdlib, third party, the project; blank lines between."""
+    plain: dict[int, set[str]] = {}
+    froms: dict[int, dict[str, set[str]]] = {}
+    for line in lines:
+        node = ast.parse(line).body[0]
+        if isinstance(node, ast.Import):
+            name = node.names[0].name
+            plain.setdefault(_section(name, own), set()).add(name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            froms.setdefault(_section(node.module, own), {}).setdefault(node.module, set()).add(node.names[0].name)
+    blocks = []
+    for section in sorted(set(plain) | set(froms)):
+        out = [f"import {m}" for m in sorted(plain.get(section, ()))]
+        for m, names in sorted(froms.get(section, {}).items()):
+            out.append(f"from {m} import " + ", ".join(sorted(names, key=_by_type)))
+        blocks.append("\n".join(out) + "\n")
+    return "\n".join(blocks)
+
+
+def _section(module: str, own: str) -> int:
+    top = module.split(".")[0]
+    if top == own.split(".")[0]:
+        return 2
+    return 0 if top in sys.stdlib_module_names else 1
+
+
+def _by_type(name: str) -> tuple[int, str]:
+    """isort's order-by-type: CONSTANTS, Classes, functions."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name
 
 
 def _has_import(tree: ast.Module, line: str) -> bool:
@@ -115,7 +172,7 @@ def add_test(text: str | None, module: str, func: str, pinned: Pinned, filename:
         ValueError: The existing file is not valid Python.
     """
     if text is None or not text.strip():
-        text = f'"""Tests for `{module}.{func}`: each pins one observed behaviour."""\n'
+        text = _HEADER.format(module=module, func=func)
     try:
         tree = ast.parse(text)
     except SyntaxError as e:
@@ -124,8 +181,17 @@ def add_test(text: str | None, module: str, func: str, pinned: Pinned, filename:
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    if missing:
-        heads = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    own = text.startswith(_HEADER.format(module=module, func=func))
+    heads = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    if missing and own and heads and _imports_only(tree, heads, text):
+        # a file this writer made: its import block is re-sorted (ruff's isort order) with the new lines
+        start, end = heads[0].lineno, max(n.end_lineno or n.lineno for n in heads)
+        block = [_one_line(n, a.name) for n in heads for a in n.names] + missing  # type: ignore[attr-defined]
+        lines[start - 1 : end] = [_sorted_imports(block, module)]
+    elif missing and own and not heads:
+        at = tree.body[0].end_lineno or 1
+        lines[at:at] = ["\n", _sorted_imports(missing, module)]
+    elif missing:
         docstring = (
             tree.body[0]
             if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant)
