@@ -10,7 +10,8 @@ Candidates (argument sources), deterministic and in this order:
    reads, else every parameter) to each of: the condition's literals and their boundaries (``k-1, k,
    k+1``; strings and lists of length ``k``), doctest values, the seeds of the parameter's guessed type
    (from its annotation, default, or how the body uses it: ``len(p)``, ``p.lower()``, ``p + 1``, ``p()``...),
-   empty and one-element collections and None;
+   empty and one-element collections and None; a parameter whose annotation or default states its type
+   gets only values of that type (None only when it may be None);
 4. if branches are still missing: every pair of two parameters' first seeds.
 
 All candidates of a round run in one child; the expert keeps, in candidate order, a call only when it
@@ -181,6 +182,14 @@ def _usage_type(func: ast.FunctionDef, name: str) -> str | None:
     return max(votes, key=lambda t: (votes[t], t)) if votes else None
 
 
+def _fits(value: str, declared: str, p: Param) -> bool:
+    """Whether a candidate value suits a parameter whose type its annotation or default states."""
+    if value == "None":
+        return p.default == "None" or "None" in (p.annotation or "") or "Optional" in (p.annotation or "")
+    got = _default_type(value)
+    return got is None or got == declared or (declared == "float" and got == "int")
+
+
 def _guess(func: ast.FunctionDef, p: Param) -> str | None:
     return _annotation_type(p.annotation) or _default_type(p.default) or _usage_type(func, p.name)
 
@@ -274,6 +283,8 @@ def candidates(info: FunctionInfo, func: ast.FunctionDef, base: dict[str, str] |
     examples = _example_values(info)
     if base is None:
         base = base_values(info, func)[0]
+    declared_types = {p.name: _annotation_type(p.annotation) or _default_type(p.default) for p in params}
+    by_name = {p.name: p for p in params}
     out: dict[str, None] = {}
 
     def add(source: str) -> None:
@@ -292,8 +303,10 @@ def candidates(info: FunctionInfo, func: ast.FunctionDef, base: dict[str, str] |
             values += examples.get(name, [])
             values += list(_seeds(kind))
             values += ["None", "''", "[]", "[0]", "0"]
+            declared = declared_types[name]
             for v in dict.fromkeys(values):
-                add(_render(info, {**base, name: v}))
+                if declared is None or _fits(v, declared, by_name[name]):
+                    add(_render(info, {**base, name: v}))
     return list(out)
 
 
