@@ -22,6 +22,8 @@ def grade(score: int, curve=0, *, strict: bool = False) -> str:
     'F'
     >>> len("not a call of grade")
     19
+    >>> print(grade(85, strict=True))
+    F
     """
     if score < 0 or score > 100:
         raise ValueError("score out of range")
@@ -67,20 +69,24 @@ def test_signature_params_doc_examples(info) -> None:
     ]
     assert info.doc == "Letter grade for a score."
     # only the doctest examples that call the function
-    assert [(e.arguments, e.want) for e in info.examples] == [("95", "'A'"), ("50, curve=5", "'F'")]
+    assert [(e.arguments, e.want) for e in info.examples] == [
+        ("95", "'A'"),
+        ("50, curve=5", "'F'"),
+        ("85, strict=True", "F"),  # print(grade(...)) counts: the call inside
+    ]
     assert info.raises == ("ValueError",)
-    assert (info.start, info.end) == (4, 36)
+    assert (info.start, info.end) == (4, 38)
 
 
 BRANCHES = [
     # line, kind, condition (as written), true arc, false arc, literals
-    (14, "if", "score < 0 or score > 100", (14, 15), (14, 16), ("0", "100")),
-    (17, "if", "score >= 90", (17, 18), (17, 19), ("90",)),
-    (19, "elif", "score >= 80 and not strict", (19, 20), (19, 21), ("80",)),
-    (21, "for", "bonus in (1, 2)", (21, 22), (21, 24), ("1", "2")),
-    (22, "if", "score + bonus == 80", (22, 23), (22, 21), ("80",)),  # false: back to the loop
-    (24, "while", "score > 70", (24, 25), (24, 26), ("70",)),
-    (27, "case", "3", (27, 28), (27, 29), ("3",)),
+    (16, "if", "score < 0 or score > 100", (16, 17), (16, 18), ("0", "100")),
+    (19, "if", "score >= 90", (19, 20), (19, 21), ("90",)),
+    (21, "elif", "score >= 80 and not strict", (21, 22), (21, 23), ("80",)),
+    (23, "for", "bonus in (1, 2)", (23, 24), (23, 26), ("1", "2")),
+    (24, "if", "score + bonus == 80", (24, 25), (24, 23), ("80",)),  # false: back to the loop
+    (26, "while", "score > 70", (26, 27), (26, 28), ("70",)),
+    (29, "case", "3", (29, 30), (29, 31), ("3",)),
 ]
 
 
@@ -95,17 +101,17 @@ def test_literals_types_and_describe(info) -> None:
     # compared against in conditions (the ternaries' too), in line order; the loop's tuple is not compared
     assert info.literals == ("0", "100", "90", "80", "70", "3", "60", "'fail'")
     assert info.types == ()
-    assert info.describe_arcs({(17, 18), (14, 16), (99, 100)}) == [
-        "line 14 if score < 0 or score > 100: false",
-        "line 17 if score >= 90: true",
+    assert info.describe_arcs({(19, 20), (16, 18), (101, 102)}) == [
+        "line 16 if score < 0 or score > 100: false",
+        "line 19 if score >= 90: true",
     ]
 
 
 def test_compact_is_small_and_complete(info) -> None:
     c = info.compact()
     assert set(c) == {"signature", "doc", "examples", "branches", "literals", "raises"}
-    assert c["examples"] == ["grade(95) -> 'A'", "grade(50, curve=5) -> 'F'"]
-    assert c["branches"][0] == "line 14 if score < 0 or score > 100"
+    assert c["examples"] == ["grade(95) -> 'A'", "grade(50, curve=5) -> 'F'", "grade(85, strict=True) -> F"]
+    assert c["branches"][0] == "line 16 if score < 0 or score > 100"
     assert len(json.dumps(c)) < 700
 
 

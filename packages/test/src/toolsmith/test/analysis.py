@@ -390,6 +390,14 @@ def _examples(doc: str | None, name: str) -> tuple[Example, ...]:
         except SyntaxError:
             continue
         call = tree.body
+        if (  # print(f(...)): the call inside
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "print"
+            and len(call.args) == 1
+            and not call.keywords
+        ):
+            call = call.args[0]
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name):
             continue
         parts = [ast.unparse(a) for a in call.args] + [
