@@ -48,4 +48,9 @@ bench-train: $(STAMP)
 
 generate-all: $(addprefix generate-,$(DOMAINS))
 train-all: $(addprefix train-,$(DOMAINS))
-eval-all: $(addprefix eval-,$(DOMAINS))
+eval-all: $(STAMP)
+	@failed=""; for d in $(DOMAINS); do \
+		if [ -f agents/$$d/models/$${d}_functiongemma_q8.gguf ]; then \
+			$(TOOLSMITH) eval $$d $(ARGS) || failed="$$failed $$d"; \
+		else echo "eval-all: skipping $$d (no GGUF: make train-$$d)"; fi; \
+	done; $(TOOLSMITH) results; test -z "$$failed" || { echo "eval-all: failed:$$failed"; exit 1; }

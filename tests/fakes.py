@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from toolsmith.shared.chat import Rendered
 from toolsmith.shared.constants import STOP_TOKENS
 from toolsmith.shared.llm import Generation
 from toolsmith.shared.sandbox import current
@@ -13,7 +14,7 @@ def read_file(path: str) -> str:
     Args:
         path: Path relative to the sandbox root.
     """
-    return current().resolve(path).read_text(encoding="utf-8")
+    return current().path(path).read_text(encoding="utf-8")
 
 
 def write_file(path: str, text: str) -> dict:
@@ -23,12 +24,12 @@ def write_file(path: str, text: str) -> dict:
         path: Path relative to the sandbox root.
         text: The new text.
     """
-    current().resolve(path).write_text(text, encoding="utf-8")
+    current().write(text, path)
     return {"written": len(text)}
 
 
 class FakeModel:
-    """Returns preset outputs (a list, or a function of the turn index) and records every prompt."""
+    """Returns preset outputs (a list, or a function of the turn index) and records every prompt's text."""
 
     def __init__(self, outputs):
         self.outputs = outputs
@@ -36,11 +37,20 @@ class FakeModel:
         self.reuse: list[bool] = []
 
     def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+        self,
+        prompt: Rendered,
+        max_tokens: int = 256,
+        reuse_cache: bool = True,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
     ) -> Generation:
         i = len(self.prompts)
-        self.prompts.append(prompt)
+        self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
         stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
-        return Generation(text, len(prompt), len(prompt), len(text), 0.001, stopped)
+        return Generation(text, len(prompt.text), len(prompt.text), len(text), 0.001, stopped)
+
+    def tokenize(self, prompt: Rendered) -> list[int]:
+        """One id per 4 characters (a rough tokenizer: enough to check the context limit)."""
+        return [0] * (len(prompt.text) // 4)

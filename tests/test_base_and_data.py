@@ -66,7 +66,13 @@ GOOD = {
         (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(name="g"), "to call one of"),
         (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(arguments="{}"), "to be an object"),
         (lambda r: r["messages"].insert(0, {"role": "tool", "name": "f", "content": 1}), "to follow a call"),
-        (lambda r: r.update(messages=[{"role": "user", "content": "x"}]), "at least one assistant"),
+        (lambda r: r.update(messages=[{"role": "user", "content": "x"}]), "at least one supervised assistant"),
+        (lambda r: r["messages"][0].update(weight=0), "'weight' only on assistant messages, got it on messages.0."),
+        (lambda r: r["messages"][2].update(weight=1), "'weight' only on assistant messages, got it on messages.2."),
+        (lambda r: r["messages"][1].update(weight=2), r"messages.1..weight to be 0 or 1, got 2"),
+        (lambda r: r["messages"][1].update(weight=True), r"weight to be 0 or 1, got True"),
+        (lambda r: r["messages"][1].update(weight=0.5), r"weight to be 0 or 1, got 0.5"),
+        (lambda r: [m.update(weight=0) for m in r["messages"][1::2]], "at least one supervised assistant message"),
     ],
 )
 def test_bad_rows_name_file_and_line(tmp_path, mutate, message):
@@ -85,3 +91,7 @@ def test_broken_json_and_round_trip(tmp_path):
         load_examples(path)
     assert write_examples(path, [GOOD, GOOD]) == 2
     assert load_examples(path) == [GOOD, GOOD]
+    weighted = json.loads(json.dumps(GOOD))
+    weighted["messages"][1]["weight"] = 0
+    weighted["messages"][3]["weight"] = 1
+    assert write_examples(path, [weighted]) == 1 and load_examples(path) == [weighted]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from toolsmith.shared.chat import encode, render
-from toolsmith.shared.constants import BOS, TRIGGER
+from toolsmith.shared.constants import BOS, CONTROL_TOKENS, TRIGGER
 from toolsmith.shared.parse import FunctionCall, parse_output, parse_value
 
 WEATHER = {
@@ -127,6 +129,114 @@ def test_supervised_tokens_decode_to_the_model_spans(tokenizer):
     enc = encode(tokenizer, r)
     picked = tokenizer.decode([i for i, s in zip(enc.input_ids, enc.supervised) if s], skip_special_tokens=False)
     assert picked == "".join(r.model_text())
+
+
+def _call(location: str) -> dict:
+    return {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": location}}}
+
+
+RECOVERY = [  # a failed first call (not to be learned), its error, then the right call and the answer
+    *MESSAGES[:2],
+    {"role": "assistant", "tool_calls": [_call("Tokio")], "weight": 0},
+    {"role": "tool", "name": "get_current_weather", "content": {"error": "unknown location"}},
+    {"role": "assistant", "tool_calls": [_call("Tokyo, Japan")], "weight": 1},
+    {"role": "tool", "name": "get_current_weather", "content": {"temperature": 15, "weather": "sunny"}},
+    MESSAGES[4],
+]
+
+
+def test_weight_zero_renders_the_same_and_is_not_learned(tokenizer):
+    from toolsmith.shared.batching import tokenize_examples
+
+    unweighted = [{k: v for k, v in m.items() if k != "weight"} for m in RECOVERY]
+    r, plain = render(RECOVERY, [WEATHER]), render(unweighted, [WEATHER])
+    assert r.text == plain.text
+    failed = "<start_function_call>call:get_current_weather{location:<escape>Tokio<escape>}<end_function_call>"
+    assert plain.model_text()[:2] == [failed, "<start_function_response>"]
+    assert r.model_text() == plain.model_text()[2:]  # exactly the failed call and its stop token are gone
+
+    enc, enc_plain = encode(tokenizer, r), encode(tokenizer, plain)
+    assert enc.input_ids == enc_plain.input_ids
+    dropped = [i for i, (a, b) in enumerate(zip(enc.supervised, enc_plain.supervised)) if a != b]
+    assert all(enc_plain.supervised[i] and not enc.supervised[i] for i in dropped)
+    assert dropped == list(range(dropped[0], dropped[-1] + 1))  # one run of tokens
+    assert tokenizer.decode([enc.input_ids[i] for i in dropped]) == failed + "<start_function_response>"
+
+    (ex, ex_plain), _ = tokenize_examples(
+        tokenizer, [{"messages": RECOVERY, "tools": [WEATHER]}, {"messages": unweighted, "tools": [WEATHER]}], 1024
+    )
+    assert ex.input_ids == ex_plain.input_ids
+    # position t predicts token t+1: exactly the positions before the dropped tokens lose their label
+    assert [t for t, (a, b) in enumerate(zip(ex.labels, ex_plain.labels)) if a != b] == [i - 1 for i in dropped]
+    assert all(ex.labels[i - 1] == -100 for i in dropped)
+    assert ex.supervised == ex_plain.supervised - len(dropped)
+
+
+# every control-token string, the private-use characters render() stands them in with, and a non-format special
+EVERY_CONTROL = "".join(CONTROL_TOKENS) + "\ue000\ue001\ue000<pad>"
+
+
+def with_control_strings(text: str) -> list[dict]:
+    """A conversation whose user text, schema description, call arguments and tool results hold ``text``."""
+    call = {"type": "function", "function": {"name": "get_current_weather", "arguments": {"location": f"a{text}b"}}}
+    return [
+        {"role": "developer", "content": TRIGGER},
+        {"role": "user", "content": f"What is in {text}?"},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "name": "get_current_weather", "content": {"weather": text, "n": [text, 1]}},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "name": "get_current_weather", "content": text},
+        {"role": "assistant", "content": f"It says {text}."},
+    ]
+
+
+def tool_with(text: str) -> dict:
+    tool = json.loads(json.dumps(WEATHER))
+    tool["function"]["parameters"]["properties"]["location"]["description"] = f"A city{text}"
+    return tool
+
+
+def test_control_strings_in_content_are_content():
+    r = render(with_control_strings(EVERY_CONTROL), [tool_with(EVERY_CONTROL)])
+    clean = render(with_control_strings(""), [tool_with("")])
+    assert r.text.count(EVERY_CONTROL) == 8  # as written: user, description, 2 arguments, 3 in results, answer
+    assert r.text.replace(EVERY_CONTROL, "") == clean.text
+    # the template's control tokens, and only those, are marked; the model spans move with the content
+    assert [r.text[a:b] for a, b in r.controls] == [clean.text[a:b] for a, b in clean.controls]
+    assert [t.replace(EVERY_CONTROL, "") for t in r.model_text()] == clean.model_text()
+    assert sum(EVERY_CONTROL in t for t in r.model_text()) == 3  # two call arguments and the answer
+    pieces = r.pieces()
+    assert "".join(r.text[a:b] for a, b, _ in pieces) == r.text
+    assert all((a, b) in r.controls for a, b, control in pieces if control)
+    assert not any(r.text[a:b] in CONTROL_TOKENS for a, b, control in pieces if not control)
+
+
+def test_control_strings_in_content_tokenize_as_plain_text(tokenizer):
+    control_ids = set(tokenizer.convert_tokens_to_ids(list(CONTROL_TOKENS)))
+    r = render(with_control_strings(EVERY_CONTROL), [tool_with(EVERY_CONTROL)])
+    clean = render(with_control_strings(""), [tool_with("")])
+    ids, clean_ids = encode(tokenizer, r).input_ids, encode(tokenizer, clean).input_ids
+    assert [i for i in ids if i in control_ids] == [i for i in clean_ids if i in control_ids]
+    assert tokenizer.decode(ids, skip_special_tokens=False) == r.text
+    # what HF did before: the whole text with special tokens on turns content into control tokens
+    whole = tokenizer(r.text, add_special_tokens=False)["input_ids"]
+    assert sum(i in control_ids for i in whole) > sum(i in control_ids for i in ids)
+
+
+# ids from tokenizing the whole text with special tokens on (as before segment-wise tokenizing existed)
+GOLDEN_IDS = [2, 105, 2364, 107, 36819, 138, 1580, 236787, 107, 255968, 1106, 3252, 236761, 106, 107, 105, 4368, 107]
+
+
+def test_text_without_control_strings_tokenizes_as_before(tokenizer):
+    r = render([{"role": "user", "content": "Fix  this:\n\timport os."}], add_generation_prompt=True)
+    assert encode(tokenizer, r).input_ids == GOLDEN_IDS
+    assert tokenizer.decode(GOLDEN_IDS) == r.text
+    for msgs in (MESSAGES, RECOVERY, MESSAGES[:2], MESSAGES[:4]):
+        r = render(msgs, [WEATHER], add_generation_prompt=True)
+        enc = encode(tokenizer, r)
+        whole = tokenizer(r.text, add_special_tokens=False, return_offsets_mapping=True)
+        assert enc.input_ids == whole["input_ids"]
+        assert enc.supervised == [any(a <= s < b for a, b in r.spans) and e > s for s, e in whole["offset_mapping"]]
 
 
 ARGUMENT_CASES = [

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from toolsmith.lint.checks import check_episode
+from toolsmith.shared.episode import Episode
+
+
+def judge(original: str, final: str, submitted: dict | None, symbol: str | None = None, **kw) -> dict:
+    """check_episode on a one-file project holding ``final`` (``original`` before the run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "target.py").write_text(final, encoding="utf-8")
+        return check_episode(Episode(Path(tmp), "target.py", symbol, {"target.py": original}, submitted, **kw))
+
 
 # F401 (fixable), E711 (fixable), E722 (not fixable): 3 issues.
 ORIGINAL = """import os
@@ -110,7 +122,7 @@ CASES = [
 def test_check_episode(
     final: str, submitted: dict | None, success: bool, fixed: bool, parses: bool, counts: bool, reason: str
 ) -> None:
-    r = check_episode(ORIGINAL, final, submitted)
+    r = judge(ORIGINAL, final, submitted)
     assert (r["success"], r["all_fixable_fixed"], r["parses"], r["counts_true"]) == (success, fixed, parses, counts)
     assert r["reason"].startswith(reason)
     assert (r["reason"] == "") == success
@@ -120,10 +132,10 @@ def test_check_episode_with_symbol() -> None:
     original = "import os\n\n\ndef f(x):\n    return x == None\n\n\ndef g(y):\n    return y == None\n"
     final = original.replace("return x == None", "return x is None")
     # Only `f` counts: the unused import and `g` are outside it.
-    r = check_episode(original, final, {"issues_fixed": 1, "issues_remaining": 0}, symbol="f")
+    r = judge(original, final, {"issues_fixed": 1, "issues_remaining": 0}, symbol="f")
     assert r["success"], r["reason"]
     assert (r["issues_before"], r["issues_after"]) == (1, 0)
-    whole = check_episode(original, final, {"issues_fixed": 1, "issues_remaining": 2})
+    whole = judge(original, final, {"issues_fixed": 1, "issues_remaining": 2})
     assert not whole["success"] and not whole["all_fixable_fixed"]
 
 
@@ -136,5 +148,22 @@ def test_domain_module_exports_the_check() -> None:
 def test_net_fixed_never_negative() -> None:
     original = "def f(x):\n    return x\n"
     worse = "import os\n\n\ndef f(x):\n    return x\n"
-    r = check_episode(original, worse, {"issues_fixed": 0, "issues_remaining": 1})
+    r = judge(original, worse, {"issues_fixed": 0, "issues_remaining": 1})
     assert r["counts_true"] and not r["all_fixable_fixed"]
+
+
+def test_the_baseline_is_judged_without_a_submission() -> None:
+    r = judge(ORIGINAL, FIXED, None, judge_submission=False)
+    assert r["success"] and not r["counts_true"] and r["reason"] == ""
+    r = judge(ORIGINAL, HALF, None, judge_submission=False)
+    assert not r["success"] and r["reason"].startswith("expected no fixable issues left")
+
+
+def test_ruff_fix_baseline_fixes_what_ruff_can(tmp_path: Path) -> None:
+    from toolsmith.lint import baseline
+
+    (tmp_path / "target.py").write_text(ORIGINAL, encoding="utf-8")
+    baseline(tmp_path, "target.py", None)
+    final = (tmp_path / "target.py").read_text(encoding="utf-8")
+    assert "import os" not in final and "x is None" in final and "except:" in final  # E722 has no ruff fix
+    assert judge(ORIGINAL, final, None, judge_submission=False)["success"]

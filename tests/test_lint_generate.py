@@ -14,12 +14,15 @@ from toolsmith.lint.checks import check_episode
 from toolsmith.lint.tools import lint_text, scoped
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.data import check_example, load_examples
+from toolsmith.shared.episode import Episode
+from toolsmith.shared.loopguard import LoopGuard
 from toolsmith.shared.sandbox import open_sandbox
-from toolsmith.shared.tools import tool_schema
+from toolsmith.shared.tools import response as tool_response
+from toolsmith.shared.tools import run_tool, tool_schema
 
 gen = sys.modules["toolsmith.lint.generate"]  # `toolsmith.lint.generate` the attribute is the function
 FILES = ("train.jsonl", "eval.jsonl", "summary.json")
-COUNT, SEED = 12, 3
+COUNT, SEED = 16, 3
 AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml"
 
 
@@ -27,7 +30,8 @@ AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.ya
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("lint-data")
     summary = toolsmith.lint.generate(path, COUNT, SEED)
-    assert summary["examples"] == {"train": 11, "eval": 1}
+    assert summary["examples"] == {"train": 14, "eval": 2}
+    assert summary["examples_with_mistakes"] > 0  # recovery is on by default
     return path
 
 
@@ -43,7 +47,7 @@ def test_same_seed_same_bytes(out: Path, tmp_path: Path) -> None:
 
 
 def test_process_pool_gives_the_same_bytes(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gen, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("toolsmith.shared.examples.PARALLEL_MIN", 1)
     toolsmith.lint.generate(tmp_path, COUNT, SEED)
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
@@ -70,6 +74,7 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         assert all(len(m["tool_calls"]) == 1 for m in calls)
         names = [m["tool_calls"][0]["function"]["name"] for m in calls]
         assert names[0] == "run_linter" and names[-1] == "submit_result"
+        assert row["messages"][-2].get("weight", 1) == 1  # the last call is a right one
         assert set(names) <= {"run_linter", "apply_fix", "submit_result"}
         # the trajectory ends with submit_result's response: the runner stops at the terminal call
         assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
@@ -85,21 +90,29 @@ def test_check_example_ignores_meta() -> None:
 
 
 def test_replay_reproduces_every_tool_output_and_counts_match_ruff(rows: list[dict], tmp_path: Path) -> None:
+    # every response, mistakes included, is what the runner's own path (loop guard, schema check, tool) gives
     tools = {f.__name__: f for f in (run_linter, apply_fix, read_file, submit_result)}
-    for row in rows:
+    schemas = {name: tool_schema(fn) for name, fn in tools.items()}
+    for n, row in enumerate(rows):
         meta = row["meta"]
-        path = tmp_path / meta["filename"]
+        path = tmp_path / str(n) / meta["filename"]
+        path.parent.mkdir()
         path.write_text(meta["original"], encoding="utf-8")
+        guard = LoopGuard("submit_result")
         with open_sandbox(path, symbol=meta["symbol"]) as box:
             submitted = None
             msgs = row["messages"]
             for call, response in zip(msgs[2::2], msgs[3::2], strict=True):
                 fn = call["tool_calls"][0]["function"]
-                assert response == {"role": "tool", "name": fn["name"], "content": tools[fn["name"]](**fn["arguments"])}
-                if fn["name"] == "submit_result":
+                value, error = guard.call(
+                    fn["name"], fn["arguments"], lambda name, args: run_tool(tools[name], schemas[name], args)
+                )
+                assert response == {"role": "tool", "name": fn["name"], "content": tool_response(value, error)}
+                assert (error is not None) == (call.get("weight") == 0)  # mistakes fail, the rest succeed
+                if fn["name"] == "submit_result" and error is None:
                     submitted = fn["arguments"]
             final = box.read()
-        verdict = check_episode(meta["original"], final, submitted, symbol=meta["symbol"], filename=meta["filename"])
+            verdict = check_episode(Episode.from_sandbox(box, submitted))
         assert verdict["success"], (meta["source"], verdict["reason"])
         issues = scoped(lint_text(final, meta["filename"]), final, meta["symbol"])
         assert submitted["issues_remaining"] == len(issues)
@@ -114,7 +127,7 @@ def test_split_by_source_module(out: Path, rows: list[dict]) -> None:
     assert set(summary["source_modules"]["train"]) == train and set(summary["source_modules"]["eval"]) == evals
     import random
 
-    train_mods, eval_mods = gen.split_modules(random.Random(0))
+    train_mods, eval_mods = gen.RECIPE.corpus.split(random.Random(0), gen.RECIPE.eval_share)
     assert not set(train_mods) & set(eval_mods)
     assert 0.05 < len(eval_mods) / (len(train_mods) + len(eval_mods)) < 0.15
 
@@ -122,7 +135,14 @@ def test_split_by_source_module(out: Path, rows: list[dict]) -> None:
 def test_summary_counts(out: Path, rows: list[dict]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     calls = [m["tool_calls"][0]["function"]["name"] for r in rows for m in r["messages"] if m.get("tool_calls")]
-    assert summary["tool_calls"] == {n: calls.count(n) for n in sorted(set(calls))}
+    wrong = [m["tool_calls"][0]["function"]["name"] for r in rows for m in r["messages"] if m.get("weight") == 0]
+    right = list(calls)
+    for name in wrong:
+        right.remove(name)
+    assert summary["tool_calls"] == {n: right.count(n) for n in sorted(set(right))}
+    assert summary["mistake_calls"] == {n: wrong.count(n) for n in sorted(set(wrong))}
+    assert summary["examples_with_mistakes"] == sum(any(m.get("weight") == 0 for m in r["messages"]) for r in rows)
+    assert summary["packages"] == [{"name": "stdlib", "version": sys.version.split()[0], "licence": "PSF-2.0"}]
     assert summary["tool_calls"]["submit_result"] == COUNT
     assert sum(summary["violation_codes"].values()) == sum(len(r["meta"]["codes"]) for r in rows)
     assert summary["dropped"] == 0 and summary["candidates"] >= COUNT
@@ -133,3 +153,42 @@ def test_summary_sentence() -> None:
     assert gen.summary_sentence({"issues_fixed": 1, "issues": [], "count": 0}) == "Fixed 1 lint issue; none remaining."
     last = {"issues_fixed": 2, "count": 1, "issues": [{"code": "E722", "line": 9}]}
     assert gen.summary_sentence(last) == "Fixed 2 lint issues; 1 remaining: E722 at line 9."
+
+
+def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: list[dict], tmp_path: Path) -> None:
+    # mistakes draw from their own random stream: removing them (and their error responses) gives the data
+    # generated with recovery off, byte for byte
+    toolsmith.lint.generate(tmp_path, COUNT, SEED, recovery=False)
+    plain = load_examples(tmp_path / "train.jsonl") + load_examples(tmp_path / "eval.jsonl")
+    assert len(plain) == len(rows)
+    for with_mistakes, without in zip(rows, plain, strict=True):
+        msgs = with_mistakes["messages"]
+        kept = [m for i, m in enumerate(msgs) if m.get("weight") != 0 and msgs[i - 1].get("weight") != 0]
+        assert kept == without["messages"]
+        assert not any(m.get("weight") == 0 for m in without["messages"])
+
+
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        # run_linter: another listed code on the next line, or the next code on another line; never a real issue
+        (
+            {
+                "issues": [{"code": "I001", "line": 1, "fixable": True}, {"code": "F401", "line": 3, "fixable": True}],
+                "next": {"code": "I001", "line": 1},
+            },
+            [{"issue_code": "F401", "line_number": 1}, {"issue_code": "I001", "line_number": 3}],
+        ),
+        # apply_fix: the issue just fixed again, or mixed with the next one
+        (
+            {"fixed": "F401", "line": 1, "next": {"code": "E711", "line": 7}},
+            [
+                {"issue_code": "F401", "line_number": 1},
+                {"issue_code": "F401", "line_number": 7},
+                {"issue_code": "E711", "line_number": 1},
+            ],
+        ),
+    ],
+)
+def test_wrong_copies(last: dict, expected: list[dict]) -> None:
+    assert gen.wrong_copies(last) == expected

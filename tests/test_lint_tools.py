@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes import FakeModel
 
 from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, read_file, run_linter, submit_result
 from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, symbol_lines
@@ -158,18 +160,22 @@ def test_tools_need_a_sandbox() -> None:
 
 
 def test_schemas_and_exports() -> None:
-    from transformers.utils import get_json_schema
-
     assert [f.__name__ for f in TOOLS] == ["run_linter", "apply_fix", "read_file", "submit_result"]
     assert TERMINAL_TOOL == "submit_result"
     for fn in TOOLS:
-        schema = get_json_schema(fn)
-        assert schema == tool_schema(fn)
-        assert schema["function"]["name"] == fn.__name__ and schema["function"]["description"]
+        schema = tool_schema(fn)
+        # the schema is the docstring's and the signature's: its words come from the Google docstring
+        assert schema["function"]["name"] == fn.__name__
+        assert schema["function"]["description"] == fn.__doc__.strip().split("\n\n")[0].replace("\n", " ")
         for prop in schema["function"]["parameters"].get("properties", {}).values():
-            assert prop["description"]
+            assert prop["description"] and prop["description"].split()[0] in fn.__doc__
     fix = tool_schema(apply_fix)
+    assert fix["function"]["parameters"]["properties"] == {
+        "issue_code": {"type": "string", "description": 'The issue\'s rule code as listed by the linter, e.g. "F401".'},
+        "line_number": {"type": "integer", "description": "The line of the issue as listed by the linter."},
+    }
     assert fix["function"]["parameters"]["required"] == ["issue_code", "line_number"]
+    assert tool_schema(run_linter)["function"]["parameters"] == {"type": "object", "properties": {}}
     assert check_arguments(fix, {"issue_code": "F401", "line_number": 3}) == []
     assert check_arguments(fix, {"issue_code": "F401", "line_number": "3"})
     submit = tool_schema(submit_result)
@@ -235,3 +241,45 @@ def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
     with open_sandbox(path):
         r = run_linter()
     assert len(r["issues"]) == MAX_LISTED and r["count"] == MAX_LISTED + 3 and r["fixable"] == MAX_LISTED + 3
+
+
+class FollowTheLinter(FakeModel):
+    """Does what the lint expert does, reading the last tool response from the prompt."""
+
+    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>,line:(\d+)\}")
+
+    def __init__(self) -> None:
+        super().__init__(self.decide)
+
+    def decide(self, i: int) -> str:
+        last = self.prompts[-1].rsplit("<start_function_response>", 1)[-1] if i else ""
+        if not i:
+            call = "run_linter{}"
+        elif m := self.NEXT.search(last):
+            call = f"apply_fix{{issue_code:<escape>{m[1]}<escape>,line_number:{m[2]}}}"
+        elif last.startswith("response:apply_fix"):
+            call = "run_linter{}"
+        else:
+            count, fixed = re.search(r"count:(\d+)", last)[1], re.search(r"issues_fixed:(\d+)", last)[1]
+            call = f"submit_result{{issues_fixed:{fixed},issues_remaining:{count},summary:<escape>done<escape>}}"
+        return f"<start_function_call>call:{call}<end_function_call><start_function_response>"
+
+
+@pytest.mark.parametrize("name", ["crlf.py", "bom.py", "latin1.py", "tabs.py", "control_tokens.py"])
+def test_a_lint_run_keeps_the_files_encoding_and_newlines(tmp_path: Path, name: str) -> None:
+    from toolsmith.shared.agent import load_agent
+    from toolsmith.shared.runner import run_agent
+
+    original = (Path(__file__).parent / "odd" / name).read_bytes()
+    target = tmp_path / name
+    target.write_bytes(original)
+    result = run_agent(load_agent("lint"), FollowTheLinter(), target, apply=True, transcript=tmp_path / "t.jsonl")
+    assert result.status == "success" and result.applied, result.reason
+    after = target.read_bytes()
+    assert after != original and after.startswith(original[:3] if name == "bom.py" else b"")
+    removed = [line for line in original.splitlines(keepends=True) if line not in after.splitlines(keepends=True)]
+    assert removed and all(b"import os" in line or b"None" in line for line in removed)  # only the fixed lines
+    if b"\r\n" in original:
+        assert after.count(b"\n") == after.count(b"\r\n")  # CRLF stays CRLF
+    if name == "latin1.py":
+        assert b'"caf\xe9"' in after  # still latin-1

@@ -7,18 +7,13 @@ import random
 
 import pytest
 
+from toolsmith.shared.batching import collate, tokenize_examples
 from toolsmith.shared.chat import render
+from toolsmith.shared.loss import full_logits_loss, shared_prefix_length, supervised_loss
 from toolsmith.shared.parse import parse_output
 from toolsmith.shared.tools import tool_schema
-from toolsmith.shared.train import (
-    TrainConfig,
-    collate,
-    full_logits_loss,
-    shared_prefix_length,
-    supervised_loss,
-    tokenize_examples,
-    train,
-)
+from toolsmith.shared.train import train
+from toolsmith.shared.trainconfig import TrainConfig
 
 pytestmark = pytest.mark.smoke
 
@@ -132,8 +127,8 @@ def test_merge_gguf_llamacpp_parity_parse(trained):
 
     rows, result, merged, gguf, tmp = trained
     assert gguf.is_file() and not list(gguf.parent.glob(".*partial"))
-    prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True).text for r in rows[:3]]
-    prompts.append(render(rows[0]["messages"], rows[0]["tools"]).text)
+    prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True) for r in rows[:3]]
+    prompts.append(render(rows[0]["messages"], rows[0]["tools"]))
     parity = check_parity(merged, gguf, prompts)
     assert parity.token_ids_equal, parity.first_mismatch
     # a random tiny model has near-flat logits (and 7 freshly trained, near-tied control rows), so Q8_0 noise
@@ -141,9 +136,37 @@ def test_merge_gguf_llamacpp_parity_parse(trained):
     assert parity.min_logit_correlation > 0.8, parity
 
     model = GGUFModel(gguf, n_ctx=1024)
-    gen = model.generate(prompts[0], max_tokens=16)
-    parsed = parse_output(gen.text)  # garbage from a random model is fine: the path is what is tested
-    assert gen.new_tokens > 0 and isinstance(parsed.calls, tuple)
+    gen = model.generate(prompts[0], max_tokens=16, reuse_cache=False)
+    again = model.generate(prompts[0], max_tokens=16, reuse_cache=False)
+    assert gen.text == again.text and 0 < gen.new_tokens <= 16  # greedy: the same output every time
+    assert (gen.stopped == "max_tokens") == (gen.new_tokens == 16) and gen.prompt_tokens == len(
+        model.tokenize(prompts[0])
+    )
+    assert parse_output(gen.text).raw == gen.text  # whatever a random model writes, the parser takes it
+
+
+def test_control_strings_in_content_hf_and_llamacpp_ids_agree(trained, tokenizer):
+    """User text, schema text, call arguments and tool results holding every control-token string: the same ids
+    from HF (training) and llama.cpp (run time), and none of those strings becomes a control token."""
+    from test_format import EVERY_CONTROL, tool_with, with_control_strings
+
+    from toolsmith.shared.chat import encode
+    from toolsmith.shared.constants import CONTROL_TOKENS
+    from toolsmith.shared.llm import GGUFModel
+
+    _, _, _, gguf, _ = trained
+    model = GGUFModel(gguf, n_ctx=2048)
+    control_ids = set(model.control_ids.values())
+    assert control_ids == set(tokenizer.convert_tokens_to_ids(list(CONTROL_TOKENS)))
+    for n in (3, 5, 7):  # open after a tool response, and closed after the answer
+        r = render(with_control_strings(EVERY_CONTROL)[:n], [tool_with(EVERY_CONTROL)], add_generation_prompt=True)
+        clean = render(with_control_strings("")[:n], [tool_with("")], add_generation_prompt=True)
+        hf, ll = encode(tokenizer, r).input_ids, model.tokenize(r)
+        assert hf == ll
+        assert [i for i in ll if i in control_ids] == [i for i in model.tokenize(clean) if i in control_ids]
+        assert model.detokenize(ll) == r.text
+    gen = model.generate(r, max_tokens=4)
+    assert gen.prompt_tokens == len(ll) and gen.new_tokens > 0
 
 
 def test_runner_turn_with_the_real_gguf_leaves_the_file_alone(trained, tmp_path):
@@ -159,31 +182,106 @@ def test_runner_turn_with_the_real_gguf_leaves_the_file_alone(trained, tmp_path)
     target.write_text(original)
     spec = load_agent("lint")
     result = run_agent(spec, GGUFModel(gguf, n_ctx=2048), target, max_turns=2, transcript=tmp_path / "t.jsonl")
-    assert result.status in ("success", "failed", "turn_limit") and result.reason
-    assert 1 <= result.turns <= 2 and all(s.new_tokens > 0 for s in result.steps)
+    assert result.turns == 2 and all(s.new_tokens > 0 for s in result.steps)  # a random model never submits
+    assert result.status in ("failed", "turn_limit") and result.submitted is None
+    first, second = result.steps
+    assert first.evaluated_tokens == first.prompt_tokens  # nothing cached yet
+    assert 0 < second.evaluated_tokens < second.prompt_tokens  # the shared prefix came from the KV cache
     assert target.read_text() == original and not result.applied
     row = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    assert row["messages"] == result.messages and row["meta"]["steps"][1]["evaluated_tokens"] == second.evaluated_tokens
     if any(m["role"] == "assistant" for m in row["messages"]):
         check_example(row)
 
 
-def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path):
+RESUME = dict(backend="fast", batch_size=2, save_every=2, max_steps=5, progress=False, lora_r=2, lora_alpha=4)
+# Runs the fast backend in a child process that SIGKILLs itself once step 3 is trained (before it is logged):
+# checkpoint-2 is on disk, step 3 is lost, nothing is cleaned up.
+KILLED_AT_STEP_3 = """
+import json, os, signal, sys
+from pathlib import Path
+from toolsmith.shared import losslog
+from toolsmith.shared.train import train
+from toolsmith.shared.trainconfig import TrainConfig
+
+write = losslog.LossLog.write
+def write_or_die(self, row):
+    if row.get("step") == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    write(self, row)
+losslog.LossLog.write = write_or_die
+cfg, base, rows = json.loads(sys.argv[1]), Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text())
+train(TrainConfig(**cfg), base, rows, [])
+"""
+
+
+def test_resume_after_a_kill_ends_where_an_uninterrupted_run_does(tiny_model_dir, tmp_path, caplog):
+    import logging
+    import signal
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
     rows = examples(8)
-    common = dict(
-        output_dir=tmp_path / "run",
-        backend="fast",
-        batch_size=2,
-        save_every=2,
-        progress=False,
-        lora_r=2,
-        lora_alpha=4,
-        eval_fraction=0,
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    cfg = TrainConfig(output_dir=tmp_path / "killed", **RESUME)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_AT_STEP_3,
+            json.dumps(cfg.to_json()),
+            str(tiny_model_dir),
+            str(tmp_path / "rows.json"),
+        ],
+        capture_output=True,
+        text=True,
     )
-    train(TrainConfig(max_steps=4, **common), tiny_model_dir, rows)  # saves checkpoint-2 on the way (not at the end)
-    assert (tmp_path / "run" / "checkpoint-2" / "state.pt").is_file()
-    result = train(TrainConfig(max_steps=4, resume=True, **common), tiny_model_dir, rows)
-    steps = [json.loads(x)["step"] for x in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
-    assert result.steps == 4 and steps == [1, 2, 3, 4, 3, 4]
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    assert [p.name for p in (tmp_path / "killed").glob("checkpoint-*")] == ["checkpoint-2"]
+    assert not (tmp_path / "killed" / "adapter").exists()
+
+    with caplog.at_level(logging.INFO, logger="toolsmith.shared.backend_fast"):
+        resumed = train(TrainConfig(output_dir=tmp_path / "killed", resume=True, **RESUME), tiny_model_dir, rows, [])
+    assert "checkpoint-2 (step 2)" in caplog.text
+    whole = train(TrainConfig(output_dir=tmp_path / "whole", **RESUME), tiny_model_dir, rows, [])
+    assert resumed.steps == whole.steps == 5
+
+    def losses(run: str) -> list[tuple[int, float]]:
+        lines = (tmp_path / run / "loss.jsonl").read_text().splitlines()
+        return [(r["step"], r["loss"]) for r in map(json.loads, lines) if "loss" in r]
+
+    # the killed run logged steps 1-2; the resumed one logged 3-5; together the same numbers as one whole run
+    assert losses("killed") == losses("whole") and [s for s, _ in losses("whole")] == [1, 2, 3, 4, 5]
+    got = load_file(resumed.adapter_dir / "adapter_model.safetensors")
+    want = load_file(whole.adapter_dir / "adapter_model.safetensors")
+    assert got.keys() == want.keys() and all(got[k].equal(want[k]) for k in want)  # bit for bit
+
+
+@pytest.mark.parametrize("backend", ["fast", "peft"])
+def test_resume_refuses_a_checkpoint_of_another_run(tiny_model_dir, tmp_path, backend):
+    rows = examples(6)
+    common = dict(output_dir=tmp_path, backend=backend, batch_size=3, max_steps=2, save_every=1, progress=False)
+    common.update(lora_r=2, lora_alpha=4, eval_fraction=0)
+    train(TrainConfig(**common), tiny_model_dir, rows, [])
+    assert (tmp_path / "checkpoint-1" / "run.json").is_file()
+    before = (tmp_path / "train_config.json").read_text()
+    with pytest.raises(
+        ValueError,
+        match=r"expected a checkpoint of this run \(config \w{12}, data \w{12}\) to resume, got .*"
+        r"checkpoint-\d of another run .*settings differ: learning_rate 0.0002 -> 0.001",
+    ):
+        train(TrainConfig(**common, resume=True, learning_rate=1e-3), tiny_model_dir, rows, [])
+    with pytest.raises(ValueError, match="training data differs: 6 examples then, 5 now"):
+        train(TrainConfig(**common, resume=True), tiny_model_dir, rows[:5], [])
+    with pytest.raises(ValueError, match="training data differs: 6 examples both times but other tokens"):
+        train(TrainConfig(**common, resume=True), tiny_model_dir, examples(6, seed=1), [])
+    assert (tmp_path / "train_config.json").read_text() == before  # a refused resume changes nothing
+    for checkpoint in tmp_path.glob("checkpoint-*"):
+        (checkpoint / "run.json").unlink()
+    with pytest.raises(ValueError, match="with no run.json"):
+        train(TrainConfig(**common, resume=True), tiny_model_dir, rows, [])
 
 
 def test_trl_backend_learns_from_the_same_masks(tiny_model_dir, tokenizer, tmp_path):
@@ -220,3 +318,53 @@ def test_config_rejects_bad_values():
         TrainConfig(lora_r=0)
     with pytest.raises(ValueError, match="expected a setting in .* got 'lora_rank'"):
         TrainConfig.build({"lora_rank": 8})
+
+
+def test_span_match_is_greedy_exact_match_under_teacher_forcing():
+    import torch
+
+    from toolsmith.shared.loss import span_matches
+
+    # two rows; supervised runs: row 0 positions 1-2 and 4, row 1 positions 0-1
+    keep = torch.tensor([[False, True, True, False, True], [True, True, False, False, False]])
+    targets = torch.tensor([5, 6, 7, 8, 9])
+    logits = torch.full((5, 10), -1.0)
+    for i, t in enumerate([5, 6, 7, 8, 0]):  # the last span's only token is wrong
+        logits[i, t] = 1.0
+    assert span_matches(logits, targets, keep) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "patience", "stops_at"),
+    [([0.5, 0.7, 0.7, 0.7], 2, 3), ([0.5, 0.7, 0.6, 0.8, 0.8], 2, None), ([0.9, 0.9], 0, None), ([1.0, 1.0], 1, 1)],
+)
+def test_plateau(values, patience, stops_at):
+    from toolsmith.shared.backend_fast import Plateau
+
+    p = Plateau(patience)
+    stops = [i for i, v in enumerate(values) if p.stop(v)]
+    assert (stops[0] if stops else None) == stops_at
+
+
+def test_training_stops_when_the_span_match_stops_improving(tiny_model_dir, tmp_path):
+    rows = examples(12)
+    cfg = TrainConfig(
+        output_dir=tmp_path / "run",
+        backend="fast",
+        max_steps=40,
+        batch_size=4,
+        learning_rate=5e-3,
+        progress=False,
+        lora_r=4,
+        lora_alpha=8,
+        eval_every=1,
+        stop_after_plateau=2,
+        save_every=0,
+    )
+    result = train(cfg, tiny_model_dir, rows[:10], rows[10:])
+    logged = [json.loads(line) for line in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
+    matches = [r["eval_span_match"] for r in logged if "loss" in r]
+    assert result.steps == len(matches) < 40  # stopped early
+    best = max(matches[:-2])
+    assert all(m <= best for m in matches[-2:])  # the last two evaluations found no new best
+    assert logged[-1]["eval_spans"] == 4  # 2 held-out rows, a call and an answer each

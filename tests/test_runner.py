@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from toolsmith.shared import cli
 from toolsmith.shared.agent import AgentSpec, load_agent
 from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, TRIGGER
 from toolsmith.shared.data import check_example
+from toolsmith.shared.domain import repo_root
+from toolsmith.shared.isolate import Limits, run_isolated
 from toolsmith.shared.runner import STATUSES, RunResult, Target, resolve_targets, run_agent, run_targets
 from toolsmith.shared.sandbox import current
 
@@ -45,6 +48,52 @@ def nap(seconds: float) -> str:
     return "rested"
 
 
+def linger(seconds: float) -> str:
+    """Start a sleeping subprocess, sleep, then edit the target.
+
+    Args:
+        seconds: How long to sleep before the edit.
+    """
+    box = current()
+    child = subprocess.Popen(["sleep", "600"])
+    (box.home / "child.pid").write_text(str(child.pid))
+    time.sleep(seconds)
+    box.write("late = 1\n")
+    return "done"
+
+
+def create(text: str) -> dict:
+    """Write the agent's declared output file.
+
+    Args:
+        text: Its content.
+    """
+    box = current()
+    box.write(text, box.outputs[0])
+    return {"created": box.outputs[0]}
+
+
+def run_user(function: str) -> dict:
+    """Call a function of the user's module in a limited child process.
+
+    Args:
+        function: The function's name.
+    """
+    box = current()
+    module = Path(box.rel_target).stem
+    limits = Limits(timeout_s=2, cpu_s=2, memory_mb=256)
+    r = run_isolated(
+        "isolate_entries:call",
+        {"module": module, "function": function},
+        cwd=box.target.parent,
+        limits=limits,
+        path=[Path(__file__).parent],
+    )
+    if not r.ok:
+        raise ValueError(f"expected {function}() to return, got {r.error_type}: {r.error}")
+    return {"value": r.value}
+
+
 def submit(summary: str) -> dict:
     """Submit the result and end the run.
 
@@ -54,7 +103,7 @@ def submit(summary: str) -> dict:
     return {"accepted": True}
 
 
-TOOLS = (read_file, write_file, where, explode, nap, submit)
+TOOLS = (read_file, write_file, where, explode, nap, linger, create, run_user, submit)
 CODE = "def alpha():\n    return 1\n\n\nclass Beta:\n    def gamma(self):\n        return 2\n"
 
 
@@ -134,10 +183,19 @@ def test_success_through_the_terminal_tool(tmp_path, work):
     assert model.reuse == [True, True]
 
 
-def test_text_answer_ends_the_run(tmp_path, work):
-    result, _ = go(tmp_path, work, ["Nothing to fix here." + END_OF_TURN])
-    assert (result.status, result.answer, result.submitted) == ("success", "Nothing to fix here.", None)
-    assert result.messages[-1] == {"role": "assistant", "content": "Nothing to fix here."}
+def test_a_text_answer_is_no_submission(tmp_path, work):
+    # only the terminal tool ends a run as a success: a text answer is answered with an error, and never applied
+    edit = call("write_file", path="t.py", text="x = 1\n")
+    result, _ = go(tmp_path, work, [edit] + ["Nothing to fix here." + END_OF_TURN] * 3, apply=True)
+    assert (result.status, result.answer, result.submitted) == ("failed", "Nothing to fix here.", None)
+    assert result.messages[4] == {"role": "assistant", "content": "Nothing to fix here."}
+    assert result.messages[5] == {
+        "role": "user",
+        "content": "error: expected a call to submit to end the task, got a text answer",
+    }
+    assert not result.applied and work.read_text(encoding="utf-8") == CODE
+    result, _ = go(tmp_path, work, ["Done." + END_OF_TURN, SUBMIT])
+    assert result.status == "success" and result.steps[0].error
 
 
 def test_parallel_calls_run_in_order_and_stop_at_the_terminal_tool(tmp_path, work):
@@ -195,14 +253,21 @@ def test_unknown_tool(tmp_path, work):
 
 
 def test_bad_arguments(tmp_path, work):
-    outputs = [call("read_file", path=3), call("read_file"), call("read_file", path="t.py", mode="r"), SUBMIT]
+    outputs = [
+        call("read_file", path=3),
+        call("read_file"),
+        call("read_file", path="t.py", mode="r"),
+        call("write_file", path="t.py", text=5),
+        SUBMIT,
+    ]
     result, _ = go(tmp_path, work, outputs, spec=make_spec(tmp_path, max_retries=5))
     assert result.status == "success"
-    errors = [m["content"]["error"] for m in tool_messages(result)[:3]]
+    errors = [m["content"]["error"] for m in tool_messages(result)[:4]]
     assert errors[0] == "expected path of type string, got int 3"
     assert errors[1] == "expected argument 'path', got none"
     assert errors[2].startswith("expected one of ['path'] as argument, got 'mode'")
-    assert all(s.calls[0].seconds == 0.0 for s in result.steps[:3])  # rejected calls never ran
+    assert errors[3] == "expected text of type string, got int 5"
+    assert result.diff == ""  # the rejected write never ran
 
 
 def test_tool_raising(tmp_path, work):
@@ -212,14 +277,37 @@ def test_tool_raising(tmp_path, work):
     assert result.steps[0].error == "explode: RuntimeError: boom"
 
 
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_tool_timing_out(tmp_path, work):
-    start = time.perf_counter()
-    result, _ = go(tmp_path, work, [call("nap", seconds=1.5), call("nap", seconds=0.01), SUBMIT])
-    assert time.perf_counter() - start < 1.2
+    result, _ = go(tmp_path, work, [call("nap", seconds=30), call("nap", seconds=0.01), SUBMIT])
     assert result.status == "success"
     assert "timed out" in tool_messages(result)[0]["content"]["error"]
-    assert tool_messages(result)[1]["content"] == "rested"
-    assert 0.25 < result.steps[0].tool_s < 1.0
+    assert tool_messages(result)[1]["content"] == "rested"  # a fresh tool process took the next call
+    assert result.steps[0].tool_s < 10  # stopped at its 0.3 s limit, not after 30 s
+
+
+def test_nothing_a_timed_out_tool_started_outlives_it(tmp_path, work):
+    seen = {}
+
+    def outputs(i):
+        if i == 1:
+            seen["pid"] = int(next(Path("/tmp").glob("toolsmith-*/child.pid")).read_text())
+        return [call("linger", seconds=2.0), SUBMIT][i]
+
+    result, _ = go(tmp_path, work, outputs)
+    assert result.status == "success" and "timed out" in tool_messages(result)[0]["content"]["error"]
+    deadline = time.monotonic() + 5
+    while alive(seen["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(seen["pid"])  # its subprocess was killed with it
+    assert result.diff == ""
 
 
 def test_retries_exhausted(tmp_path, work):
@@ -236,11 +324,53 @@ def test_a_good_step_resets_the_failure_count(tmp_path, work):
 
 
 def test_turn_limit(tmp_path, work):
-    result, model = go(tmp_path, work, lambda i: call("where"))
+    def naps(i):
+        return call("nap", seconds=0.001 * (i + 1))
+
+    result, model = go(tmp_path, work, naps)
     assert (result.status, result.turns, len(model.prompts)) == ("turn_limit", 6, 6)
-    result, _ = go(tmp_path, work, lambda i: call("where"), max_turns=2)
+    result, _ = go(tmp_path, work, naps, max_turns=2)
     assert (result.status, result.turns) == ("turn_limit", 2)
     assert "max_turns=2" in result.reason
+
+
+def test_no_progress_loops_end_early(tmp_path, work):
+    # the same call with the same result: the model is told it made no progress (and can recover)
+    result, _ = go(tmp_path, work, [call("where"), call("where"), SUBMIT])
+    assert result.status == "success"
+    assert tool_messages(result)[1]["content"] == {
+        "error": "expected progress, got the same where result as before (nothing changed since): "
+        "call another tool, or submit when the task is done"
+    }
+    # a model that keeps looping fails after max_retries instead of running to max_turns or n_ctx
+    result, model = go(tmp_path, work, lambda i: call("where"), spec=make_spec(tmp_path, max_turns=50))
+    assert (result.status, result.turns) == ("failed", 4) and "expected progress" in result.reason
+
+
+def test_a_call_that_just_failed_is_not_run_again(tmp_path, work):
+    boom = call("explode", message="boom")
+    result, _ = go(tmp_path, work, [boom, boom, SUBMIT])
+    assert result.status == "success"
+    second = tool_messages(result)[1]["content"]["error"]
+    assert second == "expected a different call, got the same explode call that just failed (RuntimeError: boom)"
+    assert result.steps[1].calls[0].seconds < result.steps[0].calls[0].seconds  # refused before any tool ran
+
+
+def test_a_target_too_big_for_the_context_is_refused_up_front(tmp_path, work):
+    big = work.parent / "big.py"
+    big.write_text("def big():\n" + "    x = 1\n" * 2000, encoding="utf-8")
+    model = FakeModel([SUBMIT])
+    with pytest.raises(ValueError, match=r"big\.py: expected the task to fit the model's 4096-token context, got"):
+        run_agent(make_spec(tmp_path), model, big, transcript=tmp_path / "t.jsonl")
+    assert model.prompts == [] and not (tmp_path / "t.jsonl").exists()
+
+
+def test_long_tool_responses_are_cut_before_the_model_sees_them(tmp_path, work):
+    result, model = go(
+        tmp_path, work, [call("write_file", path="t.py", text="x" * 9000), call("read_file", path="t.py"), SUBMIT]
+    )
+    text = tool_messages(result)[1]["content"]
+    assert len(text) < 4000 and text.endswith("characters cut]") and text.startswith("xxx")
 
 
 def test_model_error_fails_the_run(tmp_path, work):
@@ -276,7 +406,7 @@ def test_user_file_changes_only_with_apply_after_success(tmp_path, work):
     assert result.status == "failed" and not result.applied and result.diff
     assert work.read_text(encoding="utf-8") == CODE
 
-    result, _ = go(tmp_path, work, lambda i: edit, apply=True)
+    result, _ = go(tmp_path, work, lambda i: call("write_file", path="t.py", text=f"x = {i}\n"), apply=True)
     assert result.status == "turn_limit" and not result.applied
     assert work.read_text(encoding="utf-8") == CODE
 
@@ -294,7 +424,8 @@ def test_apply_is_atomic(tmp_path, work, monkeypatch):
 
     monkeypatch.setattr("toolsmith.shared.io.os.replace", no_rename)
     result, _ = go(tmp_path, work, [edit, SUBMIT], apply=True)
-    assert result.status == "failed" and "could not apply: disk full" in result.reason and not result.applied
+    assert result.status == "failed" and "could not apply" in result.reason and "disk full" in result.reason
+    assert not result.applied
     assert work.read_text(encoding="utf-8") == CODE
     assert sorted(p.name for p in work.parent.iterdir()) == ["t.py"]
     monkeypatch.undo()
@@ -343,17 +474,27 @@ def test_directory_target(tmp_path, work):
     (root / ".hidden").mkdir()
     (root / ".hidden" / "h.py").write_text("def h():\n    pass\n", encoding="utf-8")
     (root / "empty.py").write_text("X = 1\n", encoding="utf-8")
+    # whole files by default: module-level code is covered too
+    assert resolve_targets(root) == [Target(root / "b" / "a.py"), Target(root / "empty.py"), Target(work)]
+    assert resolve_targets(root, "functions") == [Target(root / "b" / "a.py", "g"), Target(work, "alpha")]
+    assert resolve_targets(root, "classes") == [Target(work, "Beta")]
+    assert resolve_targets(work, "definitions") == [
+        Target(work, "alpha"),
+        Target(work, "Beta"),
+        Target(work, "Beta.gamma"),
+    ]
     expected = [Target(root / "b" / "a.py", "g"), Target(work, "alpha"), Target(work, "Beta")]
-    assert resolve_targets(root) == expected
-    assert resolve_targets(str(root)) == expected  # deterministic
-    spec = make_spec(tmp_path)
+    spec = make_spec(tmp_path, target_units="definitions")
+    expected = [*expected, Target(work, "Beta.gamma")]
+    assert resolve_targets(root, "definitions") == expected
+    assert resolve_targets(str(root), "definitions") == expected  # deterministic
     model = FakeModel(lambda i: [call("where"), SUBMIT][i % 2])
     results = run_targets(spec, model, root, transcript=tmp_path / "dir.jsonl")
     assert [r.target for r in results] == [str(t) for t in expected]
     assert all(r.status == "success" for r in results)
-    assert [r.steps[0].calls[0].result["symbol"] for r in results] == ["g", "alpha", "Beta"]
+    assert [r.steps[0].calls[0].result["symbol"] for r in results] == ["g", "alpha", "Beta", "Beta.gamma"]
     lines = (tmp_path / "dir.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     for line in lines:
         check_example(json.loads(line))
     with pytest.raises(ValueError, match="use run_targets"):
@@ -361,9 +502,13 @@ def test_directory_target(tmp_path, work):
 
 
 def test_default_transcript_path(tmp_path, work):
+    # in the toolsmith checkout's runs/<domain>/ (git-ignored), not in the folder the command ran from
     result = run_agent(make_spec(tmp_path), FakeModel([SUBMIT]), work)
-    assert result.transcript.parent == Path("runs") / "lint" and result.transcript.suffix == ".jsonl"
-    assert (tmp_path / result.transcript).is_file()
+    try:
+        assert result.transcript.parent == repo_root() / "runs" / "lint" and result.transcript.suffix == ".jsonl"
+        assert result.transcript.is_file() and not (tmp_path / "runs").exists()
+    finally:
+        result.transcript.unlink()
 
 
 # ----------------------------------------------------------------------------------------- KV prefix
@@ -413,8 +558,81 @@ def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsy
     seen["script"] = "ok"
     assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--apply"]) == 0
     out = capsys.readouterr().out
-    assert "call write_file" in out and "status: success" in out and "+x = 1" in out and "transcript: runs" in out
+    assert "call write_file" in out and "status: success" in out and "+x = 1" in out
+    assert f"transcript: {repo_root() / 'runs' / 'lint'}" in out
     assert work.read_text(encoding="utf-8") == "x = 1\n" and seen["path"] == gguf
     seen["script"] = "bad"
     assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--max-turns", "2"]) == 1
     assert "status: turn_limit" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------- outputs, user code
+
+
+def test_an_agent_creates_a_file_shown_in_the_diff_and_written_only_with_apply(tmp_path, work):
+    spec = make_spec(tmp_path, outputs=["tests/test_{module}_{symbol}.py"])
+    new = work.parent / "tests" / "test_t_alpha.py"
+    steps = [call("create", text="def test_alpha():\n    assert True\n"), SUBMIT]
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec)
+    assert result.status == "success" and not result.applied and not new.exists()
+    assert "--- /dev/null\n+++ b/tests/test_t_alpha.py\n" in result.diff and "+def test_alpha():" in result.diff
+    assert result.changes == {"tests/test_t_alpha.py": "def test_alpha():\n    assert True\n"}
+    # the target itself is not the agent's to change when it declares outputs
+    result, _ = go(tmp_path, f"{work}::alpha", [call("write_file", path="t.py", text="x"), SUBMIT], spec=spec)
+    assert "expected one of the files this agent may write" in tool_messages(result)[0]["content"]["error"]
+
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True)
+    assert result.applied and result.written == ["tests/test_t_alpha.py"]
+    assert new.read_text(encoding="utf-8") == "def test_alpha():\n    assert True\n"
+    assert work.read_text(encoding="utf-8") == CODE
+
+    new.write_text("# mine\n", encoding="utf-8")  # exists now: refused without --overwrite, nothing written
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True)
+    assert result.status == "failed" and "use --overwrite" in result.reason and not result.applied
+    assert new.read_text(encoding="utf-8") == "# mine\n"
+    result, _ = go(tmp_path, f"{work}::alpha", steps, spec=spec, apply=True, overwrite=True)
+    assert result.applied and new.read_text(encoding="utf-8").startswith("def test_alpha")
+
+
+USER = """import socket
+import time
+
+
+def sleep_forever():
+    while True:
+        time.sleep(1)
+
+
+def allocate():
+    blocks = []
+    while True:
+        blocks.append(bytearray(50 << 20))
+
+
+def connect():
+    return socket.create_connection(("127.0.0.1", {port}), timeout=1).fileno()
+
+
+def fine():
+    return 42
+"""
+
+
+def test_user_code_cannot_hang_exhaust_or_reach_the_network_through_a_tool(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    server = socket.create_server(("127.0.0.1", 0))  # a listener the user code would reach without isolation
+    user = tmp_path / "proj" / "user.py"
+    user.parent.mkdir()
+    user.write_text(USER.format(port=server.getsockname()[1]), encoding="utf-8")
+    outputs = [call("run_user", function=f) for f in ("sleep_forever", "allocate", "connect", "fine")] + [SUBMIT]
+    try:
+        result, _ = go(tmp_path, user, outputs, spec=make_spec(tmp_path, tool_timeout_s=30, max_retries=5))
+    finally:
+        server.close()
+    errors = [m["content"] for m in tool_messages(result)]
+    assert errors[0]["error"].startswith("expected sleep_forever() to return, got Timeout")
+    assert errors[1]["error"].startswith("expected allocate() to return, got MemoryError")
+    assert "connect() to return, got" in errors[2]["error"] and "unreachable" in errors[2]["error"].lower()
+    assert errors[3] == {"value": 42} and result.status == "success"

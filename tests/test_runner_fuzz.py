@@ -15,7 +15,7 @@ from toolsmith.shared.chat import render
 from toolsmith.shared.constants import CONTROL_TOKENS, ESCAPE, START_FUNCTION_RESPONSE, STOP_TOKENS, TRIGGER
 from toolsmith.shared.data import check_example
 from toolsmith.shared.parse import FunctionCall, Parsed, ParseError, parse_output
-from toolsmith.shared.runner import STATUSES, run_agent
+from toolsmith.shared.runner import STATUSES, run_agent, tool_host
 
 
 def echo(text: str, count: int, flag: bool = False, items: list[str] | None = None, mode: str = "a") -> dict:
@@ -189,11 +189,12 @@ def test_loop_survives_random_outputs(spec, tmp_path, seed):
     transcript = tmp_path / "fuzz.jsonl"
     results = []
     runs = 200
+    host = tool_host(spec)  # one tool process for all runs, as a folder run has
     for _ in range(runs):
         user_file.write_text(original, encoding="utf-8")
         model = FakeModel([rand_output(rng) for _ in range(spec.max_turns)])
         apply = rng.random() < 0.5
-        result = run_agent(spec, model, user_file, apply=apply, transcript=transcript)
+        result = run_agent(spec, model, user_file, apply=apply, transcript=transcript, host=host)
         assert result.status in STATUSES and result.reason
         assert result.turns == len(result.steps) == len(model.prompts) <= spec.max_turns
         for a, b in pairwise(model.prompts):  # every prompt extends the previous one's turn
@@ -202,6 +203,7 @@ def test_loop_survives_random_outputs(spec, tmp_path, seed):
         if user_file.read_text(encoding="utf-8") != original:
             assert apply and result.status == "success" and result.applied
         results.append(result)
+    host.__exit__()
     lines = transcript.read_text(encoding="utf-8").splitlines()
     assert len(lines) == runs
     for line, result in zip(lines, results, strict=True):

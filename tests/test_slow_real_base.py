@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from toolsmith.shared.chat import render
+from toolsmith.shared.chat import Rendered, render
+from toolsmith.shared.constants import BOS
 
 pytestmark = pytest.mark.slow
 
@@ -18,9 +19,11 @@ def test_real_base_exports_to_q8_in_range_with_parity(base_dir, tmp_path):
     assert Q8_SIZE_MB_270M[0] <= size_mb <= Q8_SIZE_MB_270M[1]
     tool = {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}
     prompts = [
-        "<bos>The capital of France is",
-        "<bos>def fibonacci(n):\n    ",
-        render([{"role": "user", "content": "Lint  this:\n\timport os"}], [tool], add_generation_prompt=True).text,
+        *(
+            Rendered(BOS + text, spans=(), controls=((0, len(BOS)),))
+            for text in ("The capital of France is", "def fibonacci(n):\n    ")
+        ),
+        render([{"role": "user", "content": "Lint  this:\n\timport os"}], [tool], add_generation_prompt=True),
     ]
     parity = check_parity(base_dir, gguf, prompts)
     assert parity.token_ids_equal, parity.first_mismatch

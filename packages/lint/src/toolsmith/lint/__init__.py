@@ -1,5 +1,6 @@
 """toolsmith lint agent: ruff-backed tools, the example generator, fine-tune settings and evaluator checks."""
 
+from toolsmith.lint.baseline import BASELINE, baseline
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.generate import generate
 from toolsmith.lint.settings import TRAIN
@@ -9,11 +10,13 @@ TOOLS = (run_linter, apply_fix, read_file, submit_result)
 TERMINAL_TOOL = "submit_result"
 
 __all__ = [
+    "BASELINE",
     "RULES",
     "TERMINAL_TOOL",
     "TOOLS",
     "TRAIN",
     "apply_fix",
+    "baseline",
     "check_episode",
     "generate",
     "read_file",

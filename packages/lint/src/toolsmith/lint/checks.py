@@ -9,7 +9,7 @@ of :data:`~toolsmith.lint.tools.RULES` in the file (inside ``symbol`` when given
 - ``counts_true``: ``submitted`` (the submit_result arguments) has
   ``issues_remaining == len(issues(final))`` and
   ``issues_fixed == max(0, len(issues(original)) - len(issues(final)))`` (the net number gone).
-- ``success``: all three.
+- ``success``: all three (for the no-model baseline, which submits nothing: the first two).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import ast
 from typing import Any
 
 from toolsmith.lint.tools import lint_text, scoped
+from toolsmith.shared.episode import Episode
 
 
 def _count_arg(submitted: dict[str, Any], name: str) -> int | None:
@@ -27,28 +28,18 @@ def _count_arg(submitted: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def check_episode(
-    original_code: str,
-    final_code: str,
-    submitted: dict[str, Any] | None,
-    *,
-    symbol: str | None = None,
-    filename: str = "target.py",
-) -> dict[str, Any]:
-    """Judge a run from the file before, the file after and what the agent submitted.
+def check_episode(episode: Episode) -> dict[str, Any]:
+    """Judge a run from the target before and after, and what the agent submitted.
 
     Args:
-        original_code: The file the agent started from.
-        final_code: The file when the agent stopped.
-        submitted: The submit_result arguments (``issues_fixed``, ``issues_remaining``), or None
-            when the agent never submitted.
-        symbol: The function/class the run was limited to, if any.
-        filename: The name ruff sees for the file (import sorting may depend on it).
+        episode: The finished run (the target, its symbol, the submit_result arguments).
 
     Returns:
         ``success``, ``all_fixable_fixed``, ``parses``, ``counts_true`` and ``reason`` (empty on
-        success, else the first failure as "expected X, got Y").
+        success, else the first failure as "expected X, got Y"), and the issue counts before and after.
     """
+    original_code, final_code, submitted = episode.original, episode.final, episode.submitted
+    symbol, filename = episode.symbol, episode.target.rsplit("/", 1)[-1]
     reasons: list[str] = []
     try:
         ast.parse(final_code)
@@ -75,7 +66,8 @@ def check_episode(
     expected_fixed = max(0, len(before) - len(after))
     counts_true = False
     if submitted is None:
-        reasons.append("expected a submit_result call, got none")
+        if episode.judge_submission:
+            reasons.append("expected a submit_result call, got none")
     else:
         fixed, remaining = _count_arg(submitted, "issues_fixed"), _count_arg(submitted, "issues_remaining")
         if remaining != len(after):
@@ -88,7 +80,7 @@ def check_episode(
             )
         else:
             counts_true = True
-    success = parses and all_fixable_fixed and counts_true
+    success = parses and all_fixable_fixed and (counts_true or not episode.judge_submission)
     return {
         "success": success,
         "all_fixable_fixed": all_fixable_fixed,

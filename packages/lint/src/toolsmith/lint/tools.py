@@ -220,12 +220,16 @@ def lint_text(text: str, filename: str = "target.py", cwd: Path | None = None, t
 
 
 def _lint_sandbox(box: Sandbox, text: str) -> list[Issue]:
-    """Issues of the sandbox's target, whose current text is ``text`` (runs ruff on the file)."""
+    """Issues of the sandbox's target, whose current text is ``text``.
+
+    Ruff reads the decoded text on stdin (as the file, by name): it only reads UTF-8 files, and this way a file in
+    another declared encoding (PEP 263) is linted too; the sandbox writes it back in its own encoding.
+    """
     key = (box.rel_target, text)
     hit = _get(key)
     if hit is not None:
         return hit
-    proc = box.run(ruff_argv("--", box.rel_target))
+    proc = box.run(ruff_argv("--stdin-filename", box.rel_target, "-"), input=text)
     return _put(key, _issues_from_json(_check_ruff(proc), text))
 
 
@@ -275,9 +279,8 @@ def _state(box: Sandbox) -> tuple[str, list[Issue]]:
 
 def _issues_fixed(box: Sandbox, now: int) -> int:
     """Net issues gone since the start (the user's file is the start)."""
-    try:
-        original = box.original.read_text(encoding="utf-8")
-    except OSError:
+    original = box.original()
+    if original is None:
         return 0
     issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s)
     try:

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.constants import AGENT_FILE, GGUF_NAME
+from toolsmith.shared.constants import AGENT_FILE, GGUF_NAME, TARGET_UNITS
 
 Message = dict[str, Any]
 
@@ -33,6 +33,11 @@ class AgentSpec:
         context_template: Jinja2 template of the user turn; sees ``path``, ``symbol``, ``code``.
         tools: The typed tool functions, in declaration order.
         terminal_tool: The tool whose call ends the run.
+        outputs: Files tools may create, relative to the project, with ``{module}`` (the target file's stem) and
+            ``{symbol}`` (the function/class, dots as ``_``; else the stem) filled in. An agent that declares
+            outputs never changes the target itself.
+        target_units: What a file or folder target is split into, one run each: ``file``, ``functions``,
+            ``classes`` or ``definitions`` (functions, classes and methods).
         max_turns: Most model generations in one run.
         max_retries: Most consecutive failed steps (bad output, bad call, tool error) before failing.
         tool_timeout_s: Time limit for one tool call (subprocesses included).
@@ -49,6 +54,8 @@ class AgentSpec:
     context_template: str
     tools: tuple[Callable[..., Any], ...]
     terminal_tool: str
+    outputs: tuple[str, ...] = ()
+    target_units: str = "file"
     max_turns: int = 12
     max_retries: int = 2
     tool_timeout_s: float = 30.0
@@ -56,6 +63,11 @@ class AgentSpec:
     top_p: float = 1.0
     max_tokens: int = 256
     n_ctx: int = 4096
+
+    @property
+    def edits_target(self) -> bool:
+        """Whether tools may change the target: agents that create outputs leave it as it is."""
+        return not self.outputs
 
     @cached_property
     def schemas(self) -> list[dict[str, Any]]:
@@ -85,6 +97,8 @@ _FIELDS = {
     "context_template": str,
     "tools": list,
     "terminal_tool": str,
+    "outputs": list,
+    "target_units": str,
     "max_turns": int,
     "max_retries": int,
     "tool_timeout_s": (int, float),
@@ -158,6 +172,16 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         resolved.append(by_name[name])
     if raw["terminal_tool"] not in raw["tools"]:
         raise bad("terminal_tool", f"one of tools {raw['tools']}", raw["terminal_tool"])
+    outputs = raw.get("outputs", [])
+    for out in outputs:
+        if not isinstance(out, str) or not out or Path(out).is_absolute() or ".." in Path(out).parts:
+            raise bad("outputs", "relative paths inside the project", out)
+        try:
+            out.format(module="m", symbol="s")
+        except (KeyError, IndexError, ValueError) as e:
+            raise bad("outputs", f"paths with only {{module}} and {{symbol}} placeholders ({e})", out) from None
+    if raw.get("target_units", "file") not in TARGET_UNITS:
+        raise bad("target_units", f"one of {TARGET_UNITS}", raw["target_units"])
     model = Path(raw.get("model", f"models/{GGUF_NAME.format(domain=domain)}"))
     return AgentSpec(
         domain=domain,
@@ -167,6 +191,8 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         context_template=raw["context_template"],
         tools=tuple(resolved),
         terminal_tool=raw["terminal_tool"],
+        outputs=tuple(outputs),
+        target_units=raw.get("target_units", "file"),
         max_turns=raw.get("max_turns", 12),
         max_retries=raw.get("max_retries", 2),
         tool_timeout_s=float(raw.get("tool_timeout_s", 30.0)),

@@ -32,13 +32,13 @@ def _eval_loss(base_dir: Path, adapter: Path, rows: list[dict[str, Any]], max_le
     from peft import PeftModel
 
     from toolsmith.shared.base import load_model, load_tokenizer
-    from toolsmith.shared.fastlora import evaluate_loss
-    from toolsmith.shared.train import tokenize_examples
+    from toolsmith.shared.batching import tokenize_examples
+    from toolsmith.shared.loss import evaluate
 
     tok = load_tokenizer(base_dir)
     model = PeftModel.from_pretrained(load_model(base_dir, dtype=torch.float32), str(adapter))
     ex, _ = tokenize_examples(tok, rows, max_length)
-    return float(evaluate_loss(model, ex, tok.pad_token_id or 0, 4))
+    return evaluate(model, ex, tok.pad_token_id or 0, 4).loss
 
 
 def run_one(backend: str, data: Path, steps: int, batch_size: int, max_length: int, out: Path) -> dict[str, Any]:
@@ -46,7 +46,8 @@ def run_one(backend: str, data: Path, steps: int, batch_size: int, max_length: i
     from toolsmith.shared.base import base_path, resolve_base
     from toolsmith.shared.constants import EVAL_FILE, TRAIN_FILE
     from toolsmith.shared.data import load_examples
-    from toolsmith.shared.train import TrainConfig, train
+    from toolsmith.shared.train import train
+    from toolsmith.shared.trainconfig import TrainConfig
 
     base_dir = base_path(resolve_base())
     rows = load_examples(data / TRAIN_FILE)[: steps * batch_size]
@@ -104,9 +105,12 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
     from torch.utils.flop_counter import FlopCounterMode
 
     from toolsmith.shared.base import base_path, load_model, load_tokenizer, resolve_base
+    from toolsmith.shared.batching import collate, tokenize_examples
     from toolsmith.shared.constants import TRAIN_FILE
     from toolsmith.shared.data import load_examples
-    from toolsmith.shared.train import TrainConfig, collate, lora_config, supervised_loss, tokenize_examples
+    from toolsmith.shared.lora import lora_config
+    from toolsmith.shared.loss import supervised_loss
+    from toolsmith.shared.trainconfig import TrainConfig
 
     base_dir = base_path(resolve_base())
     tok = load_tokenizer(base_dir)

@@ -55,7 +55,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     domain = load_domain(args.domain)
     out = Path(args.out) if args.out else data_dir(args.domain)
-    summary = domain.generate(out, count=args.count, seed=args.seed)
+    summary = domain.generate(out, count=args.count, seed=args.seed, recovery=not args.no_recovery)
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -63,23 +63,34 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("domain", choices=DOMAINS)
     p.add_argument("target", help="path.py, path.py::name, or a directory")
-    p.add_argument("--apply", action="store_true", help="write the change to your files (only after a successful run)")
+    p.add_argument("--apply", action="store_true", help="write the changes to your files (only after a successful run)")
+    p.add_argument("--overwrite", action="store_true", help="with --apply, replace existing files the agent creates")
     p.add_argument("--model", help="GGUF path (default: the agent's models/<domain>_functiongemma_q8.gguf)")
     p.add_argument("--max-turns", type=int, help="override the agent's max_turns")
-    p.add_argument("--transcript", help="JSONL file to append the runs to (default: runs/<domain>/<timestamp>.jsonl)")
+    p.add_argument(
+        "--transcript",
+        help="JSONL file to append the runs to (default: the checkout's runs/<domain>/<timestamp>.jsonl)",
+    )
     p.add_argument("--no-kv-reuse", action="store_true", help="re-evaluate the whole prompt every turn (timing)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from toolsmith.shared import llm
     from toolsmith.shared.agent import load_agent
-    from toolsmith.shared.runner import default_transcript_path, format_result, format_step, resolve_targets, run_agent
+    from toolsmith.shared.runner import (
+        default_transcript_path,
+        format_result,
+        format_step,
+        resolve_targets,
+        run_agent,
+        tool_host,
+    )
 
     try:
         if args.max_turns is not None and args.max_turns <= 0:
             raise ValueError(f"expected --max-turns > 0, got {args.max_turns}")
         spec = load_agent(args.domain)
-        targets = resolve_targets(args.target)
+        targets = resolve_targets(args.target, spec.target_units)
         model_path = Path(args.model) if args.model else spec.model
         if not model_path.is_file():
             raise FileNotFoundError(f"expected a GGUF at {model_path}, train it with `make train-{args.domain}`")
@@ -90,20 +101,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     transcript = Path(args.transcript) if args.transcript else default_transcript_path(args.domain)
     print(f"model: {model_path}  ({len(targets)} target{'s' if len(targets) != 1 else ''})")
     failed = 0
-    for target in targets:
-        print(f"\n== {args.domain}: {target}")
-        result = run_agent(
-            spec,
-            model,
-            target,
-            apply=args.apply,
-            reuse_cache=not args.no_kv_reuse,
-            max_turns=args.max_turns,
-            transcript=transcript,
-            on_step=lambda step: print(format_step(step), flush=True),
-        )
-        print(format_result(result))
-        failed += not result.ok
+    with tool_host(spec) as host:
+        for target in targets:
+            print(f"\n== {args.domain}: {target}")
+            try:
+                result = run_agent(
+                    spec,
+                    model,
+                    target,
+                    apply=args.apply,
+                    overwrite=args.overwrite,
+                    reuse_cache=not args.no_kv_reuse,
+                    max_turns=args.max_turns,
+                    transcript=transcript,
+                    on_step=lambda step: print(format_step(step), flush=True),
+                    host=host,
+                )
+            except (ValueError, OSError) as e:  # this target cannot be worked on: say why, go on with the next
+                print(f"error: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            print(format_result(result))
+            failed += not result.ok
     if len(targets) > 1:
         print(f"\n{len(targets) - failed}/{len(targets)} succeeded; transcript: {transcript}")
     return 0 if not failed else 1
@@ -144,6 +163,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
     print(Path(report["paths"]["markdown"]).read_text())
     print(f"written: {report['paths']['markdown']} and {report['paths']['json']}")
+    return 0
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    from toolsmith.shared.domain import repo_root
+    from toolsmith.shared.evaluate import write_results
+
+    out = write_results(repo_root() / "agents", repo_root() / "docs" / "results.md", DOMAINS)
+    print(out.read_text())
+    print(f"written: {out}")
     return 0
 
 
@@ -218,18 +247,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=DEFAULT_EXAMPLES)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder (default: data/<domain>)")
+    p.add_argument("--no-recovery", action="store_true", help="no recovery mistakes in the trajectories")
     p.set_defaults(fn=_cmd_generate)
 
     p = sub.add_parser("train", help="fine-tune, merge, export the Q8_0 GGUF, smoke-check it, write its card")
     p.add_argument("domain", choices=DOMAINS)
     p.add_argument("--base-model", help="local folder or hub id (default: FunctionGemma if on disk, else offline)")
     p.add_argument("--data", help="folder with train.jsonl/eval.jsonl (default: data/<domain>)")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in runs/<domain>")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the last checkpoint in runs/<domain> (refused if another run wrote it)",
+    )
     for flag, typ in _TRAIN_FLAGS.items():
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None)
     p.set_defaults(fn=_cmd_train)
 
-    p = sub.add_parser("eval", help="next-call match + end-to-end runs on the eval split, tuned vs untuned base")
+    p = sub.add_parser("eval", help="next-call match + end-to-end runs: tuned vs untuned base vs the no-model baseline")
     p.add_argument("domain", choices=DOMAINS)
     p.add_argument("--model", help="GGUF to evaluate (default: the agent's model)")
     p.add_argument("--limit", type=int, default=0, help="eval examples for next-call matching (0 = all)")
@@ -237,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-runs", type=int, default=5, help="runs timed with and without KV reuse")
     p.add_argument("--no-base", action="store_true", help="skip the untuned base")
     p.set_defaults(fn=_cmd_eval)
+
+    p = sub.add_parser("results", help="gather every domain's eval report into docs/results.md")
+    p.set_defaults(fn=_cmd_results)
 
     p = sub.add_parser("bench-train", help="plain TRL + PEFT vs the fast CPU path, same data and steps")
     p.add_argument("--domain", default="lint", choices=DOMAINS)

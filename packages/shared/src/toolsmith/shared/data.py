@@ -1,4 +1,8 @@
-"""Training examples: HF ``{"messages": [...], "tools": [...]}`` JSONL, validated row by row."""
+"""Training examples: HF ``{"messages": [...], "tools": [...]}`` JSONL, validated row by row.
+
+An assistant message may carry ``"weight": 0`` (as in OpenAI's fine-tuning format): it is rendered like any
+other but nothing in it is learned (e.g. the failed step of a recovery trajectory). No weight, or 1, is learned.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +48,14 @@ def check_example(row: Any) -> None:
             raise ValueError(f"expected {where}.role in {sorted(_ROLES)}, got {role!r}")
         if role in ("system", "developer") and i != 0:
             raise ValueError(f"expected {where} ({role}) to be the first message, got it at position {i}")
+        if "weight" in m:
+            weight = m["weight"]
+            if role not in ("assistant", "model"):
+                raise ValueError(f"expected 'weight' only on assistant messages, got it on {where} ({role})")
+            if type(weight) is not int or weight not in (0, 1):
+                raise ValueError(f"expected {where}.weight to be 0 or 1, got {weight!r}")
         if role in ("assistant", "model"):
-            learned = True
+            learned = learned or m.get("weight", 1) == 1
             calls = m.get("tool_calls") or []
             if not isinstance(m.get("content") or "", str) or not isinstance(calls, list):
                 raise ValueError(f"expected {where} to have string content and a tool_calls list, got {m!r:.80}")
@@ -70,7 +80,7 @@ def check_example(row: Any) -> None:
         elif not isinstance(m.get("content"), str):
             raise ValueError(f"expected {where}.content to be a string, got {type(m.get('content')).__name__}")
     if not learned:
-        raise ValueError("expected at least one assistant message, got none")
+        raise ValueError("expected at least one supervised assistant message (no 'weight', or weight 1), got none")
 
 
 def load_examples(path: Path) -> list[Example]:

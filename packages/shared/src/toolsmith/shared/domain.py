@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 from toolsmith.shared.constants import DOMAINS
+from toolsmith.shared.episode import Episode
 
 
 @runtime_checkable
@@ -19,27 +20,28 @@ class Domain(Protocol):
         TOOLS: The typed tool functions the agent may call (schemas come from them).
         TERMINAL_TOOL: Name of the tool that ends a run (its arguments are the result).
         TRAIN: Fine-tune overrides for this domain (field name -> value of ``TrainConfig``).
+        BASELINE: Name of what a user runs without a model, for reports (e.g. ``ruff check --fix``).
     """
 
     TOOLS: tuple[Callable[..., Any], ...]
     TERMINAL_TOOL: str
     TRAIN: dict[str, Any]
+    BASELINE: str
 
-    def generate(self, out_dir: Path, count: int, seed: int) -> dict[str, Any]:
-        """Write ``train.jsonl`` and ``eval.jsonl`` to ``out_dir``; return a summary."""
+    def generate(self, out_dir: Path, count: int, seed: int, *, recovery: bool = True) -> dict[str, Any]:
+        """Write ``train.jsonl``, ``eval.jsonl`` and ``summary.json`` to ``out_dir``; return the summary."""
         ...
 
-    def check_episode(
-        self,
-        original_code: str,
-        final_code: str,
-        submitted: dict[str, Any] | None,
-        *,
-        symbol: str | None,
-        filename: str,
-    ) -> dict[str, Any]:
-        """Judge one end-to-end run; at least ``success`` (bool) and ``reason`` (str)."""
+    def check_episode(self, episode: Episode) -> dict[str, Any]:
+        """Judge one finished run: ``success`` (bool), ``reason`` (str), and any bool/number metrics."""
         ...
+
+    def baseline(self, root: Path, target: str, symbol: str | None) -> None:
+        """Do what the user would do without a model, on the project copy in ``root``."""
+        ...
+
+
+_NAMES = ("TOOLS", "TERMINAL_TOOL", "TRAIN", "BASELINE", "generate", "check_episode", "baseline")
 
 
 class DomainNotReady(RuntimeError):
@@ -51,7 +53,7 @@ def load_domain(name: str) -> ModuleType:
     if name not in DOMAINS:
         raise ValueError(f"expected a domain in {DOMAINS}, got {name!r}")
     module = importlib.import_module(f"toolsmith.{name}")
-    missing = [a for a in ("TOOLS", "TERMINAL_TOOL", "TRAIN", "generate", "check_episode") if not hasattr(module, a)]
+    missing = [a for a in _NAMES if not hasattr(module, a)]
     if missing:
         raise DomainNotReady(
             f"toolsmith.{name}: expected {missing} (the {name} agent has no tools/generator yet), got a stub package"

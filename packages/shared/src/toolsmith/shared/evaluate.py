@@ -1,13 +1,25 @@
-"""Shared evaluation: next-call exact match (teacher forcing) and end-to-end agent runs, tuned vs base.
+"""One evaluator for every domain: next-call match, end-to-end runs, the untuned base and the no-model baseline.
 
-A domain supplies ``check_episode(original_code, final_code, submitted, *, symbol, filename) -> dict``
-with at least ``success`` and ``reason``; everything else is here.
+On the eval split (code never seen in training):
+
+* next call (teacher forcing): the model gets every gold prefix and writes the next call; exact match of name and
+  arguments, tool-name accuracy and parse rate, per tool. Mistakes in recovery examples (``"weight": 0``) are part
+  of the prefixes, never gold.
+* end to end: the agent runs from the GGUF on each eval case's project and the domain's ``check_episode``
+  judges what it left; the domain's numeric checks are averaged.
+* the untuned base, the same way;
+* the baseline without a model (``toolsmith.<domain>.baseline``, what a user would run instead) on the same
+  cases, judged by the same checks (its submission is not judged: it submits nothing).
+
+An eval row's ``meta`` names its case: ``files`` (relative path -> text), ``target`` and ``symbol``; a one-file
+case may give ``filename`` and ``original`` instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -18,14 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.shared.chat import render
+from toolsmith.shared.episode import Episode, materialize
 from toolsmith.shared.parse import parse_output
 
 log = logging.getLogger(__name__)
 
+_CACHE_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"}
+
 
 @dataclass
 class NextCallStats:
-    """Teacher-forced next-call accuracy over every model call in the eval split."""
+    """Teacher-forced next-call accuracy over every supervised call in the eval split."""
 
     steps: int = 0
     parsed: int = 0
@@ -63,73 +78,185 @@ class NextCallStats:
 
 
 def gold_calls(row: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """(message index, first call) for every assistant message with calls."""
+    """(message index, first call) for every supervised assistant message with calls."""
     out = []
     for i, m in enumerate(row["messages"]):
-        if m.get("role") in ("assistant", "model") and m.get("tool_calls"):
+        if m.get("role") in ("assistant", "model") and m.get("tool_calls") and m.get("weight", 1) != 0:
             fn = m["tool_calls"][0].get("function", m["tool_calls"][0])
             out.append((i, {"name": fn["name"], "arguments": fn["arguments"]}))
     return out
 
 
-def next_call_eval(model: Any, rows: list[dict[str, Any]], max_tokens: int = 128) -> NextCallStats:
+def _bar(total: int, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", leave=False)
+
+
+def next_call_eval(
+    model: Any, rows: list[dict[str, Any]], max_tokens: int = 128, desc: str = "next call"
+) -> NextCallStats:
     """Give the model every gold prefix and compare its next call with the gold one."""
     stats = NextCallStats()
-    for row in rows:
-        for i, gold in gold_calls(row):
-            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True).text
+    todo = [(row, i, gold) for row in rows for i, gold in gold_calls(row)]
+    with _bar(len(todo), desc) as bar:
+        for row, i, gold in todo:
+            prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True)
             stats.add(gold, model.generate(prompt, max_tokens=max_tokens).text)
+            bar.update(1)
     return stats
+
+
+def case_of(meta: dict[str, Any], n: int = 0) -> tuple[dict[str, str], str, str | None]:
+    """(files, target, symbol) of an eval row's case."""
+    if "files" in meta and "target" in meta:
+        return dict(meta["files"]), meta["target"], meta.get("symbol")
+    if "original" in meta:
+        name = meta.get("filename", "target.py")
+        return {name: meta["original"]}, name, meta.get("symbol")
+    raise ValueError(f"eval row {n}: expected meta.files and meta.target (or meta.original), got {sorted(meta)}")
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    out = {}
+    for here, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _CACHE_DIRS]
+        for name in names:
+            if name == ".coverage":
+                continue
+            path = Path(here) / name
+            out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+def episode_after(root: Path, files: dict[str, str], target: str, symbol: str | None, **kwargs: Any) -> Episode:
+    """The episode in ``root`` (holding ``files`` as they were, changed since): ``before`` lists every change."""
+    now = _snapshot(root)
+    before: dict[str, str | None] = {target: files[target]}
+    for rel, data in now.items():
+        old = files.get(rel)
+        if old is None or old.encode("utf-8") != data:
+            before[rel] = old
+    return Episode(root=root, target=target, symbol=symbol, before=before, **kwargs)
+
+
+def _numbers(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """What the checks measured: ``rates`` (share of runs where a bool check held) and ``means`` (of numbers)."""
+    rates: dict[str, list[float]] = defaultdict(list)
+    means: dict[str, list[float]] = defaultdict(list)
+    for v in verdicts:
+        for k, x in v.items():
+            if isinstance(x, bool):
+                if k != "success":
+                    rates[k].append(float(x))
+            elif isinstance(x, int | float):
+                means[k].append(float(x))
+    return {
+        "rates": {k: statistics.fmean(xs) for k, xs in sorted(rates.items())},
+        "means": {k: statistics.fmean(xs) for k, xs in sorted(means.items())},
+    }
 
 
 def end_to_end_eval(
     spec: Any,
     model: Any,
     rows: list[dict[str, Any]],
-    check_episode: Callable[..., dict[str, Any]],
+    check_episode: Callable[[Episode], dict[str, Any]],
     reuse_cache: bool = True,
+    desc: str = "end to end",
 ) -> dict[str, Any]:
-    """Run the agent on each row's original file (``meta.original``) and judge it with the domain's check."""
-    from toolsmith.shared.runner import Target, run_agent
+    """Run the agent on each row's case and judge it with the domain's check."""
+    from toolsmith.shared.runner import Target, run_agent, tool_host
 
-    outcomes, latencies, statuses = [], [], Counter()
-    checks: Counter[str] = Counter()
-    with tempfile.TemporaryDirectory(prefix="toolsmith-eval-") as tmp:
+    outcomes, verdicts, latencies, statuses, seconds = [], [], [], Counter(), []
+    with (
+        tempfile.TemporaryDirectory(prefix="toolsmith-eval-") as tmp,
+        _bar(len(rows), desc) as bar,
+        tool_host(spec) as host,
+    ):
         for n, row in enumerate(rows):
+            files, target, symbol = case_of(row.get("meta") or {}, n)
+            project = Path(tmp) / str(n) / "project"
+            materialize(project, files)
+            t0 = time.perf_counter()
+            result = run_agent(
+                spec,
+                model,
+                Target(project / target, symbol),
+                reuse_cache=reuse_cache,
+                transcript=Path(tmp) / "runs.jsonl",
+                project=project,
+                host=host,
+            )
+            seconds.append(time.perf_counter() - t0)
+            judged = Path(tmp) / str(n) / "judged"
+            materialize(judged, {**files, **result.changes})
             meta = row.get("meta") or {}
-            if "original" not in meta:
-                raise ValueError(f"eval row {n}: expected meta.original (the file to run on), got {sorted(meta)}")
-            path = Path(tmp) / str(n) / meta.get("filename", "target.py")
-            path.parent.mkdir(parents=True)
-            path.write_text(meta["original"], encoding="utf-8")
-            symbol = meta.get("symbol")
-            target = Target(path, symbol)
-            result = run_agent(spec, model, target, reuse_cache=reuse_cache, transcript=Path(tmp) / "runs.jsonl")
-            final = result.final_text if result.final_text is not None else meta["original"]
-            verdict = check_episode(meta["original"], final, result.submitted, symbol=symbol, filename=path.name)
+            verdict = check_episode(episode_after(judged, files, target, symbol, submitted=result.submitted, meta=meta))
             ok = bool(verdict["success"]) and result.status == "success"
             statuses[result.status] += 1
-            for k, v in verdict.items():
-                if isinstance(v, bool):
-                    checks[k] += v
+            verdicts.append(verdict)
             latencies += [s.generation_s for s in result.steps]
             outcomes.append(
                 {
-                    "source": meta.get("source"),
+                    "source": (row.get("meta") or {}).get("source"),
                     "status": result.status,
                     "success": ok,
                     "reason": verdict.get("reason") or result.reason,
                     "turns": result.turns,
                 }
             )
+            bar.update(1)
     n = max(len(rows), 1)
     return {
         "runs": len(rows),
         "success_rate": sum(o["success"] for o in outcomes) / n,
-        "checks": {k: v / n for k, v in sorted(checks.items())},
+        "checks": _numbers(verdicts),
         "statuses": dict(statuses),
+        "seconds_per_target": statistics.fmean(seconds) if seconds else None,
         "turn_latency_p50_s": statistics.median(latencies) if latencies else None,
         "turns": len(latencies),
+        "failures": [o for o in outcomes if not o["success"]][:20],
+    }
+
+
+def baseline_eval(
+    baseline: Callable[[Path, str, str | None], None],
+    rows: list[dict[str, Any]],
+    check_episode: Callable[[Episode], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run the domain's no-model baseline on each row's case and judge it (submission not judged)."""
+    outcomes, verdicts, seconds = [], [], []
+    with tempfile.TemporaryDirectory(prefix="toolsmith-baseline-") as tmp, _bar(len(rows), "baseline") as bar:
+        for n, row in enumerate(rows):
+            files, target, symbol = case_of(row.get("meta") or {}, n)
+            root = Path(tmp) / str(n)
+            materialize(root, files)
+            t0 = time.perf_counter()
+            try:
+                baseline(root, target, symbol)
+                error = None
+            except Exception as e:  # noqa: BLE001 - a baseline that fails on a case is a failed case
+                error = f"baseline failed: {type(e).__name__}: {e}"
+            seconds.append(time.perf_counter() - t0)
+            verdict = check_episode(episode_after(root, files, target, symbol, submitted=None, judge_submission=False))
+            if error:
+                verdict = {**verdict, "success": False, "reason": error}
+            verdicts.append(verdict)
+            outcomes.append(
+                {
+                    "source": (row.get("meta") or {}).get("source"),
+                    "success": bool(verdict["success"]),
+                    "reason": verdict.get("reason", ""),
+                }
+            )
+            bar.update(1)
+    n = max(len(rows), 1)
+    return {
+        "runs": len(rows),
+        "success_rate": sum(o["success"] for o in outcomes) / n,
+        "checks": _numbers(verdicts),
+        "seconds_per_target": statistics.fmean(seconds) if seconds else None,
         "failures": [o for o in outcomes if not o["success"]][:20],
     }
 
@@ -145,7 +272,12 @@ def base_gguf(base_dir: Path) -> Path:
 
 
 def evaluate_model(
-    domain: str, model_path: Path, rows: list[dict[str, Any]], e2e_rows: list[dict[str, Any]], latency_runs: int = 0
+    domain: str,
+    model_path: Path,
+    rows: list[dict[str, Any]],
+    e2e_rows: list[dict[str, Any]],
+    latency_runs: int = 0,
+    label: str = "tuned",
 ) -> dict[str, Any]:
     """Both evaluations for one GGUF."""
     from toolsmith.shared.agent import load_agent
@@ -156,9 +288,9 @@ def evaluate_model(
     module = load_domain(domain)
     model = GGUFModel(model_path, n_ctx=spec.n_ctx)
     t0 = time.perf_counter()
-    nxt = next_call_eval(model, rows).to_json()
+    nxt = next_call_eval(model, rows, desc=f"{label}: next call").to_json()
     t1 = time.perf_counter()
-    e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode)
+    e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end")
     t2 = time.perf_counter()
     report = {
         "model": str(model_path),
@@ -167,63 +299,96 @@ def evaluate_model(
         "seconds": {"next_call": round(t1 - t0, 1), "end_to_end": round(t2 - t1, 1)},
     }
     if latency_runs:
-        cold = end_to_end_eval(spec, model, e2e_rows[:latency_runs], module.check_episode, reuse_cache=False)
-        warm = end_to_end_eval(spec, model, e2e_rows[:latency_runs], module.check_episode, reuse_cache=True)
+        subset = e2e_rows[:latency_runs]
+        cold = end_to_end_eval(
+            spec, model, subset, module.check_episode, reuse_cache=False, desc="latency: no KV reuse"
+        )
+        warm = end_to_end_eval(spec, model, subset, module.check_episode, reuse_cache=True, desc="latency: KV reuse")
         report["latency"] = {
-            "runs": min(latency_runs, len(e2e_rows)),
+            "runs": len(subset),
             "p50_with_kv_reuse_s": warm["turn_latency_p50_s"],
             "p50_without_kv_reuse_s": cold["turn_latency_p50_s"],
         }
     return report
 
 
-def markdown_report(domain: str, tuned: dict[str, Any], base: dict[str, Any] | None, command: str) -> str:
-    """The side-by-side Markdown report."""
+def _fmt(v: Any, percent: bool) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float) and percent:
+        return f"{v:.1%}"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def results_table(report: dict[str, Any]) -> list[str]:
+    """The side-by-side table: untuned base, tuned, and the no-model baseline."""
+    base, tuned, none = report.get("base"), report["tuned"], report.get("baseline")
+    cols = [("untuned base", base), ("tuned", tuned), (f"no model: {report.get('baseline_name', 'baseline')}", none)]
 
     def row(name: str, get: Callable[[dict[str, Any]], Any], percent: bool = True) -> str:
-        def fmt(r: dict[str, Any] | None) -> str:
-            v = None if r is None else get(r)
-            if v is None:
-                return "—"
-            return f"{v:.1%}" if percent else f"{v}"
+        cells = []
+        for _, r in cols:
+            try:
+                cells.append(_fmt(get(r), percent) if r is not None else "—")
+            except (KeyError, TypeError):
+                cells.append("—")
+        return f"| {name} | " + " | ".join(cells) + " |"
 
-        return f"| {name} | {fmt(base)} | {fmt(tuned)} |"
-
-    lines = [
-        f"# {domain} agent evaluation",
-        "",
-        f"Reproduce: `{command}`",
-        "",
-        "| metric | untuned base | tuned |",
-        "|---|---|---|",
+    lines = ["| metric | " + " | ".join(c for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines += [
         row("next-call exact match (teacher forcing)", lambda r: r["next_call"]["exact_match"]),
         row("next-call tool-name accuracy", lambda r: r["next_call"]["name_accuracy"]),
         row("parse rate", lambda r: r["next_call"]["parse_rate"]),
-        row("end-to-end success", lambda r: r["end_to_end"]["success_rate"]),
-        row("teacher-forced steps", lambda r: r["next_call"]["steps"], percent=False),
-        row("end-to-end runs", lambda r: r["end_to_end"]["runs"], percent=False),
-        row("turn latency p50 (s)", lambda r: _round(r["end_to_end"]["turn_latency_p50_s"]), percent=False),
-        "",
+        row(
+            "end-to-end success", lambda r: r["end_to_end"]["success_rate"] if "end_to_end" in r else r["success_rate"]
+        ),
     ]
-    lines += ["## Per tool (tuned, next-call exact match)", "", "| tool | steps | exact |", "|---|---|---|"]
+
+    def checks(r: dict[str, Any]) -> dict[str, Any]:
+        return (r["end_to_end"] if "end_to_end" in r else r)["checks"]
+
+    for kind, percent in (("rates", True), ("means", False)):
+        names = dict.fromkeys(k for _, r in cols if r is not None for k in checks(r)[kind])
+        for k in names:
+            lines.append(
+                row(
+                    f"check: {k}" + ("" if percent else " (mean)"),
+                    lambda r, k=k, kind=kind: checks(r)[kind].get(k),
+                    percent,
+                )
+            )
+    lines += [
+        row("seconds per target", lambda r: (r["end_to_end"] if "end_to_end" in r else r)["seconds_per_target"], False),
+        row("teacher-forced steps", lambda r: r["next_call"]["steps"], False),
+        row("end-to-end runs", lambda r: (r["end_to_end"] if "end_to_end" in r else r)["runs"], False),
+        row("turn latency p50 (s)", lambda r: r["end_to_end"]["turn_latency_p50_s"], False),
+    ]
+    return lines
+
+
+def markdown_report(domain: str, report: dict[str, Any]) -> str:
+    """The side-by-side Markdown report."""
+    tuned = report["tuned"]
+    lines = [f"# {domain} agent evaluation", "", f"Reproduce: `{report['command']}`", ""]
+    lines += results_table(report)
+    lines += ["", "## Per tool (tuned, next-call exact match)", "", "| tool | steps | exact |", "|---|---|---|"]
     for name, v in tuned["next_call"]["per_tool"].items():
         lines.append(f"| {name} | {v['steps']} | {v['exact_match']:.1%} |")
     if "latency" in tuned:
         lat = tuned["latency"]
         lines += [
             "",
-            f"Turn latency p50 over {lat['runs']} runs: {_round(lat['p50_with_kv_reuse_s'])} s with KV-prefix "
-            f"reuse, {_round(lat['p50_without_kv_reuse_s'])} s without.",
+            f"Turn latency p50 over {lat['runs']} runs: {_fmt(lat['p50_with_kv_reuse_s'], False)} s with KV-prefix "
+            f"reuse, {_fmt(lat['p50_without_kv_reuse_s'], False)} s without.",
         ]
-    lines += ["", "## End-to-end checks (tuned)", ""]
-    lines += [f"- {k}: {v:.1%}" for k, v in tuned["end_to_end"]["checks"].items()]
     lines += ["", "## First failures (tuned)", ""]
     lines += [f"- {f['source']}: {f['status']} — {f['reason']}" for f in tuned["end_to_end"]["failures"][:10]]
+    if report.get("baseline"):
+        lines += ["", f"## First failures ({report['baseline_name']})", ""]
+        lines += [f"- {f['source']}: {f['reason']}" for f in report["baseline"]["failures"][:10]]
     return "\n".join(lines) + "\n"
-
-
-def _round(v: Any) -> Any:
-    return round(v, 3) if isinstance(v, float) else v
 
 
 def write_reports(folder: Path, domain: str, report: dict[str, Any], markdown: str) -> tuple[Path, Path]:
@@ -245,13 +410,13 @@ def evaluate_domain(
     latency_runs: int = 5,
     command: str = "",
 ) -> dict[str, Any]:
-    """``make eval-<domain>``: tuned (and untuned base) on the eval split; reports beside the model.
+    """``make eval-<domain>``: tuned, untuned base and the no-model baseline on the eval split.
 
     Args:
         domain: Domain name.
         model_path: The GGUF (default: the agent's model).
         limit: Eval examples for next-call matching (0 = all).
-        e2e_limit: Files for end-to-end runs (0 = all).
+        e2e_limit: Cases for end-to-end runs (0 = all).
         with_base: Also evaluate the untuned base (a Q8_0 GGUF of it, converted once).
         latency_runs: Runs timed with and without KV-prefix reuse (0 = skip).
         command: The command line, for the report.
@@ -260,26 +425,61 @@ def evaluate_domain(
     from toolsmith.shared.base import base_path, resolve_base
     from toolsmith.shared.constants import CARD_NAME, EVAL_FILE
     from toolsmith.shared.data import load_examples
-    from toolsmith.shared.domain import data_dir
+    from toolsmith.shared.domain import data_dir, load_domain
 
     spec = load_agent(domain)
+    module = load_domain(domain)
     model_path = Path(model_path) if model_path else spec.model
     if not model_path.is_file():
         raise FileNotFoundError(f"expected a GGUF at {model_path}, train it with `make train-{domain}`")
     rows = load_examples(data_dir(domain) / EVAL_FILE)
     nxt_rows = rows[:limit] if limit else rows
     e2e_rows = rows[:e2e_limit] if e2e_limit else rows
-    log.info("evaluating %s: %d next-call examples, %d end-to-end files", model_path.name, len(nxt_rows), len(e2e_rows))
+    log.info("evaluating %s: %d next-call examples, %d end-to-end cases", model_path.name, len(nxt_rows), len(e2e_rows))
     tuned = evaluate_model(domain, model_path, nxt_rows, e2e_rows, latency_runs=latency_runs)
     base = None
     if with_base:
-        base = evaluate_model(domain, base_gguf(base_path(resolve_base())), nxt_rows, e2e_rows)
-    report = {"domain": domain, "command": command, "tuned": tuned, "base": base}
-    md = markdown_report(domain, tuned, base, command)
+        base = evaluate_model(domain, base_gguf(base_path(resolve_base())), nxt_rows, e2e_rows, label="base")
+    report = {
+        "domain": domain,
+        "command": command,
+        "tuned": tuned,
+        "base": base,
+        "baseline_name": module.BASELINE,
+        "baseline": baseline_eval(module.baseline, e2e_rows, module.check_episode),
+    }
+    md = markdown_report(domain, report)
     js_path, md_path = write_reports(model_path.parent, domain, report, md)
     add_to_card(model_path.parent / CARD_NAME.format(domain=domain), md)
     report["paths"] = {"json": str(js_path), "markdown": str(md_path)}
     return report
+
+
+def results_markdown(reports: dict[str, dict[str, Any]]) -> str:
+    """``docs/results.md``: one table per evaluated domain."""
+    lines = [
+        "# Results",
+        "",
+        "Every table is written by `make eval-all` (or `make eval-<domain>`) on this machine.",
+        "",
+    ]
+    for domain, report in reports.items():
+        lines += [f"## {domain}", "", f"Reproduce: `{report['command']}`", ""]
+        lines += results_table(report) + [""]
+    return "\n".join(lines)
+
+
+def write_results(reports_dir: Path, out: Path, domains: tuple[str, ...]) -> Path:
+    """Gather every ``agents/<domain>/models/<domain>_eval.json`` into ``out`` (Markdown)."""
+    from toolsmith.shared.io import atomic_write_text
+
+    reports = {}
+    for d in domains:
+        js = reports_dir / d / "models" / f"{d}_eval.json"
+        if js.is_file():
+            reports[d] = json.loads(js.read_text(encoding="utf-8"))
+    atomic_write_text(out, results_markdown(reports))
+    return out
 
 
 def add_to_card(card: Path, markdown: str) -> None:

@@ -117,7 +117,7 @@ def smoke_check(
     if size_mb_range and not size_mb_range[0] <= size_mb <= size_mb_range[1]:
         raise RuntimeError(f"{gguf_path}: expected {size_mb_range[0]}-{size_mb_range[1]} MB, got {size_mb:.1f} MB")
     model = GGUFModel(gguf_path, n_ctx=2048)
-    prompt = render(messages, tools, add_generation_prompt=True).text
+    prompt = render(messages, tools, add_generation_prompt=True)
     gen = model.generate(prompt, max_tokens=max_tokens)
     parsed = parse_output(gen.text)
     declared = {t["function"]["name"] for t in tools}
@@ -127,7 +127,7 @@ def smoke_check(
             f"{gguf_path}: expected at least one call to {sorted(declared)}, got output "
             f"{gen.text[:300]!r} (parse errors: {[e.message for e in parsed.errors]})"
         )
-    return SmokeResult(size_mb, prompt, gen.text, calls, gen.seconds)
+    return SmokeResult(size_mb, prompt.text, gen.text, calls, gen.seconds)
 
 
 def write_card(path: Path, facts: dict[str, Any]) -> None:

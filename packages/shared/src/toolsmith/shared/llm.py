@@ -1,4 +1,4 @@
-"""A GGUF model in llama.cpp: tokenize with special tokens, greedy generation with KV-prefix reuse."""
+"""A GGUF model in llama.cpp: tokenize rendered prompts as HF does, greedy generation with KV-prefix reuse."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.constants import BOS, STOP_TOKENS
+from toolsmith.shared.chat import Rendered
+from toolsmith.shared.constants import BOS, CONTROL_TOKENS, STOP_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class GGUFModel:
             verbose=False,
             logits_all=False,
         )
-        self.stop_ids = {self.token_id(t) for t in STOP_TOKENS}
+        self.control_ids = {t: self.token_id(t) for t in CONTROL_TOKENS}
+        self.stop_ids = {self.control_ids[t] for t in STOP_TOKENS}
         self._last_ids: list[int] = []
 
     def token_id(self, token: str) -> int:
@@ -63,28 +65,45 @@ class GGUFModel:
             raise ValueError(f"expected {token} to be one token in {self.path.name}, got {ids}")
         return ids[0]
 
-    def tokenize(self, text: str) -> list[int]:
-        """Tokenize rendered text (it starts with ``<bos>`` itself; none is added)."""
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+    def tokenize(self, prompt: Rendered) -> list[int]:
+        """Token ids of a rendered prompt (it starts with ``<bos>`` itself; none is added).
+
+        The template's control tokens become their single ids; all other text is tokenized with special
+        tokens off, so a control-token string in a file or a tool result stays plain text. The same ids
+        as :func:`toolsmith.shared.chat.encode` on the HF side.
+        """
+        ids: list[int] = []
+        for a, b, control in prompt.pieces():
+            piece = prompt.text[a:b]
+            if control:
+                ids.append(self.control_ids[piece])
+            else:
+                ids += self.llm.tokenize(piece.encode("utf-8"), add_bos=False, special=False)
+        return ids
 
     def detokenize(self, ids: list[int]) -> str:
         """Ids back to text, keeping special tokens."""
         return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
 
     def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+        self,
+        prompt: Rendered,
+        max_tokens: int = 256,
+        reuse_cache: bool = True,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
     ) -> Generation:
         """Generate after ``prompt`` until a stop token (``<end_of_turn>``, ``<start_function_response>``, ``<eos>``).
 
         Args:
-            prompt: Project-rendered text, starting with ``<bos>``.
+            prompt: From :func:`toolsmith.shared.chat.render`, starting with ``<bos>``.
             max_tokens: Upper bound on new tokens.
             reuse_cache: Keep the KV cache of the longest shared prefix with the last call.
             temperature: 0 means greedy.
             top_p: Nucleus sampling bound when sampling.
         """
-        if not prompt.startswith(BOS):
-            raise ValueError(f"expected a prompt starting with {BOS}, got {prompt[:20]!r}")
+        if not prompt.text.startswith(BOS) or not prompt.controls or prompt.controls[0] != (0, len(BOS)):
+            raise ValueError(f"expected a prompt starting with the {BOS} token, got {prompt.text[:20]!r}")
         ids = self.tokenize(prompt)
         room = self.llm.n_ctx() - len(ids)
         if room <= 0:
@@ -108,7 +127,7 @@ class GGUFModel:
         self._last_ids = ids + out
         return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
 
-    def next_token_logits(self, prompt: str) -> Any:
+    def next_token_logits(self, prompt: Rendered) -> Any:
         """Logits (numpy, vocab-sized) of the token after ``prompt``, from a fresh evaluation."""
         import numpy as np
 

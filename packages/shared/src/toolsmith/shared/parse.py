@@ -1,6 +1,6 @@
 """Parse FunctionGemma model output back into function calls.
 
-The grammar (``../shared/FUNCTIONGEMMA_FORMAT.md``): ``<start_function_call>call:NAME{k:v,...}<end_function_call>``
+The grammar (``docs/format.md``): ``<start_function_call>call:NAME{k:v,...}<end_function_call>``
 where a value is ``<escape>any text<escape>``, a bare number, ``true``/``false``/``null``, a nested
 ``{...}`` object or a ``[...]`` array. Keys are bare (or escaped). Several calls may follow each other;
 anything between them is kept as text. The parser never raises: problems come back as

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.chat import Rendered
 from toolsmith.shared.constants import CARD_NAME, DEFAULT_EXAMPLES, EVAL_FILE, GGUF_NAME, TRAIN_FILE
 
 log = logging.getLogger(__name__)
@@ -29,25 +30,26 @@ class Parity:
         return self.__dict__.copy()
 
 
-def check_parity(checkpoint: Path, gguf_path: Path, prompts: list[str]) -> Parity:
+def check_parity(checkpoint: Path, gguf_path: Path, prompts: list[Rendered]) -> Parity:
     """Compare token ids of each prompt, and the next-token argmax of the HF model and the GGUF."""
     import numpy as np
     import torch
 
     from toolsmith.shared.base import load_model, load_tokenizer
+    from toolsmith.shared.chat import encode
     from toolsmith.shared.llm import GGUFModel
 
     tok = load_tokenizer(checkpoint)
     model = load_model(checkpoint).eval()
-    gg = GGUFModel(gguf_path, n_ctx=max(512, max(len(tok.encode(p, add_special_tokens=False)) for p in prompts) + 8))
+    hf = [encode(tok, p).input_ids for p in prompts]
+    gg = GGUFModel(gguf_path, n_ctx=max(512, max(len(ids) for ids in hf) + 8))
     equal, agree, top5, mismatch, corr = True, 0, 0, "", 1.0
-    for p in prompts:
-        hf_ids = tok.encode(p, add_special_tokens=False)
+    for p, hf_ids in zip(prompts, hf):
         ll_ids = gg.tokenize(p)
         if hf_ids != ll_ids and not mismatch:
             at = next((i for i, (a, b) in enumerate(zip(hf_ids, ll_ids)) if a != b), min(len(hf_ids), len(ll_ids)))
             mismatch = (
-                f"prompt {p[:40]!r}: first difference at token {at}: HF {hf_ids[at : at + 3]} vs llama.cpp "
+                f"prompt {p.text[:40]!r}: first difference at token {at}: HF {hf_ids[at : at + 3]} vs llama.cpp "
                 f"{ll_ids[at : at + 3]}"
             )
         equal &= hf_ids == ll_ids
@@ -92,7 +94,8 @@ def train_domain(
     from toolsmith.shared.domain import agent_dir, data_dir, load_domain, repo_root
     from toolsmith.shared.export import Q8_SIZE_MB_270M, smoke_check, write_card
     from toolsmith.shared.io import sha256_file
-    from toolsmith.shared.train import TrainConfig, train
+    from toolsmith.shared.train import train
+    from toolsmith.shared.trainconfig import TrainConfig
 
     module = load_domain(domain)
     spec = load_agent(domain)
@@ -106,7 +109,7 @@ def train_domain(
     choice = resolve_base(base_model)
     base_dir = base_path(choice)
 
-    result = train(cfg, base_dir, train_rows, eval_rows)
+    result = train(cfg, base_dir, train_rows)  # validation rows come from the train split: eval stays unseen
     gguf = agent_dir(domain) / "models" / GGUF_NAME.format(domain=domain)
     merged, timings = export(base_dir, result.adapter_dir, cfg.output_dir, gguf)
 
@@ -115,9 +118,7 @@ def train_domain(
     smoke = smoke_check(gguf, first, spec.schemas, size_mb_range=Q8_SIZE_MB_270M)
     from toolsmith.shared.chat import render
 
-    prompts = [
-        render(r["messages"][:2], r["tools"], add_generation_prompt=True).text for r in (eval_rows or train_rows)[:4]
-    ]
+    prompts = [render(r["messages"][:2], r["tools"], add_generation_prompt=True) for r in (eval_rows or train_rows)[:4]]
     parity = check_parity(merged, gguf, prompts)
     if not parity.token_ids_equal:
         raise RuntimeError(

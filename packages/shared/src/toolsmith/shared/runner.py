@@ -1,34 +1,36 @@
 """Run a FunctionGemma agent on a file, a function/class, or a folder: generate, parse, call tools, repeat.
 
-One run works on a sandboxed copy of one file (:func:`toolsmith.shared.sandbox.open_sandbox`). Each turn
-renders the whole conversation with the project template (no llama.cpp chat handler), lets the model
-write until ``<start_function_response>`` / ``<end_of_turn>``, parses the calls, checks their arguments
-against the tool schemas, runs the tools (in a worker thread, with a time limit) and appends the call and
-its response so the model continues inside the same model turn. The run ends when the terminal tool
-succeeds (its arguments are the submitted result), when the model answers in text, when too many
-consecutive steps fail, or after ``max_turns`` generations.
+One run works on a sandboxed copy of the target's project (:func:`toolsmith.shared.sandbox.open_sandbox`). Each
+turn renders the whole conversation with the project template (no llama.cpp chat handler), lets the model write
+until ``<start_function_response>`` / ``<end_of_turn>``, parses the calls, and runs them in the tool host (a child
+process; a call that outlives ``tool_timeout_s`` is stopped with everything it started), which checks the
+arguments against the tool schemas first. The call and its response are appended so the model continues inside
+the same model turn. The run succeeds only when the terminal tool accepts a submission; it fails when too many
+consecutive steps fail, and ends at ``max_turns`` generations.
 
 Failures are data, never crashes. How they appear in the conversation (and so in the transcript, which
 stays a valid training example for :func:`toolsmith.shared.data.check_example`):
 
 * A well-formed call to a declared tool that cannot be carried out (arguments that do not match the
-  schema, a tool that raises, a tool that times out) is kept as an assistant ``tool_calls`` message and
-  answered in the same model turn by ``{"role": "tool", "name": NAME, "content": {"error": "expected ..., got ..."}}``.
-* Output that cannot be run as calls (a parse error, a call to an undeclared tool, empty output,
-  text cut off at ``max_tokens``, ``<start_function_response>`` with no call before it) is kept as an assistant
-  text message holding the raw output (minus the stop token; left out when empty), followed by
-  ``{"role": "user", "content": "error: expected ..., got ..."}``; the model then answers in a new turn.
+  schema, a tool that raises, a tool that times out, a call the loop guard refuses) is kept as an assistant
+  ``tool_calls`` message and answered in the same model turn by
+  ``{"role": "tool", "name": NAME, "content": {"error": "expected ..., got ..."}}``.
+* Output that cannot be run as calls (a parse error, a call to an undeclared tool, empty output, text cut off
+  at ``max_tokens``, ``<start_function_response>`` with no call before it, a text answer instead of the terminal
+  call) is kept as an assistant text message holding the raw output (minus the stop token; left out when
+  empty), followed by ``{"role": "user", "content": "error: expected ..., got ..."}``; the model then answers in a
+  new turn.
 
 The model gets ``max_retries`` consecutive failed steps for free; one more ends the run as ``failed``.
+The loop guard (:mod:`toolsmith.shared.loopguard`) never re-runs a call that just failed and answers a repeat
+that changed nothing with a no-progress error, so loops end in a submission or a failure, not at ``n_ctx``.
 """
 
 from __future__ import annotations
 
 import ast
-import contextvars
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,12 +39,14 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from toolsmith.shared.agent import AgentSpec, Message
-from toolsmith.shared.chat import render
+from toolsmith.shared.chat import Rendered, render
 from toolsmith.shared.constants import END_OF_TURN, EOS, START_FUNCTION_RESPONSE
 from toolsmith.shared.llm import Generation
+from toolsmith.shared.loopguard import LoopGuard
 from toolsmith.shared.parse import FunctionCall, parse_output
-from toolsmith.shared.sandbox import Sandbox, open_sandbox
-from toolsmith.shared.tools import check_arguments
+from toolsmith.shared.sandbox import ApplyError, Sandbox, check_target, decode_source, open_sandbox
+from toolsmith.shared.toolhost import ToolHost
+from toolsmith.shared.tools import error_text, jsonable, response
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ STATUSES: tuple[Status, ...] = ("success", "failed", "turn_limit")
 USER_ERROR_PREFIX = "error: "
 _STOPS = (START_FUNCTION_RESPONSE, END_OF_TURN, EOS)
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LINE_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
@@ -58,9 +63,18 @@ class Model(Protocol):
     """What the runner needs from a model: :class:`toolsmith.shared.llm.GGUFModel` or a scripted fake."""
 
     def generate(
-        self, prompt: str, max_tokens: int = 256, reuse_cache: bool = True, temperature: float = 0.0, top_p: float = 1.0
+        self,
+        prompt: Rendered,
+        max_tokens: int = 256,
+        reuse_cache: bool = True,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
     ) -> Generation:
-        """Write after ``prompt`` until a stop sequence; return the text with its stop token."""
+        """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token."""
+        ...
+
+    def tokenize(self, prompt: Rendered) -> list[int]:
+        """The token ids of a rendered prompt (to check it fits the context before any work)."""
         ...
 
 
@@ -117,20 +131,48 @@ def _skipped(rel: Path) -> bool:
     return any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
 
 
-def resolve_targets(target: str | Path) -> list[Target]:
+def read_source(path: Path) -> str:
+    """A Python file's text in its declared encoding, newlines kept (errors name the file)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"{path}: expected a readable file, got {e.strerror}") from None
+    return decode_source(data, str(path))
+
+
+def units_of(path: Path, tree: ast.Module, units: str) -> list[Target]:
+    """The targets one file is split into (see :data:`toolsmith.shared.agent.TARGET_UNITS`)."""
+    if units == "file":
+        return [Target(path)]
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, _FUNC_NODES) and units in ("functions", "definitions"):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef) and units in ("classes", "definitions"):
+            names.append(node.name)
+            if units == "definitions":
+                names += [f"{node.name}.{m.name}" for m in node.body if isinstance(m, _FUNC_NODES)]
+    return [Target(path, name) for name in dict.fromkeys(names)]
+
+
+def resolve_targets(target: str | Path, units: str = "file") -> list[Target]:
     """Expand a command-line target.
 
     Args:
-        target: ``path.py`` (the whole file), ``path.py::name`` (one function or class, ``A.b`` for a
-            method), or a directory: every top-level function and class of every ``.py`` file under it
-            (hidden folders and ``__pycache__`` skipped), files sorted by path, symbols in source order.
+        target: ``path.py::name`` (one function or class, ``A.b`` for a method), a file, or a directory (every
+            ``.py`` file under it; hidden folders and ``__pycache__`` skipped; files sorted by path).
+        units: What a file is split into: ``file`` (the whole file, module-level code included), ``functions``,
+            ``classes`` or ``definitions`` (functions, classes and methods), in source order. Files that are not
+            Python are always one unit.
 
     Returns:
-        The targets, in the order they run.
+        The targets, in the order they run. In a directory, links that lead outside it and files that cannot be
+        read or parsed are skipped with a warning naming them.
 
     Raises:
         FileNotFoundError: No such file or directory.
-        ValueError: Naming the file when ``name`` is not in it, or a directory holds no symbols.
+        ValueError: Naming the file when ``name`` is not in it, a single file cannot be read, or a directory
+            gives no targets.
     """
     text = str(target)
     if "::" in text:
@@ -140,28 +182,39 @@ def resolve_targets(target: str | Path) -> list[Target]:
             raise FileNotFoundError(f"expected a file before '::', got {file_part!r} (no such file)")
         if not name:
             raise ValueError(f"{path}: expected a function or class name after '::', got nothing")
-        symbol_source(path.read_text(encoding="utf-8"), name, path)
+        check_target(path)
+        symbol_source(read_source(path), name, path)
         return [Target(path, name)]
     path = Path(text)
     if path.is_file():
-        return [Target(path)]
+        check_target(path)
+        if path.suffix != ".py":
+            return [Target(path)]
+        found = units_of(path, _parse_python(read_source(path), path), units)
+        if not found:
+            raise ValueError(f"{path}: expected {units} to work on, got none")
+        return found
     if not path.is_dir():
         raise FileNotFoundError(f"expected a file, path.py::name or a directory, got {text!r} (no such path)")
     targets: list[Target] = []
+    top = path.resolve()
     files = sorted(
         (p for p in path.rglob("*.py") if p.is_file() and not _skipped(p.relative_to(path))),
         key=lambda p: p.relative_to(path).as_posix(),
     )
     for f in files:
-        try:
-            tree = _parse_python(f.read_text(encoding="utf-8"), f)
-        except ValueError as e:  # UnicodeDecodeError is a ValueError too
-            log.warning("skipping %s: %s", f, e)
+        if f.is_symlink():
+            where = "outside the folder" if not f.resolve().is_relative_to(top) else "a link"
+            log.warning("skipping %s: it is %s (%s); run on the file it points to", f, where, f.resolve())
             continue
-        names = dict.fromkeys(n.name for n in tree.body if isinstance(n, _DEF_NODES))
-        targets.extend(Target(f, name) for name in names)
+        try:
+            tree = _parse_python(read_source(f), f)
+        except ValueError as e:  # undecodable or a syntax error: say so and go on
+            log.warning("skipping %s", e)
+            continue
+        targets.extend(units_of(f, tree, units))
     if not targets:
-        raise ValueError(f"{path}: expected .py files with top-level functions or classes, got none")
+        raise ValueError(f"{path}: expected .py files with {units} to work on, got none")
     return targets
 
 
@@ -236,11 +289,13 @@ class RunResult:
         reason: One sentence on why the run ended.
         turns: Generations made.
         steps: One per generation.
-        submitted: The terminal tool's arguments when it was called successfully, else None.
-        answer: The text answer when the model answered in text, else None.
-        diff: Unified diff from the user's file to the sandbox copy at the end.
-        final_text: The sandbox copy's text at the end (None if unreadable).
-        applied: Whether the user's file was overwritten.
+        submitted: The terminal tool's arguments when it accepted them, else None.
+        answer: The last text answer the model wrote instead of a call, if any.
+        diff: Unified diff of every file the run changed or created (new files from ``/dev/null``).
+        final_text: The target's text in the sandbox at the end (None if unreadable).
+        changes: Final text of every changed or created file, by path relative to the project.
+        applied: Whether the user's files were written.
+        written: The files written (relative to the project), when applied.
         transcript: The JSONL file the run was appended to.
         messages: The full conversation (as written to the transcript).
         seconds: Wall time of the run.
@@ -259,6 +314,8 @@ class RunResult:
     transcript: Path | None
     messages: list[Message] = field(repr=False)
     seconds: float = 0.0
+    changes: dict[str, str] = field(default_factory=dict, repr=False)
+    written: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -270,9 +327,11 @@ class RunResult:
 
 
 def default_transcript_path(domain: str, now: datetime | None = None) -> Path:
-    """``runs/<domain>/<timestamp>.jsonl`` under the current directory."""
+    """``runs/<domain>/<timestamp>.jsonl`` in the toolsmith checkout (git-ignored), wherever the command ran."""
+    from toolsmith.shared.domain import repo_root
+
     now = now or datetime.now()
-    return Path("runs") / domain / f"{now.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    return repo_root() / "runs" / domain / f"{now.strftime('%Y%m%d-%H%M%S')}.jsonl"
 
 
 def user_error(reason: str) -> str:
@@ -287,48 +346,6 @@ def _strip_stop(raw: str) -> tuple[str, str | None]:
     return raw, None
 
 
-def _jsonable(value: Any) -> Any:
-    """A tool result as sent to the model and written to JSON (strings stay strings)."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.loads(json.dumps(value, default=str))
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _error_text(e: BaseException) -> str:
-    if isinstance(e, ValueError) and str(e):
-        return str(e)
-    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-
-
-def _call_tool(fn: Callable[..., Any], arguments: dict[str, Any], timeout_s: float) -> tuple[Any, str | None]:
-    """Run ``fn(**arguments)`` in a daemon thread that sees the current sandbox; give up after ``timeout_s``.
-
-    A tool that times out keeps running in its thread (Python threads cannot be killed); its subprocesses
-    are bounded by the sandbox's own timeout.
-    """
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = fn(**arguments)
-        except BaseException as e:  # noqa: BLE001 - a tool failure of any kind is data for the model
-            box["error"] = e
-
-    ctx = contextvars.copy_context()
-    worker = threading.Thread(target=ctx.run, args=(work,), daemon=True, name=f"toolsmith-tool-{fn.__name__}")
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        log.warning("tool %s still running after %.3gs; leaving its thread behind", fn.__name__, timeout_s)
-        return None, f"expected {fn.__name__} to finish within {timeout_s:g}s, got no result (timed out)"
-    if "error" in box:
-        return None, _error_text(box["error"])
-    return _jsonable(box.get("value")), None
-
-
 class _Loop:
     """The state of one run inside its sandbox."""
 
@@ -337,6 +354,7 @@ class _Loop:
         spec: AgentSpec,
         model: Model,
         messages: list[Message],
+        host: ToolHost,
         *,
         reuse_cache: bool,
         max_turns: int,
@@ -345,6 +363,8 @@ class _Loop:
         self.spec = spec
         self.model = model
         self.messages = messages
+        self.host = host
+        self.guard = LoopGuard(spec.terminal_tool)
         self.reuse_cache = reuse_cache
         self.max_turns = max_turns
         self.on_step = on_step
@@ -356,7 +376,7 @@ class _Loop:
     def run(self) -> tuple[Status, str]:
         failures = 0
         while len(self.steps) < self.max_turns:
-            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True).text
+            prompt = render(self.messages, self.spec.schemas, add_generation_prompt=True)
             try:
                 gen = self.model.generate(
                     prompt,
@@ -367,7 +387,7 @@ class _Loop:
                 )
             except Exception as e:  # noqa: BLE001 - e.g. a prompt over n_ctx: the run cannot go on
                 log.warning("model error at turn %d: %s", len(self.steps) + 1, e)
-                return "failed", f"model error at turn {len(self.steps) + 1}: {_error_text(e)}"
+                return "failed", f"model error at turn {len(self.steps) + 1}: {error_text(e)}"
             step = self._step(len(self.steps) + 1, gen)
             self.steps.append(step)
             log.debug("turn %d: %r -> %s", step.turn, step.raw, step.error or "ok")
@@ -375,8 +395,6 @@ class _Loop:
                 self.on_step(step)
             if self.submitted is not None:
                 return "success", f"submitted through {self.spec.terminal_tool} at turn {step.turn}"
-            if self.answer is not None:
-                return "success", f"answered in text at turn {step.turn}"
             failures = failures + 1 if step.error else 0
             if failures > self.spec.max_retries:
                 return "failed", (
@@ -396,7 +414,6 @@ class _Loop:
                 f"expected a well-formed function call, got a {parsed.errors[0].kind} error: {parsed.errors[0].message}"
             )
         elif not parsed.calls:
-            error = None
             if not body.strip():
                 error = "expected a function call or a text answer, got empty output"
             elif stop is None:
@@ -407,6 +424,7 @@ class _Loop:
                 error = "expected a function call or a text answer, got only control tokens"
             else:
                 answer = parsed.text
+                error = f"expected a call to {self.spec.terminal_tool} to end the task, got a text answer"
         else:
             unknown = [c.name for c in parsed.calls if c.name not in self.schema_by_name]
             if unknown:
@@ -414,9 +432,8 @@ class _Loop:
             else:
                 calls, error = self._run_calls(parsed.calls)
         if answer is not None:
-            self.messages.append({"role": "assistant", "content": body})
             self.answer = answer
-        elif not calls and error is not None:
+        if not calls and error is not None:
             if body:
                 self.messages.append({"role": "assistant", "content": body})
             self.messages.append({"role": "user", "content": user_error(error)})
@@ -432,6 +449,9 @@ class _Loop:
             evaluated_tokens=gen.evaluated_tokens,
             new_tokens=gen.new_tokens,
         )
+
+    def _invoke(self, name: str, arguments: dict[str, Any]) -> tuple[Any, str | None]:
+        return self.host.call(name, arguments, self.spec.tool_timeout_s)
 
     def _run_calls(self, parsed: tuple[FunctionCall, ...]) -> tuple[tuple[CallRecord, ...], str | None]:
         """Run calls in order up to the terminal one; each gets a tool message. Returns records, first error."""
@@ -454,15 +474,10 @@ class _Loop:
         records: list[CallRecord] = []
         first_error: str | None = None
         for c in kept:
-            problems = check_arguments(self.schema_by_name[c.name], c.arguments)
-            seconds = 0.0
-            if problems:
-                result, err = None, "; ".join(problems)
-            else:
-                start = time.perf_counter()
-                result, err = _call_tool(self.spec.tool_by_name[c.name], dict(c.arguments), self.spec.tool_timeout_s)
-                seconds = time.perf_counter() - start
-            content = {"error": err} if err is not None else result
+            start = time.perf_counter()
+            value, err = self.guard.call(c.name, dict(c.arguments), self._invoke)
+            seconds = time.perf_counter() - start
+            content = response(value, err)
             self.messages.append({"role": "tool", "name": c.name, "content": content})
             records.append(CallRecord(c.name, dict(c.arguments), content, err, seconds))
             if err is not None and first_error is None:
@@ -483,10 +498,13 @@ def run_agent(
     target: Target | str | Path,
     *,
     apply: bool = False,
+    overwrite: bool = False,
     reuse_cache: bool = True,
     max_turns: int | None = None,
     transcript: Path | None = None,
     on_step: Callable[[Step], None] | None = None,
+    project: Path | None = None,
+    host: ToolHost | None = None,
 ) -> RunResult:
     """Run the agent once on one file or one function/class.
 
@@ -494,11 +512,16 @@ def run_agent(
         spec: The agent (:func:`toolsmith.shared.agent.load_agent`).
         model: Anything with :meth:`Model.generate` (a ``GGUFModel`` in real use).
         target: A :class:`Target`, ``path.py`` or ``path.py::name`` (use :func:`run_targets` for folders).
-        apply: After a ``success`` run, write the sandbox copy over the user's file (atomically).
+        apply: After a ``success`` run, write the changed and created files into the user's project (all or none).
+        overwrite: With ``apply``, allow replacing an existing file that the agent creates.
         reuse_cache: Pass ``reuse_cache`` to the model (KV reuse of the shared prompt prefix).
         max_turns: Override ``spec.max_turns`` (most generations).
         transcript: JSONL file the run is appended to (default :func:`default_transcript_path`).
         on_step: Called after each step (for live traces).
+        project: The project folder to copy (default: found from the target, see
+            :func:`toolsmith.shared.sandbox.find_project`).
+        host: A tool host of this agent's tools to reuse (:func:`tool_host`; one runs many targets faster); by
+            default the run starts its own.
 
     Returns:
         The result; model mistakes and tool failures end up in it, never as exceptions.
@@ -507,9 +530,9 @@ def run_agent(
         ValueError / FileNotFoundError: A bad target (naming the file); OSError if the transcript cannot be written.
     """
     if not isinstance(target, Target):
-        found = resolve_targets(target)
-        if len(found) != 1 or Path(str(target)).is_dir():
+        if Path(str(target)).is_dir():
             raise ValueError(f"expected one file or path.py::name, got {str(target)!r}; use run_targets for folders")
+        found = resolve_targets(target)
         target = found[0]
     turns_allowed = max_turns if max_turns is not None else spec.max_turns
     if turns_allowed <= 0:
@@ -517,24 +540,43 @@ def run_agent(
     transcript = Path(transcript) if transcript is not None else default_transcript_path(spec.domain)
     started = time.perf_counter()
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    with open_sandbox(target.path, symbol=target.symbol, timeout_s=spec.tool_timeout_s) as box:
-        before = box.original.read_text(encoding="utf-8")
+    with open_sandbox(
+        target.path,
+        symbol=target.symbol,
+        timeout_s=spec.tool_timeout_s,
+        outputs=spec.outputs,
+        edits_target=spec.edits_target,
+        project=project,
+    ) as box:
         messages = spec.first_messages(box.rel_target, _code_for(box, target), target.symbol)
-        loop = _Loop(spec, model, messages, reuse_cache=reuse_cache, max_turns=turns_allowed, on_step=on_step)
-        status, reason = loop.run()
+        first = len(model.tokenize(render(messages, spec.schemas, add_generation_prompt=True)))
+        if first + spec.max_tokens > spec.n_ctx:
+            raise ValueError(
+                f"{target}: expected the task to fit the model's {spec.n_ctx}-token context, got {first} prompt "
+                f"tokens before any work (+{spec.max_tokens} to write); run on a smaller file or function"
+            )
+        own = host is None
+        tools = host if host is not None else tool_host(spec)
         try:
-            diff, final_text = box.diff(), box.read()
+            tools.open(box)
+            loop = _Loop(
+                spec, model, messages, tools, reuse_cache=reuse_cache, max_turns=turns_allowed, on_step=on_step
+            )
+            status, reason = loop.run()
+        finally:
+            if own:
+                tools.__exit__()
+        try:
+            diff, final_text, changes = box.diff(), box.read(), box.changed_text()
         except (OSError, ValueError) as e:
-            diff, final_text = "", None
+            diff, final_text, changes = "", None, {}
             if status == "success":
-                status, reason = "failed", f"expected {box.rel_target} to stay a readable UTF-8 file, got {e}"
-        applied = False
+                status, reason = "failed", f"expected the changed files to stay readable text, got {e}"
+        written: list[str] = []
         if apply and status == "success":
             try:
-                if box.original.read_text(encoding="utf-8") != before:
-                    raise OSError(f"expected {target.path} unchanged since the run started, got it edited")
-                applied = box.apply()
-            except (OSError, ValueError) as e:
+                written = box.apply(overwrite=overwrite)
+            except (ApplyError, OSError, ValueError) as e:
                 log.warning("not applying to %s: %s", target.path, e)
                 status, reason = "failed", f"{reason}; could not apply: {e}"
     seconds = time.perf_counter() - started
@@ -548,21 +590,30 @@ def run_agent(
         answer=loop.answer,
         diff=diff,
         final_text=final_text,
-        applied=applied,
+        applied=bool(written),
         transcript=transcript,
         messages=messages,
         seconds=seconds,
+        changes=changes,
+        written=written,
     )
     _write_transcript(transcript, spec, model, result, reuse_cache=reuse_cache, created=created)
     log.debug("%s: %s (%s)", result.target, status, reason)
     return result
 
 
+def tool_host(spec: AgentSpec) -> ToolHost:
+    """A tool host for the agent's tools (use it as a context manager)."""
+    return ToolHost(spec.tools, {s["function"]["name"]: s for s in spec.schemas})
+
+
 def run_targets(spec: AgentSpec, model: Model, target: str | Path, **kwargs: Any) -> list[RunResult]:
-    """Run once per target of :func:`resolve_targets` (one transcript file for all); ``kwargs`` as :func:`run_agent`."""
+    """Run once per target of :func:`resolve_targets` (one transcript file and one tool host for all); ``kwargs`` as
+    :func:`run_agent`."""
     if kwargs.get("transcript") is None:
         kwargs["transcript"] = default_transcript_path(spec.domain)
-    return [run_agent(spec, model, t, **kwargs) for t in resolve_targets(target)]
+    with tool_host(spec) as host:
+        return [run_agent(spec, model, t, host=host, **kwargs) for t in resolve_targets(target, spec.target_units)]
 
 
 def transcript_row(spec: AgentSpec, result: RunResult, **meta: Any) -> dict[str, Any]:
@@ -583,7 +634,7 @@ def transcript_row(spec: AgentSpec, result: RunResult, **meta: Any) -> dict[str,
         for s in result.steps
     ]
     return {
-        "messages": _jsonable(result.messages),
+        "messages": jsonable(result.messages),
         "tools": spec.schemas,
         "meta": {
             "domain": spec.domain,
@@ -591,10 +642,11 @@ def transcript_row(spec: AgentSpec, result: RunResult, **meta: Any) -> dict[str,
             "reason": result.reason,
             "target": result.target,
             "turns": result.turns,
-            "submitted": _jsonable(result.submitted),
+            "submitted": jsonable(result.submitted),
             "answer": result.answer,
             "diff": result.diff,
             "applied": result.applied,
+            "written": result.written,
             **meta,
             "timings": {
                 "total_s": round(result.seconds, 6),
@@ -659,9 +711,9 @@ def format_result(result: RunResult) -> str:
         lines.append(f"submitted: {_short(result.submitted, 400)}")
     lines.append(result.diff.rstrip("\n") if result.diff else "(no changes)")
     if result.applied:
-        lines.append(f"applied to {result.target.partition('::')[0]}")
+        lines.append(f"written: {', '.join(result.written)}")
     elif result.diff and result.status == "success":
-        lines.append("not applied (use --apply to write it)")
+        lines.append("not written (use --apply to write it)")
     if result.transcript is not None:
         lines.append(f"transcript: {result.transcript}")
     return "\n".join(lines)

@@ -7,71 +7,78 @@ padding) are what make this path fast. See ``docs/performance.md`` for the measu
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.batching import TokenizedSplits, collate, length_grouped_batches
+from toolsmith.shared.checkpoints import RunIdentity, load_state, save_checkpoint
 from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
-from toolsmith.shared.train import (
-    TrainConfig,
-    TrainResult,
-    _last_checkpoint,
-    _LossLog,
-    collate,
-    length_grouped_batches,
-    lora_config,
-    lr_lambda,
-    plot_losses,
-    supervised_loss,
-    tokenize_examples,
-)
+from toolsmith.shared.lora import lora_config, lr_lambda
+from toolsmith.shared.loss import evaluate, supervised_loss
+from toolsmith.shared.losslog import LossLog, plot_losses
+from toolsmith.shared.trainconfig import TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
 
-def evaluate_loss(model: Any, examples: list, pad_id: int, batch_size: int) -> float | None:
-    """Mean supervised-token loss over ``examples`` (token-weighted)."""
-    import torch
+class Plateau:
+    """Says when a measure has stopped improving.
 
-    if not examples:
-        return None
-    total, count = 0.0, 0
-    model.eval()
-    with torch.no_grad():
-        for idx in length_grouped_batches(examples, batch_size, random.Random(0)):
-            loss, n = supervised_loss(model.get_base_model(), collate(examples, idx, pad_id))
-            total += float(loss) * n
-            count += n
-    model.train()
-    return total / max(count, 1)
+    Args:
+        patience: Evaluations without a new best after which to stop (0 = never).
+    """
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = -1.0
+        self.since = 0
+
+    def stop(self, value: float) -> bool:
+        """Record a new evaluation; True when it is time to stop."""
+        if value > self.best:
+            self.best, self.since = value, 0
+        else:
+            self.since += 1
+        return bool(self.patience) and self.since >= self.patience
 
 
 def train_fast(
-    cfg: TrainConfig, base_dir: Path, train_rows: list[dict[str, Any]], eval_rows: list[dict[str, Any]]
+    cfg: TrainConfig,
+    base_dir: Path,
+    tokenizer: Any,
+    data: TokenizedSplits,
+    run: RunIdentity,
+    resume_from: Path | None = None,
 ) -> TrainResult:
-    """Train a LoRA with the fast CPU loop; resumable; logs loss JSONL and a PNG plot."""
+    """Train a LoRA with the fast CPU loop; logs loss JSONL and a PNG plot.
+
+    Args:
+        cfg: The run's settings.
+        base_dir: The base model.
+        tokenizer: Its tokenizer (for the pad id and the control-token ids).
+        data: The tokenized examples.
+        run: Recorded in every checkpoint.
+        resume_from: A checkpoint of this run to continue from (checked by the caller).
+    """
     import torch
     from peft import PeftModel, get_peft_model
     from tqdm.auto import tqdm
 
-    from toolsmith.shared.base import load_model, load_tokenizer
+    from toolsmith.shared.base import load_model
 
-    tokenizer = load_tokenizer(base_dir)
-    train_ex, dropped = tokenize_examples(tokenizer, train_rows, cfg.max_length)
-    eval_ex, _ = tokenize_examples(tokenizer, eval_rows, cfg.max_length) if eval_rows else ([], 0)
+    train_ex, eval_ex, dropped = data.train, data.held_out, data.dropped
     pad_id = tokenizer.pad_token_id or 0
 
     torch.manual_seed(cfg.seed)
     base = load_model(base_dir, dtype=torch.float32)
     base.config.use_cache = False
-    last = _last_checkpoint(cfg.output_dir) if cfg.resume else None
-    if last is not None:
-        model = PeftModel.from_pretrained(base, str(last), is_trainable=True)
-        state = torch.load(last / "state.pt", weights_only=False)
-        log.info("resuming from %s (step %d)", last, state["step"])
+    if resume_from is not None:
+        model = PeftModel.from_pretrained(base, str(resume_from), is_trainable=True)
+        state = load_state(resume_from)
+        log.info("resuming from %s (step %d)", resume_from, state["step"])
     else:
         model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers, tokenizer))
         state = None
@@ -89,7 +96,7 @@ def train_fast(
         scheduler.load_state_dict(state["scheduler"])
         step, micro = state["step"], state["micro"]
         torch.set_rng_state(state["torch_rng"])
-    logger = _LossLog(cfg.output_dir / LOSS_LOG, resume=last is not None)
+    logger = LossLog(cfg.output_dir / LOSS_LOG, keep_until=step if state is not None else None)
 
     def batches_from(start_micro: int):
         """Micro-batches in a deterministic order (per epoch from the seed), starting anywhere."""
@@ -105,6 +112,7 @@ def train_fast(
     start = time.perf_counter()
     tokens = sup_tokens = 0
     last_loss = None
+    plateau = Plateau(cfg.stop_after_plateau)
     stream = batches_from(micro)
     while step < total_steps:
         t0 = time.perf_counter()
@@ -140,18 +148,29 @@ def train_fast(
             "tokens_per_s": step_tok / dt,
             "seconds": time.perf_counter() - start,
         }
+        stop = False
         if cfg.eval_every and step % cfg.eval_every == 0 and eval_ex:
-            row["eval_loss"] = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
+            e = evaluate(model, eval_ex, pad_id, cfg.batch_size)
+            row.update(eval_loss=e.loss, eval_span_match=e.span_match, eval_spans=e.spans)
+            stop = plateau.stop(e.span_match)
         logger.write(row)
         bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{step_tok / dt:.0f}")
         bar.update(1)
+        if stop:
+            log.info(
+                "validation span match has not improved for %d evaluations: stopping at step %d", plateau.patience, step
+            )
+            break
         if cfg.save_every and step % cfg.save_every == 0 and step < total_steps:
-            _save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir)
+            save_checkpoint(model, optimizer, scheduler, step, micro, cfg.output_dir, run)
     bar.close()
     seconds = time.perf_counter() - start
-    eval_loss = evaluate_loss(model, eval_ex, pad_id, cfg.batch_size)
-    if eval_loss is not None:
-        logger.write({"step": step, "eval_loss": eval_loss})
+    final = evaluate(model, eval_ex, pad_id, cfg.batch_size)
+    eval_loss = final.loss if final is not None else None
+    if final is not None:
+        logger.write(
+            {"step": step, "eval_loss": final.loss, "eval_span_match": final.span_match, "eval_spans": final.spans}
+        )
     adapter = cfg.output_dir / "adapter"
     model.save_pretrained(adapter)
     plot_losses(cfg.output_dir / LOSS_LOG, cfg.output_dir / LOSS_PLOT)
@@ -165,29 +184,3 @@ def train_fast(
         eval_loss,
     )
     return TrainResult(adapter, "fast", step, seconds, last_loss, eval_loss, len(train_ex), dropped, tokens, sup_tokens)
-
-
-def _save_checkpoint(model: Any, optimizer: Any, scheduler: Any, step: int, micro: int, output_dir: Path) -> None:
-    import shutil
-
-    import torch
-
-    final = output_dir / f"checkpoint-{step}"
-    tmp = output_dir / f".checkpoint-{step}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    torch.save(
-        {
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "step": step,
-            "micro": micro,
-            "torch_rng": torch.get_rng_state(),
-        },
-        tmp / "state.pt",
-    )
-    (tmp / "trainer_state.json").write_text(json.dumps({"step": step, "micro": micro}))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    for old in sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))[:-2]:
-        shutil.rmtree(old, ignore_errors=True)

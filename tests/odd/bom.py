@@ -1,0 +1,6 @@
+﻿import os
+
+
+def f(x):
+    """BOM file."""
+    return x == None
