@@ -47,6 +47,7 @@ from toolsmith.shared.data import write_examples
 from toolsmith.shared.episode import Episode, materialize
 from toolsmith.shared.io import atomic_write_text
 from toolsmith.shared.loopguard import LoopGuard
+from toolsmith.shared.runner import symbol_source
 from toolsmith.shared.sandbox import Sandbox, open_sandbox
 from toolsmith.shared.tools import response, run_tool
 
@@ -223,7 +224,10 @@ def record_case(recipe: Recipe, case: Case, mistakes: random.Random | None = Non
             verdict = recipe.check(Episode.from_sandbox(box, rec.submitted, case.meta))
     if not verdict["success"]:
         return None, f"drop:{verdict['reason']}"
-    first = agent.first_messages(path=case.target, code=case.files[case.target], symbol=case.symbol)
+    code = case.files[case.target]
+    if case.symbol:  # what the runner shows for path.py::name: the symbol's source only
+        code = symbol_source(code, case.symbol, case.target)
+    first = agent.first_messages(path=case.target, code=code, symbol=case.symbol)
     return {"messages": first + rec.messages, "meta": case.meta}, "ok"
 
 
