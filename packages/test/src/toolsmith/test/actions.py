@@ -2,8 +2,8 @@
 
 The state of a run is the test file itself: the calls it pins are read back (:func:`writer.pinned_calls`)
 and re-run with each new call, so "newly reached" and coverage always mean "compared with the tests in
-the file". The user's code runs only in the child (:mod:`toolsmith.test.worker`) through ``run``
-(``run_isolated`` in phase 2; :func:`toolsmith.test.child.run_child` until then).
+the file". The user's code runs only in a limited child process (:func:`toolsmith.shared.isolate.run_isolated`
+with the entry :func:`toolsmith.test.worker.run_calls`, or pytest in :mod:`toolsmith.test.pytest_worker`).
 
 Responses are short JSON-able dicts (the model reads them in a 4096-token context); branch outcomes read
 ``line 7 if x < lo: true`` (see :mod:`toolsmith.test.analysis`).
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.isolate import Limits, run_isolated
 from toolsmith.test.analysis import FunctionInfo, analyze
-from toolsmith.test.child import ChildResult, run_child
 from toolsmith.test.layout import module_path
 from toolsmith.test.testrun import Coverage, run_pytest
 from toolsmith.test.values import parse_arguments
@@ -25,12 +25,11 @@ from toolsmith.test.writer import Pinned, pinned_calls
 from toolsmith.test.writer import add_test as append_test
 
 WORKER = "toolsmith.test.worker:run_calls"
-CALL_TIMEOUT_S = 2.0  # one call of the user's function
-CHILD_TIMEOUT_S = 60.0  # one child (all the calls of one tool call)
-TEST_RUN_TIMEOUT_S = 120.0
+CALL_TIMEOUT_S = 2.0  # one call of the user's function (SIGALRM in the child)
+CALLS_BUDGET_S = 30.0  # all the calls of one child; the rest are reported as timeouts
+CHILD_LIMITS = Limits(timeout_s=45.0, cpu_s=45, memory_mb=1024)  # one child, interpreter start included
+TEST_RUN_TIMEOUT_S = 45.0  # one pytest + coverage run
 MAX_LISTED = 3  # branch outcomes listed in a response
-
-Run = Callable[..., ChildResult]  # run(entry, payload, *, cwd, timeout_s) -> ChildResult
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,16 @@ class Project:
     test_rel: str
 
     def info(self) -> FunctionInfo:
+        """The target function's analysis."""
         return analyze((self.root / self.target).read_text(encoding="utf-8"), self.symbol, self.target)
 
     def tests_text(self) -> str | None:
+        """The test file's text, None while it does not exist."""
         path = self.root / self.test_rel
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def observe(project: Project, calls: list[str], run: Run = run_child, repeat: int = 2) -> list[dict[str, Any]]:
+def observe(project: Project, calls: list[str], repeat: int = 2) -> list[dict[str, Any]]:
     """Run the calls in one child; their outcomes (see :func:`toolsmith.test.worker.run_calls`).
 
     Raises:
@@ -70,8 +71,9 @@ def observe(project: Project, calls: list[str], run: Run = run_child, repeat: in
         "calls": calls,
         "repeat": repeat,
         "timeout_s": CALL_TIMEOUT_S,
+        "budget_s": CALLS_BUDGET_S,
     }
-    child = run(WORKER, payload, cwd=project.root, timeout_s=CHILD_TIMEOUT_S)
+    child = run_isolated(WORKER, payload, cwd=project.root, limits=CHILD_LIMITS)
     if not child.ok:
         raise ValueError(f"expected the function to run in the child process, got {child.error}")
     if child.value.get("error"):
@@ -107,19 +109,19 @@ def inspect_function(project: Project) -> dict[str, Any]:
     return project.info().compact()
 
 
-def try_call(project: Project, arguments: str, run: Run = run_child) -> dict[str, Any]:
+def try_call(project: Project, arguments: str) -> dict[str, Any]:
     """``try_call``'s response: the result (or exception) and the branch outcomes this call newly reached."""
     source = parse_arguments(arguments).source
     info = project.info()
     pinned = pinned_calls(project.tests_text(), project.symbol)
-    *before, now = observe(project, [*pinned, source], run)
+    *before, now = observe(project, [*pinned, source])
     _usable(now)
     seen = set().union(*(_arcs(o) for o in before))
     new = info.describe_arcs(_arcs(now) - seen)
     out: dict[str, Any] = {"call": f"{project.symbol}({source})", **_shown(now), "new": new[:MAX_LISTED]}
     if now["problem"]:
         out["problem"] = now["problem"]
-    elif new:
+    elif new or not pinned:  # the first test is always progress (a function without branches has no outcomes)
         out["next"] = "add_test"
     else:
         missing = info.describe_arcs(info.arcs - seen - _arcs(now))
@@ -127,11 +129,17 @@ def try_call(project: Project, arguments: str, run: Run = run_child) -> dict[str
     return out
 
 
-def add_test(project: Project, arguments: str, run: Run = run_child) -> dict[str, Any]:
+def add_test(project: Project, arguments: str, save: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``add_test``'s response: the new test's name, coverage of the tests so far and what is still missing.
 
-    The call runs twice in one child and once more in a second one (a result that depends on the process,
-    such as set order, differs there); a result that cannot be pinned is refused with the reason.
+    The call runs twice in the child (a result that differs between the two cannot be pinned); a result that
+    cannot be pinned is refused with the reason. (Every child gets the same ``PYTHONHASHSEED`` from
+    ``run_isolated``, so a second child would see the same set order: it is not run.)
+
+    Args:
+        project: The run's files.
+        arguments: The call's arguments as Python source.
+        save: Writes the test file's new text (the sandbox's ``write``); default: straight to the file.
     """
     source = parse_arguments(arguments).source
     info = project.info()
@@ -139,14 +147,10 @@ def add_test(project: Project, arguments: str, run: Run = run_child) -> dict[str
     pinned = pinned_calls(text, project.symbol)
     if source in pinned:
         raise ValueError(f"expected arguments not pinned yet, got `{source}` (a test already pins it)")
-    *before, now = observe(project, [*pinned, source], run)
+    *before, now = observe(project, [*pinned, source])
     _usable(now)
     if now["problem"]:
         raise ValueError(now["problem"])
-    (again,) = observe(project, [source], run, repeat=1)
-    if _shown(again) != _shown(now):
-        shown_now, shown_again = next(iter(_shown(now).values())), next(iter(_shown(again).values()))
-        raise ValueError(f"expected the same result in every process, got {shown_now} then {shown_again}")
     if now["outcome"] == "raise":
         exc = now["exception"]
         pin = Pinned(source, "raise", exception=exc["name"], exception_module=exc["module"])
@@ -154,9 +158,12 @@ def add_test(project: Project, arguments: str, run: Run = run_child) -> dict[str
         pin = Pinned(source, "return", now["repr"], now.get("wrap", ""), bool(now.get("identity")))
     module = module_path(project.root, project.target).module
     new_text, name = append_test(text, module, project.symbol, pin, project.test_rel)
-    path = project.root / project.test_rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new_text, encoding="utf-8")
+    if save is not None:
+        save(new_text)
+    else:
+        path = project.root / project.test_rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_text, encoding="utf-8")
     reached = set().union(*(_arcs(o) for o in before), _arcs(now))
     cov = arc_coverage(info, reached)
     out: dict[str, Any] = {"test": name, "tests": len(pinned) + 1, "branch_coverage": cov.percent}

@@ -12,6 +12,8 @@ import keyword
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+OUTPUT = "tests/test_{module}_{symbol}.py"  # the agent's one output (agents/test/agent.yaml says the same)
+
 
 @dataclass(frozen=True)
 class ModulePath:
@@ -49,5 +51,8 @@ def module_path(root: Path, rel: str) -> ModulePath:
 
 
 def output_file(rel: str, symbol: str) -> str:
-    """The test file the agent writes: ``tests/test_<module>_<symbol>.py`` (the file's stem as module)."""
-    return f"tests/test_{PurePosixPath(rel).stem}_{symbol.replace('.', '_')}.py"
+    """The test file the agent writes: :data:`OUTPUT` filled as the sandbox fills the agent's ``outputs``."""
+    from toolsmith.shared.sandbox import fill_outputs  # here: the child processes import this module, not it
+
+    (out,) = fill_outputs((OUTPUT,), rel, symbol)
+    return out

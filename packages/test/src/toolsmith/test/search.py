@@ -16,10 +16,9 @@ Candidates (argument sources), deterministic and in this order:
 
 All candidates of a round run in one child; the expert keeps, in candidate order, a call only when it
 reaches a branch outcome the kept calls did not (the first call that runs is always kept), its result
-can be pinned, and it is not a TypeError/AttributeError the function never raises itself (a wrong-type
-input, not behaviour). Kept calls are run again in a second child and dropped if the result differs
-(process-dependent: set order, hashes). It stops when every branch outcome is reached or the candidates
-run out.
+can be pinned (the child runs it twice: the results must agree), and it is not a TypeError/AttributeError
+the function never raises itself (a wrong-type input, not behaviour). It stops when every branch outcome is
+reached or the candidates run out.
 """
 
 from __future__ import annotations
@@ -29,9 +28,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from toolsmith.test.actions import Project, Run, arc_coverage, observe
+from toolsmith.test.actions import Project, arc_coverage, observe
 from toolsmith.test.analysis import FunctionInfo, Param, find_function
-from toolsmith.test.child import run_child
 from toolsmith.test.values import parse_arguments
 
 MAX_CANDIDATES = 240  # per round
@@ -339,7 +337,7 @@ def _shown(outcome: dict[str, Any]) -> dict[str, str]:
     return {"result": outcome["repr"]}
 
 
-def search(project: Project, run: Run = run_child) -> SearchResult:
+def search(project: Project) -> SearchResult:
     """Find calls that together reach the function's branches (see the module docstring).
 
     Raises:
@@ -353,7 +351,7 @@ def search(project: Project, run: Run = run_child) -> SearchResult:
 
     def run_all(sources: list[str]) -> None:
         todo = [c for c in dict.fromkeys(sources) if c not in seen]
-        for c, outcome in zip(todo, observe(project, todo, run) if todo else []):
+        for c, outcome in zip(todo, observe(project, todo) if todo else []):
             seen[c] = outcome
 
     bases = base_values(info, func)
@@ -362,7 +360,6 @@ def search(project: Project, run: Run = run_child) -> SearchResult:
     run_all(first)
     base = next((b for b in bases if _keep(seen[_render(info, b)], info)), bases[0])
     order = list(dict.fromkeys([*first, *candidates(info, func, base)]))
-    banned: set[str] = set()
     paired = False
     while True:
         run_all(order)
@@ -370,7 +367,7 @@ def search(project: Project, run: Run = run_child) -> SearchResult:
         reached: set[tuple[int, int]] = set()
         for source in order:
             outcome = seen[source]
-            if source in banned or not _keep(outcome, info):
+            if not _keep(outcome, info):
                 continue
             arcs = {(a, b) for a, b in outcome.get("arcs", [])}
             new = (arcs & goal) - reached
@@ -379,12 +376,6 @@ def search(project: Project, run: Run = run_child) -> SearchResult:
                 reached |= arcs & goal
             if kept and reached >= goal:
                 break
-        # drop process-dependent results (set order, hashes): a second child must agree
-        again = observe(project, [k[0] for k in kept], run, repeat=1) if kept else []
-        bad = {k[0] for k, o in zip(kept, again) if _shown(o) != _shown(k[1])}
-        if bad:
-            banned |= bad
-            continue
         if goal - reached and not paired:
             paired = True
             order = list(dict.fromkeys([*order, *pair_candidates(info, func)]))

@@ -1,11 +1,11 @@
 """Run a test file with real pytest under coverage.py (``--branch``) and read back the target function's data.
 
-``coverage run --branch -m pytest FILE`` in the project folder (its import root on ``PYTHONPATH``,
-pytest's ``addopts``, cache and plugin autoload off, the project's coverage config ignored), then
-``coverage json``: the
-report's per-function entry of the target gives its executed and missing branch arcs. Pass/fail counts
-come from pytest's JUnit XML. A run past its time limit has its process group killed and reports
-``timed_out``.
+The test file imports the user's code, so the run happens in a limited child process
+(:func:`toolsmith.shared.isolate.run_isolated`, entry :func:`toolsmith.test.pytest_worker.run_pytest`):
+``pytest.main`` under an in-memory ``coverage.Coverage(branch=True)`` limited to the target file, pytest's
+``addopts``, cache and plugin autoload off, the project's coverage config ignored. The report's per-function
+entry of the target gives its executed and missing branch arcs; pass/fail counts come from pytest's JUnit
+XML. A run past its time limit has its process group killed and reports ``timed_out``.
 
 Branch coverage of a function (the number every tool and check uses) is
 ``covered arcs / branch arcs`` of its own branches (not those of nested functions); a function without
@@ -14,19 +14,18 @@ branches counts its statements instead.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from toolsmith.shared.isolate import Limits, run_isolated
 from toolsmith.test.analysis import FunctionInfo
-from toolsmith.test.layout import module_path
 
+ENTRY = "toolsmith.test.pytest_worker:run_pytest"
+RUN_MEMORY_MB = 2048
+OUTPUT_CHARS = 2000
 MESSAGE_CHARS = 160
 REVERSE_PLUGIN = "toolsmith.test.reverse_order"
 
@@ -98,32 +97,13 @@ class PytestRun:
         return not self.timed_out and self.failed == 0 and self.errors == 0 and self.passed > 0
 
 
-def _env(import_root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_", "COVERAGE_"))}
-    env["PYTHONPATH"] = str(import_root)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the interpreter's plugins (anyio, hypothesis...) cost ~1 s a run
-    return env
-
-
-def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: float) -> tuple[int | None, str]:
-    """Run in a new process group; kill the group at the timeout (returncode None)."""
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        out, _ = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        return None, out or ""
-    return proc.returncode, out
-
-
-def _junit(path: Path) -> tuple[int, int, int, int, tuple[str, ...]]:
-    if not path.is_file():
+def _junit(text: str) -> tuple[int, int, int, int, tuple[str, ...]]:
+    if not text.strip():
         return 0, 0, 0, 0, ()
-    root = ET.parse(path).getroot()
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return 0, 0, 0, 0, ()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     failed = errors = skipped = total = 0
     failures: list[str] = []
@@ -147,17 +127,10 @@ def _junit(path: Path) -> tuple[int, int, int, int, tuple[str, ...]]:
     return passed, failed, errors, skipped, tuple(failures)
 
 
-def function_coverage(report: dict, root: Path, target: str, info: FunctionInfo) -> Coverage:
-    """The target function's coverage from a ``coverage json`` report (zero when its file was never run)."""
-    wanted = (root / target).resolve()
-    entry = next(
-        (v for k, v in report.get("files", {}).items() if (root / k).resolve() == wanted),
-        None,
-    )
-    statements = 0
-    if entry is None:
-        return Coverage(info.arcs, frozenset())
-    data = entry.get("functions", {}).get(info.name)
+def function_coverage(entry: dict[str, Any], info: FunctionInfo) -> Coverage:
+    """The target function's coverage from the target file's entry of a ``coverage json`` report (zero when the
+    file was never run)."""
+    data = entry.get("functions", {}).get(info.name) if entry else None
     if data is None:
         return Coverage(info.arcs, frozenset())
     reached = frozenset((a, b) for a, b in data.get("executed_branches", []))
@@ -174,9 +147,9 @@ def run_pytest(
     *,
     reverse: bool = False,
     measure: bool = True,
-    timeout_s: float = 120.0,
+    timeout_s: float = 60.0,
 ) -> PytestRun:
-    """Run ``test_rel`` with pytest (under coverage when ``measure``) in the project ``root``.
+    """Run ``test_rel`` with pytest (under coverage when ``measure``) in the project ``root``, in a limited child.
 
     Args:
         root: The project folder.
@@ -185,55 +158,32 @@ def run_pytest(
         test_rel: The test file, relative to ``root``.
         reverse: Run the tests in reverse order.
         measure: Measure branch coverage of the target function.
-        timeout_s: Time limit of the whole run (pytest, then the report).
+        timeout_s: Time limit of the whole run (the child's process group is killed then).
 
     Returns:
         The counts, the failures, whether it timed out and the target function's coverage.
     """
     root = Path(root).resolve()
-    where = module_path(root, target)
-    env = _env(root / where.import_root)
-    with tempfile.TemporaryDirectory(prefix="toolsmith-pytest-") as tmp:
-        t = Path(tmp)
-        rcfile = t / "coveragerc"
-        rcfile.write_text("[run]\n", encoding="utf-8")
-        pytest_args = [
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            "--import-mode=importlib",
-            f"--rootdir={root}",
-            f"--junitxml={t / 'junit.xml'}",
-            *(["-p", REVERSE_PLUGIN] if reverse else []),
-            test_rel,
-        ]
-        if measure:
-            data = f"--data-file={t / 'data'}"
-            include = f"--include={root / target}"
-            argv = [sys.executable, "-m", "coverage", "run", f"--rcfile={rcfile}", "--branch", data, include]
-            argv += pytest_args
-        else:
-            argv = [sys.executable, *pytest_args]
-        code, out = _run(argv, root, env, timeout_s)
-        passed, failed, errors, skipped, failures = _junit(t / "junit.xml")
-        if code is None:
-            return PytestRun(passed, failed, errors, skipped, failures, True, None, out[-2000:])
-        if code not in (0, 1) and not (passed or failed or errors):
-            errors = max(errors, 1)
-            failures = failures or (f"pytest exited {code}: {' '.join(out.split()[-30:])}"[:MESSAGE_CHARS],)
-        cov = None
-        if measure:
-            report_path = t / "coverage.json"
-            jcode, jout = _run(
-                [sys.executable, "-m", "coverage", "json", f"--rcfile={rcfile}", data, "-o", str(report_path)],
-                root,
-                env,
-                timeout_s,
-            )
-            report = json.loads(report_path.read_text(encoding="utf-8")) if jcode == 0 and report_path.is_file() else {}
-            cov = function_coverage(report, root, target, info)
-        return PytestRun(passed, failed, errors, skipped, failures, False, cov, out[-2000:])
+    payload = {
+        "root": str(root),
+        "target": target,
+        "test_rel": test_rel,
+        "plugins": [REVERSE_PLUGIN] if reverse else [],
+        "measure": measure,
+    }
+    limits = Limits(timeout_s=timeout_s, cpu_s=max(1, math.ceil(timeout_s)), memory_mb=RUN_MEMORY_MB)
+    child = run_isolated(ENTRY, payload, cwd=root, limits=limits)
+    out = (child.stdout + child.stderr)[-OUTPUT_CHARS:]
+    if child.error_type == "Timeout":
+        return PytestRun(0, 0, 0, 0, (), True, None, out)
+    if not child.ok:
+        why = f"pytest did not finish: {child.error}"[:MESSAGE_CHARS]
+        return PytestRun(0, 0, 1, 0, (why,), False, None, out)
+    value = child.value
+    passed, failed, errors, skipped, failures = _junit(value["junit"])
+    code = value["exit_code"]
+    if code not in (0, 1) and not (passed or failed or errors):
+        errors = max(errors, 1)
+        failures = failures or (f"pytest exited {code}: {' '.join(out.split()[-30:])}"[:MESSAGE_CHARS],)
+    cov = function_coverage(value["report"], info) if measure else None
+    return PytestRun(passed, failed, errors, skipped, failures, False, cov, out)
