@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolsmith.test.checks import check_tests, judge, measure, unasserted_tests
+from toolsmith.shared.episode import Episode
+from toolsmith.test.checks import check_episode, check_tests, count_tests, judge, measure, unasserted_tests
 
 # A hand-made function with known branches: 3 ifs -> 6 branch arcs.
 MODULE = """def sign(x, strict=False):
@@ -176,3 +177,21 @@ def test_a_hanging_test_ends_as_a_timeout(root: Path) -> None:
     text = "from calc import sign\n\n\ndef test_hang():\n    while True:\n        pass\n    assert sign(1) == 1\n"
     r = check(root, text, None, timeout_s=5)
     assert r["reason"] == "expected the tests to finish (run 1, forwards), got a timeout"
+
+
+def test_check_episode_on_what_a_run_left(root: Path) -> None:
+    partial = HEADER + "def test_pos():\n    assert sign(5) == 1\n\n\n" + "def test_neg():\n    assert sign(-2) == -1\n"
+    rel = write(root, GOOD)
+    (root / "calc.py").write_text("def sign(x, strict=False):\n    return 1\n", encoding="utf-8")  # edited: put back
+    ep = Episode(root, "calc.py", "sign", {"calc.py": MODULE, rel: partial}, {"tests_added": 2, "branch_coverage": 100})
+    r = check_episode(ep)
+    assert r["success"] and r["tests"] == 4 and (root / "calc.py").read_text(encoding="utf-8") == MODULE
+    assert count_tests(partial) == 2 and count_tests(None) == 0 and count_tests("def (") == 0
+    # the expert's coverage, when below 80%, is the threshold
+    write(root, HEADER + "def test_pos():\n    assert sign(5) == 1\n")
+    one = {"tests_added": 1, "branch_coverage": 17}
+    low = Episode(root, "calc.py", "sign", {"calc.py": MODULE, rel: None}, one, meta={"expert_coverage": 1 / 6})
+    assert check_episode(low)["success"]
+    assert not check_episode(Episode(root, "calc.py", "sign", {"calc.py": MODULE, rel: None}, one))["success"]
+    whole = check_episode(Episode(root, "calc.py", None, {"calc.py": MODULE}, one))
+    assert whole["reason"] == "expected a function (path.py::name), got a file" and not whole["success"]

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from toolsmith.shared.constants import HELD_OUT_PACKAGES
+from toolsmith.shared.corpus import Corpus
 from toolsmith.test.actions import Project
 from toolsmith.test.analysis import analyze, find_function
-from toolsmith.test.baseline import ghostwrite
-from toolsmith.test.corpus import HELD_OUT, PACKAGES, Function, functions_of, licence, package_modules, probe
+from toolsmith.test.baseline import baseline, ghostwrite
+from toolsmith.test.corpus import PACKAGES, Function, cut, functions_of, probe
+from toolsmith.test.dataset import CORPUS
 from toolsmith.test.search import candidates, search
 
 MODULE = '''def classify(n: int, label="x"):
@@ -128,8 +131,11 @@ def test_functions_of_a_module(tmp_path: Path) -> None:
     path = tmp_path / "lib.py"
     path.write_text(LIBRARY, encoding="utf-8")
     found, skipped = functions_of("demo", "demo.lib", path)
-    assert [f.name for f in found] == ["count_words"]
-    assert skipped == {"uses os": 1, "uses print": 1, "decorated": 1, "private": 1, "reads module names": 1, "size": 1}
+    assert [f.name for f in found] == ["count_words", "_private"]  # private functions are targets too
+    assert skipped == {"uses os": 1, "uses print": 1, "decorated": 1, "reads module names": 1, "size": 1}
+    assert cut("demo", "demo.lib", path, "count_words") == found[0]
+    assert cut("demo", "demo.lib", path, "where") == "uses os"
+    assert cut("demo", "demo.lib", path, "LIMIT") == "not a plain top-level function"
     text = found[0].text
     # the import, the constants and the helper it reads come along, in file order
     assert text.startswith('import re\n\n\n_WORD = re.compile(r"[a-z]+")\n\n\nLIMIT = 3\n\n\ndef _helper(s):')
@@ -148,12 +154,11 @@ def test_probe_refuses_what_cannot_be_pinned() -> None:
 
 
 def test_packages_have_licences_and_none_is_held_out() -> None:
-    assert not {d.lower() for d in PACKAGES} & HELD_OUT
-    for dist in PACKAGES:
-        assert licence(dist) != "unknown"
-    assert package_modules("toolz")
-    with pytest.raises(ValueError, match="expected a package that is not held out, got humanize"):
-        package_modules("humanize")
+    assert not {d.lower() for d in PACKAGES} & set(HELD_OUT_PACKAGES)
+    assert [p.name for p in CORPUS.sources()][1:] == ["boltons", "inflection", "more-itertools", "pydash", "toolz"]
+    assert all(p.licence != "unknown" for p in CORPUS.sources())
+    with pytest.raises(ValueError, match="expected a package that is not held out, got 'humanize'"):
+        Corpus(packages=("humanize",))
 
 
 TYPED = """def clip(x: int, top: int = 10) -> int:
@@ -177,3 +182,11 @@ def test_ghostwriter_reports_a_failure(tmp_path: Path) -> None:
     (tmp_path / "nums.py").write_text(TYPED, encoding="utf-8")
     g = ghostwrite(tmp_path, "nums.py", "nothing")
     assert g.test_rel == "" and g.run is None and g.error.startswith("expected a test file from the ghostwriter")
+
+
+def test_baseline_writes_the_agents_test_file(tmp_path: Path) -> None:
+    (tmp_path / "nums.py").write_text(TYPED, encoding="utf-8")
+    baseline(tmp_path, "nums.py", "clip")
+    assert "@given(" in (tmp_path / "tests" / "test_nums_clip.py").read_text(encoding="utf-8")
+    with pytest.raises(RuntimeError, match="expected a test file from the ghostwriter"):
+        baseline(tmp_path, "nums.py", "nothing")

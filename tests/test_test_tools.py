@@ -1,8 +1,9 @@
-"""The test agent's tool logic on real child processes, pytest and coverage.py (no mocks).
+"""The test agent's tools on real limited child processes (run_isolated), pytest and coverage.py (no mocks).
 
 Covers a function that raises, one with an unreproducible result, one with an unassertable repr, NaN,
-a generator, one that hangs (it must end as an error, never hang the suite), and the whole
-try_call -> add_test -> run_tests flow.
+a generator, one that hangs (it must end as an error, never hang the suite), the whole
+try_call -> add_test -> run_tests flow, and the tools as the agent calls them: in a sandbox, writing only the
+declared test file.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from toolsmith.test import actions
+import toolsmith.test
+from toolsmith.shared.agent import load_agent
+from toolsmith.shared.isolate import Limits, run_isolated
+from toolsmith.shared.sandbox import SandboxError, open_sandbox
+from toolsmith.test import actions, tools
 from toolsmith.test.actions import Project, add_test, inspect_function, run_tests, submit_result, try_call
-from toolsmith.test.child import run_child
+from toolsmith.test.layout import OUTPUT
 
 MODULE = '''import random
 import signal
@@ -209,9 +214,8 @@ def test_import_error_is_reported(root: Path) -> None:
 
 def test_a_child_that_ignores_the_alarm_is_killed(root: Path) -> None:
     payload = {"root": str(root), "target": "src/shapes/util.py", "symbol": "stubborn", "calls": ["1"]}
-    r = run_child(actions.WORKER, {**payload, "timeout_s": 0.5}, cwd=root, timeout_s=3)
-    assert (r.ok, r.error_type) == (False, "timeout")
-    assert r.error == "expected the child to finish in 3 s, got a timeout"
+    r = run_isolated(actions.WORKER, {**payload, "timeout_s": 0.5}, cwd=root, limits=Limits(timeout_s=3))
+    assert (r.ok, r.error_type) == (False, "Timeout")
 
 
 def test_run_tests_reports_failures_and_a_missing_file(root: Path) -> None:
@@ -239,3 +243,42 @@ def test_run_tests_reports_failures_and_a_missing_file(root: Path) -> None:
 def test_submit_result_errors(arguments: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         submit_result(*arguments)
+
+
+# ------------------------------------------------------------------------------- the tools in a sandbox
+
+
+def test_agent_yaml_declares_the_tools_and_the_test_file() -> None:
+    spec = load_agent("test", path=Path(__file__).resolve().parents[1] / "agents" / "test" / "agent.yaml")
+    assert spec.tools == toolsmith.test.TOOLS and spec.terminal_tool == toolsmith.test.TERMINAL_TOOL
+    assert spec.outputs == (OUTPUT,) and not spec.edits_target and spec.target_units == "functions"
+    assert [s["function"]["name"] for s in spec.schemas] == [
+        "inspect_function",
+        "try_call",
+        "add_test",
+        "run_tests",
+        "submit_result",
+    ]
+
+
+def test_tools_write_only_the_declared_test_file(root: Path) -> None:
+    target = root / "src" / "shapes" / "util.py"
+    before = target.read_bytes()
+    with open_sandbox(target, symbol="clamp", outputs=(OUTPUT,), edits_target=False, project=root) as box:
+        assert box.outputs == ("tests/test_util_clamp.py",)
+        assert tools.inspect_function()["signature"] == "clamp(x, lo=0, hi=10)"
+        assert tools.try_call("11")["next"] == "add_test"
+        assert tools.add_test("11")["branch_coverage"] == 50
+        assert tools.run_tests()["passed"] == 1
+        assert tools.submit_result("One test.", 1, 50) == {"accepted": True}
+        assert list(box.changes()) == ["tests/test_util_clamp.py"]
+        assert "+    assert clamp(11) == 10" in box.diff()
+        with pytest.raises(SandboxError, match="expected one of the files this agent may write"):
+            box.write("x = 1\n")
+    assert target.read_bytes() == before and not (root / "tests").exists()
+
+
+def test_tools_refuse_a_whole_file(root: Path) -> None:
+    with open_sandbox(root / "src" / "shapes" / "util.py", outputs=(OUTPUT,), edits_target=False, project=root):
+        with pytest.raises(ValueError, match=r"expected one function to test \(src/shapes/util.py::name\)"):
+            tools.inspect_function()

