@@ -110,6 +110,11 @@ def test_every_agent_survives_odd_inputs(domain: str, odd_tree, tmp_path: Path, 
     assert "link_out.py" in warned and "outside the folder" in warned  # refused, and said so
     assert "syntax_error.py" in warned and "expected Python that parses" in warned
     assert not any(t.path.name in ("link_out.py", "syntax_error.py") for t in targets)
+    kept: list = []  # an agent run once per function gets 12,500 targets from huge.py: a few per file are enough
+    for t in targets:
+        if sum(k.path == t.path for k in kept) < 3:
+            kept.append(t)
+    targets = kept
     rng = random.Random(0)
     applied: dict[str, bytes] = {}
     refused: list[str] = []
