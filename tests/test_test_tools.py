@@ -282,3 +282,14 @@ def test_tools_refuse_a_whole_file(root: Path) -> None:
     with open_sandbox(root / "src" / "shapes" / "util.py", outputs=(OUTPUT,), edits_target=False, project=root):
         with pytest.raises(ValueError, match=r"expected one function to test \(src/shapes/util.py::name\)"):
             tools.inspect_function()
+
+
+def test_a_latin1_target(tmp_path: Path) -> None:
+    source = '# -*- coding: latin-1 -*-\n\n\ndef accent(s):\n    """Add \xe9."""\n'
+    source += '    if s:\n        return s + "\xe9"\n    return ""\n'
+    (tmp_path / "lat.py").write_bytes(source.encode("latin-1"))
+    p = Project(tmp_path, "lat.py", "accent", "tests/test_lat_accent.py")
+    assert inspect_function(p)["doc"] == "Add \xe9."
+    assert add_test(p, "'a'")["branch_coverage"] == 50 and add_test(p, "''")["branch_coverage"] == 100
+    assert "assert accent('a') == 'a\xe9'" in (tmp_path / p.test_rel).read_text(encoding="utf-8")
+    assert run_tests(p) == {"passed": 2, "failed": 0, "branch_coverage": 100, "next": "submit_result"}

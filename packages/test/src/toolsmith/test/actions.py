@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.shared.isolate import Limits, run_isolated
+from toolsmith.shared.sandbox import decode_source
 from toolsmith.test.analysis import FunctionInfo, analyze
 from toolsmith.test.layout import module_path
 from toolsmith.test.testrun import Coverage, run_pytest
@@ -50,12 +51,16 @@ class Project:
 
     def info(self) -> FunctionInfo:
         """The target function's analysis."""
-        return analyze((self.root / self.target).read_text(encoding="utf-8"), self.symbol, self.target)
+        return analyze(self.source(), self.symbol, self.target)
+
+    def source(self) -> str:
+        """The target file's text (its declared encoding)."""
+        return decode_source((self.root / self.target).read_bytes(), self.target)
 
     def tests_text(self) -> str | None:
         """The test file's text, None while it does not exist."""
         path = self.root / self.test_rel
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return decode_source(path.read_bytes(), self.test_rel) if path.is_file() else None
 
 
 def observe(project: Project, calls: list[str], repeat: int = 2) -> list[dict[str, Any]]:

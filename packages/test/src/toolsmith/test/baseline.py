@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolsmith.shared.isolate import Limits, run_isolated
+from toolsmith.shared.sandbox import decode_source
 from toolsmith.test.analysis import analyze
 from toolsmith.test.layout import output_file
 from toolsmith.test.testrun import PytestRun, run_pytest
@@ -63,7 +64,7 @@ def ghostwrite(
     path.write_text(child.value, encoding="utf-8")
     if not measure:
         return Ghostwritten(test_rel, "", None)
-    info = analyze((root / target).read_text(encoding="utf-8"), symbol, target)
+    info = analyze(decode_source((root / target).read_bytes(), target), symbol, target)
     return Ghostwritten(test_rel, "", run_pytest(root, target, info, test_rel, timeout_s=timeout_s))
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from toolsmith.shared.episode import Episode
 from toolsmith.shared.io import atomic_write_bytes
+from toolsmith.shared.sandbox import decode_source, encode_like
 from toolsmith.test.analysis import analyze
 from toolsmith.test.layout import output_file
 from toolsmith.test.testrun import PytestRun, run_pytest
@@ -127,11 +128,11 @@ def measure(root: Path, target: str, symbol: str, test_rel: str, *, timeout_s: f
     if not path.is_file():
         return Measured(test_rel, symbol, f"expected a test file {test_rel}, got none", (), (), ())
     try:
-        unasserted = tuple(unasserted_tests(path.read_text(encoding="utf-8"), symbol))
+        unasserted = tuple(unasserted_tests(decode_source(path.read_bytes(), test_rel), symbol))
     except SyntaxError as e:
         why = f"expected {test_rel} to be valid Python, got a syntax error at line {e.lineno}"
         return Measured(test_rel, symbol, why, (), (), ())
-    info = analyze((root / target).read_text(encoding="utf-8"), symbol, target)
+    info = analyze(decode_source((root / target).read_bytes(), target), symbol, target)
     runs: list[PytestRun] = []
     for k, reverse in enumerate(RUNS):
         run = run_pytest(root, target, info, test_rel, reverse=reverse, measure=k == 0, timeout_s=timeout_s)
@@ -270,9 +271,9 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         return {**out, "branch_coverage": 0.0, "tests": 0, "reason": "expected a function (path.py::name), got a file"}
     test_rel = output_file(episode.target, episode.symbol)
     target = episode.root / episode.target
-    original = episode.original.encode("utf-8")
-    if not target.is_file() or target.read_bytes() != original:
-        atomic_write_bytes(target, original)
+    now = target.read_bytes() if target.is_file() else None
+    if now is None or decode_source(now, episode.target) != episode.original:
+        atomic_write_bytes(target, encode_like(episode.original, now, episode.target))
     expert = episode.meta.get(EXPERT_COVERAGE)
     return check_tests(
         episode.root,

@@ -343,7 +343,7 @@ def search(project: Project) -> SearchResult:
     Raises:
         ValueError: The module or function cannot be loaded.
     """
-    text = (project.root / project.target).read_text(encoding="utf-8")
+    text = project.source()
     info = project.info()
     func = find_function(ast.parse(text), project.symbol)
     goal = info.arcs
