@@ -293,3 +293,19 @@ def test_a_latin1_target(tmp_path: Path) -> None:
     assert add_test(p, "'a'")["branch_coverage"] == 50 and add_test(p, "''")["branch_coverage"] == 100
     assert "assert accent('a') == 'a\xe9'" in (tmp_path / p.test_rel).read_text(encoding="utf-8")
     assert run_tests(p) == {"passed": 2, "failed": 0, "branch_coverage": 100, "next": "submit_result"}
+
+
+def test_coverage_pragmas_do_not_hide_lines_or_branches(tmp_path: Path) -> None:
+    source = "def cmp(a, b):  # pragma: no cover\n    if a is None:  # pragma: no branch\n"
+    source += "        return 0\n    return 1\n"
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    p = Project(tmp_path, "m.py", "cmp", "tests/test_m_cmp.py")
+    assert add_test(p, "None, 1")["branch_coverage"] == 50  # the calls' own measurement
+    assert run_tests(p)["branch_coverage"] == 50  # pytest + coverage.py agree
+
+
+def test_a_function_named_like_a_test_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def test_pgm(h):\n    return h\n", encoding="utf-8")
+    with open_sandbox(tmp_path / "m.py", symbol="test_pgm", outputs=(OUTPUT,), edits_target=False, project=tmp_path):
+        with pytest.raises(ValueError, match="expected a function pytest does not collect as a test, got `test_pgm`"):
+            tools.try_call("1")

@@ -1,7 +1,7 @@
 """Pure functions to write tests for, cut from the kit's corpus (the standard library and declared packages).
 
 A function qualifies statically when it is a plain top-level ``def`` (no decorator, not async, not a
-dunder) of 3-60 lines with at least one ordinary parameter, reads no global state (no
+dunder, not named like a test) of 3-60 lines with at least one ordinary parameter, reads no global state (no
 ``global``/``nonlocal``) and does no I/O: it uses none of :data:`IMPURE_NAMES` and no module of
 :data:`IMPURE_MODULES`, and every name it reads is a builtin, a parameter or local, one of the module's plain
 imports, a module-level constant or a pure module function (at most :data:`MAX_HELPERS`; all copied along).
@@ -133,6 +133,8 @@ def qualifies(func: ast.FunctionDef, imports: dict[str, tuple[str, ast.stmt]]) -
         return "no parameters"
     if func.name.startswith("__"):
         return "dunder"
+    if func.name.startswith("test"):
+        return "named like a test"
     for n in ast.walk(func):
         if isinstance(n, (ast.Global, ast.Nonlocal)):
             return "global state"

@@ -20,11 +20,14 @@ def project() -> Project:
     """The current run's function and test file.
 
     Raises:
-        ValueError: The run is on a whole file or a class, or the agent declares no test file.
+        ValueError: The run is on a whole file, or on a function named like a test (the test file imports it, so
+            pytest would collect it), or the agent declares no test file.
     """
     box = current()
     if not box.symbol:
         raise ValueError(f"expected one function to test ({box.rel_target}::name), got the whole file")
+    if box.symbol.startswith("test"):
+        raise ValueError(f"expected a function pytest does not collect as a test, got `{box.symbol}`")
     if not box.outputs:
         raise ValueError("expected the agent to declare its test file in outputs, got none")
     return Project(box.root, box.rel_target, box.symbol, box.outputs[0])
