@@ -309,3 +309,31 @@ def test_a_function_named_like_a_test_is_refused(tmp_path: Path) -> None:
     with open_sandbox(tmp_path / "m.py", symbol="test_pgm", outputs=(OUTPUT,), edits_target=False, project=tmp_path):
         with pytest.raises(ValueError, match="expected a function pytest does not collect as a test, got `test_pgm`"):
             tools.try_call("1")
+
+
+EDGES = """def pairs(items):
+    for a, b in items:
+        yield a + b
+
+
+def deep(n):
+    return n if n <= 0 else deep(n - 1)
+"""
+
+
+def test_a_generator_that_raises_is_consumed_inside_pytest_raises(tmp_path: Path) -> None:
+    (tmp_path / "e.py").write_text(EDGES, encoding="utf-8")
+    p = Project(tmp_path, "e.py", "pairs", "tests/test_e_pairs.py")
+    assert try_call(p, "[1]")["raises"].startswith("TypeError: cannot unpack")
+    add_test(p, "[1]")
+    assert "    with pytest.raises(TypeError):\n        list(pairs([1]))\n" in (tmp_path / p.test_rel).read_text()
+    assert run_tests(p)["passed"] == 1
+
+
+def test_a_recursion_error_is_not_pinned(tmp_path: Path) -> None:
+    (tmp_path / "e.py").write_text(EDGES, encoding="utf-8")
+    p = Project(tmp_path, "e.py", "deep", "tests/test_e_deep.py")
+    problem = "expected an outcome that does not depend on the stack depth, got RecursionError"
+    assert try_call(p, "100000")["problem"] == problem
+    with pytest.raises(ValueError, match=problem):
+        add_test(p, "100000")

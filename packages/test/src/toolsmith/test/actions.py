@@ -158,7 +158,7 @@ def add_test(project: Project, arguments: str, save: Callable[[str], None] | Non
         raise ValueError(now["problem"])
     if now["outcome"] == "raise":
         exc = now["exception"]
-        pin = Pinned(source, "raise", exception=exc["name"], exception_module=exc["module"])
+        pin = Pinned(source, "raise", wrap=now.get("wrap", ""), exception=exc["name"], exception_module=exc["module"])
     else:
         pin = Pinned(source, "return", now["repr"], now.get("wrap", ""), bool(now.get("identity")))
     module = module_path(project.root, project.target).module

@@ -327,7 +327,7 @@ def _keep(outcome: dict[str, Any], info: FunctionInfo) -> bool:
         return not outcome["problem"]
     if outcome["outcome"] == "raise":
         exc = outcome["exception"]
-        return exc["type"] not in WRONG_TYPE or exc["type"] in info.raises
+        return not outcome["problem"] and (exc["type"] not in WRONG_TYPE or exc["type"] in info.raises)
     return False
 
 

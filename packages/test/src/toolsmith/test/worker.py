@@ -79,6 +79,7 @@ def _invoke(func: Any, arguments: Any, timeout_s: float, measure: bool, target: 
     sink = io.StringIO()
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     start = time.perf_counter()
+    wrap = ""
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             if cov is not None:
@@ -86,8 +87,8 @@ def _invoke(func: Any, arguments: Any, timeout_s: float, measure: bool, target: 
             try:
                 value = func(*args, **kwargs)
                 if isinstance(value, types.GeneratorType):
+                    wrap = "list"  # the test consumes it too, also when consuming raises
                     items = list(itertools.islice(value, MAX_GENERATOR_ITEMS + 1))
-                    out["wrap"] = "list"
                     if len(items) > MAX_GENERATOR_ITEMS:
                         out["problem"] = f"expected a generator that ends within {MAX_GENERATOR_ITEMS} items, got more"
                     value = items
@@ -102,6 +103,8 @@ def _invoke(func: Any, arguments: Any, timeout_s: float, measure: bool, target: 
         out = {"outcome": "raise", "exception": e}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+    if wrap and out["outcome"] != "timeout":
+        out["wrap"] = wrap
     out["seconds"] = round(time.perf_counter() - start, 4)
     if cov is not None:
         data = cov.get_data()
@@ -129,7 +132,13 @@ def _describe(raw: dict[str, Any]) -> dict[str, Any]:
         module, name = _exception_ref(type(e))
         out["exception"] = {"name": name, "module": module, "type": type(e).__qualname__}
         out["message"] = _short(str(e), MAX_MESSAGE_CHARS)
-        out["problem"] = ""
+        out["problem"] = (
+            "expected an outcome that does not depend on the stack depth, got RecursionError"
+            if isinstance(e, RecursionError)
+            else ""
+        )
+        if raw.get("wrap"):
+            out["wrap"] = raw["wrap"]
     else:
         out["problem"] = f"expected the call to finish within {raw['timeout_s']:g} s, got a timeout"
     if "arcs" in raw:

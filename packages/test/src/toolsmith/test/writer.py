@@ -24,7 +24,8 @@ class Pinned:
         arguments: The call's argument source (checked by :func:`toolsmith.test.values.parse_arguments`).
         outcome: ``return`` or ``raise``.
         result: The result's repr (``return``).
-        wrap: ``list`` when the function returned a generator (the test consumes it), else "".
+        wrap: ``list`` when the function returned a generator (the test consumes it, also when consuming it
+            raises), else "".
         identity: Compare with ``is`` (the result is None, True or False).
         exception: The exception's name (``raise``), as imported from ``exception_module`` ("" for builtins).
         exception_module: The module to import it from, "" for a builtin.
@@ -137,10 +138,10 @@ def _has_import(tree: ast.Module, line: str) -> bool:
 
 def _body(p: Pinned, func: str) -> str:
     call = f"{func}({p.arguments})"
-    if p.outcome == "raise":
-        return f"    with pytest.raises({p.exception}):\n        {call}\n"
     if p.wrap == "list":
         call = f"list({call})"
+    if p.outcome == "raise":
+        return f"    with pytest.raises({p.exception}):\n        {call}\n"
     op = "is" if p.identity else "=="
     return f"    assert {call} {op} {p.result}\n"
 
