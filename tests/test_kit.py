@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -15,6 +16,7 @@ from toolsmith.shared.corpus import Corpus, package_info
 from toolsmith.shared.evaluate import baseline_eval, case_of, episode_after, results_table
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset, record_case
 from toolsmith.shared.loopguard import LoopGuard
+from toolsmith.shared.runner import symbol_source
 from toolsmith.shared.sandbox import current
 from toolsmith.shared.tools import check_arguments, tool_schema
 
@@ -191,6 +193,17 @@ def test_recorder_records_mistakes_unsupervised_with_the_runners_errors(agent_ya
     assert msgs[-2]["tool_calls"][0]["function"] == {"name": "done", "arguments": {"lines": 2}}
     plain, _ = record_case(recipe(), case, None)  # recovery off: the right calls only
     assert [m for m in msgs if m.get("weight") != 0 and m not in [r for _, r in wrong]] == plain["messages"]
+
+
+def test_a_symbol_case_prompt_shows_the_symbol_as_the_runner_does(agent_yaml: Path) -> None:
+    agent_yaml.write_text(
+        yaml.safe_dump({**yaml.safe_load(agent_yaml.read_text()), "context_template": "{{ symbol }}:\n{{ code }}"})
+    )
+    text = "import os\n\nLIMIT = 3\n\n\ndef f(x):\n    return x\n\n\ndef g():\n    pass\n"
+    own = dataclasses.replace(recipe(), tools=(look, note, done))  # its own agent (agents are cached by tools)
+    row, status = record_case(own, Case({"m.py": text}, "m.py", "f", {"source": "m:f"}), None)
+    assert status == "ok"
+    assert row["messages"][1]["content"] == "f:\n" + symbol_source(text, "f") == "f:\ndef f(x):\n    return x\n"
 
 
 def test_a_mistake_that_succeeds_or_a_failing_right_call_drops_the_example(agent_yaml: Path) -> None:

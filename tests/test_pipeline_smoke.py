@@ -377,12 +377,15 @@ def test_eval_writes_the_side_by_side_report(trained, tmp_path, monkeypatch):
     from toolsmith.shared.evaluate import evaluate_domain
 
     _, _, _, gguf, _ = trained
-    toolsmith.lint.generate(tmp_path / "data" / "lint", 4, 0, recovery=False)
+    toolsmith.lint.generate(tmp_path / "data" / "lint", 8, 0, recovery=False)
     monkeypatch.setattr(domain_mod, "data_dir", lambda d: tmp_path / "data" / d)
     report = evaluate_domain("lint", gguf, limit=1, e2e_limit=2, with_base=False, latency_runs=0, command="test")
     md = (gguf.parent / "lint_eval.md").read_text()
     assert "| metric | untuned base | tuned | no model: ruff check --fix --unsafe-fixes |" in md
-    assert report["baseline"]["runs"] == report["tuned"]["end_to_end"]["runs"] == 2
+    # the split is by module, so how many of the 8 examples land in eval depends on the stdlib at hand
+    held_out = len((tmp_path / "data" / "lint" / "eval.jsonl").read_text().splitlines())
+    assert held_out >= 1
+    assert report["baseline"]["runs"] == report["tuned"]["end_to_end"]["runs"] == min(2, held_out)
     assert report["baseline"]["success_rate"] == 1.0  # ruff fixes what is fixable in injected lint problems
     assert report["tuned"]["next_call"]["steps"] > 0 and report["tuned"]["end_to_end"]["turns"] > 0
     assert json.loads((gguf.parent / "lint_eval.json").read_text())["baseline_name"] == toolsmith.lint.BASELINE
