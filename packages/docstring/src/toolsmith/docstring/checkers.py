@@ -20,15 +20,15 @@ import copy
 import json
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from pydoclint.visitor import Visitor
 
 from toolsmith.docstring.source import Def, Facts, facts_of, find, parse
+from toolsmith.shared.proc import ruff_command
 
 RUFF_VERSION = "0.17.5"
 PYDOCLINT_OPTIONS: dict[str, object] = {
@@ -130,17 +130,6 @@ def pydoclint_problems(tree: ast.Module) -> list[Problem]:
             message = message.replace(long, short)
         out.append(Problem(v.line, code, _cut(message)))
     return sorted(set(out))
-
-
-@cache
-def ruff_command() -> tuple[str, ...]:
-    """The ruff executable installed with this package, as an argv prefix."""
-    try:
-        from ruff.__main__ import find_ruff_bin
-
-        return (str(find_ruff_bin()),)
-    except (ImportError, FileNotFoundError):
-        return (sys.executable, "-m", "ruff")
 
 
 def ruff_argv(filename: str) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from toolsmith.lint.tools import RULES, ruff_command
+from toolsmith.lint.tools import RULES
+from toolsmith.shared.proc import ruff_command
 
 BASELINE = "ruff check --fix --unsafe-fixes"
 

@@ -25,9 +25,10 @@ from typing import Any
 
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import inject
-from toolsmith.lint.tools import apply_fix, lint_text, read_file, ruff_command, run_linter, scoped, submit_result
+from toolsmith.lint.tools import apply_fix, lint_text, read_file, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
+from toolsmith.shared.proc import ruff_command
 
 MAX_ISSUES = 6  # issues per example after injection (keeps conversations short)
 MAX_PREEXISTING = 2  # issues a snippet may already have

@@ -21,15 +21,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.proc import ruff_command
 from toolsmith.shared.sandbox import Sandbox, current
 
 # Checks the agent runs, split by whether ruff 0.17.5 offers a fix (--unsafe-fixes); tests check the split
@@ -68,17 +67,6 @@ class Issue:
     def compact(self) -> dict[str, Any]:
         """What the model sees of this issue."""
         return {"code": self.code, "line": self.line, "message": self.message, "fixable": self.fixable}
-
-
-@cache
-def ruff_command() -> tuple[str, ...]:
-    """The ruff executable (the one installed with this package), as an argv prefix."""
-    try:
-        from ruff.__main__ import find_ruff_bin
-
-        return (str(find_ruff_bin()),)
-    except (ImportError, FileNotFoundError):
-        return (sys.executable, "-m", "ruff")
 
 
 _EMPTY: dict[int, Path] = {}

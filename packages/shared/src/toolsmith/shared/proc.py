@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 
@@ -75,3 +77,14 @@ def run_bounded(
         finally:
             kill_group(p.pid)  # whatever it left running in its group
     return subprocess.CompletedProcess(list(argv), p.returncode, out, err)
+
+
+@cache
+def ruff_command() -> tuple[str, ...]:
+    """The ruff executable installed in this environment, as an argv prefix (``python -m ruff`` without it)."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return (str(find_ruff_bin()),)
+    except (ImportError, FileNotFoundError):
+        return (sys.executable, "-m", "ruff")
