@@ -84,6 +84,33 @@ def test_check_arguments(args: dict, problems: list[str]) -> None:
     assert check_arguments(PICK, args) == problems
 
 
+EITHER = {  # get_json_schema writes unions as type lists; a hand-written schema may use anyOf
+    "type": "function",
+    "function": {
+        "name": "either",
+        "description": "A number or names.",
+        "parameters": {
+            "type": "object",
+            "properties": {"v": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "string"}}]}},
+            "required": ["v"],
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "problems"),
+    [
+        ({"v": 3}, []),
+        ({"v": ["a", "b"]}, []),
+        ({"v": "a"}, ["expected v to be one of: integer, array of string; got str 'a'"]),
+        ({"v": [1]}, ["expected v to be one of: integer, array of string; got list [1]"]),
+    ],
+)
+def test_check_arguments_any_of(args: dict, problems: list[str]) -> None:
+    assert check_arguments(EITHER, args) == problems
+
+
 # ------------------------------------------------------------------------------------------- loop guard
 
 

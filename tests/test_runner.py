@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -499,6 +500,20 @@ def test_directory_target(tmp_path, work):
         check_example(json.loads(line))
     with pytest.raises(ValueError, match="use run_targets"):
         run_agent(spec, model, root)
+
+
+def test_a_folder_run_goes_on_after_a_target_it_cannot_work_on(tmp_path, work, caplog):
+    root = work.parent
+    (root / "big.py").write_text("def big():\n" + "    x = 1\n" * 2000, encoding="utf-8")  # sorts before t.py
+    seen = []
+    with caplog.at_level(logging.WARNING):
+        results = run_targets(
+            make_spec(tmp_path), FakeModel([SUBMIT]), root, on_result=seen.append, transcript=tmp_path / "t.jsonl"
+        )
+    assert [(Path(r.target).name, r.status) for r in results] == [("big.py", "failed"), ("t.py", "success")]
+    assert "big.py: expected the task to fit the model's 4096-token context" in results[0].reason
+    assert results[0].turns == 0 and not results[0].applied and "skipped" in caplog.text
+    assert seen == results  # each result handed over as it is made
 
 
 def test_default_transcript_path(tmp_path, work):

@@ -208,6 +208,21 @@ def test_apply_refuses_a_file_edited_during_the_run(tmp_path: Path) -> None:
     assert (tmp_path / "mod.py").read_text() == "x = 1  # edited\n"
 
 
+def test_apply_never_writes_through_a_link(tmp_path: Path) -> None:
+    project, outside = tmp_path / "p", tmp_path / "elsewhere.py"
+    tree(project, {"mod.py": "x = 1\n"})
+    outside.write_text("keep = True\n")
+    (project / "out.py").symlink_to(outside)  # an output path that leads out of the project
+
+    def edit(box):
+        box.write("x = 2\n")
+        box.write("y = 1\n", "out.py")
+
+    with pytest.raises(ApplyError, match=r"out\.py: expected a regular file to write, got a link"):
+        run_and_apply(project, edit, overwrite=True)
+    assert outside.read_text() == "keep = True\n" and (project / "mod.py").read_text() == "x = 1\n"
+
+
 def test_apply_puts_back_what_it_wrote_when_a_later_write_fails(tmp_path: Path, monkeypatch) -> None:
     tree(tmp_path, {"mod.py": "x = 1\n"})
     import toolsmith.shared.sandbox as sandbox

@@ -78,12 +78,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from toolsmith.shared import llm
     from toolsmith.shared.agent import load_agent
     from toolsmith.shared.runner import (
+        RunResult,
         default_transcript_path,
         format_result,
         format_step,
         resolve_targets,
-        run_agent,
-        tool_host,
+        run_targets,
     )
 
     try:
@@ -100,29 +100,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     transcript = Path(args.transcript) if args.transcript else default_transcript_path(args.domain)
     print(f"model: {model_path}  ({len(targets)} target{'s' if len(targets) != 1 else ''})")
-    failed = 0
-    with tool_host(spec) as host:
-        for target in targets:
-            print(f"\n== {args.domain}: {target}")
-            try:
-                result = run_agent(
-                    spec,
-                    model,
-                    target,
-                    apply=args.apply,
-                    overwrite=args.overwrite,
-                    reuse_cache=not args.no_kv_reuse,
-                    max_turns=args.max_turns,
-                    transcript=transcript,
-                    on_step=lambda step: print(format_step(step), flush=True),
-                    host=host,
-                )
-            except (ValueError, OSError) as e:  # this target cannot be worked on: say why, go on with the next
-                print(f"error: {e}", file=sys.stderr)
-                failed += 1
-                continue
+    headers = iter(f"\n== {args.domain}: {t}" for t in targets)
+    print(next(headers, ""))
+
+    def show(result: RunResult) -> None:  # a run's outcome, then the next target's header
+        if result.steps:
             print(format_result(result))
-            failed += not result.ok
+        else:  # refused before its first turn (the log said why)
+            print(f"error: {result.reason}", file=sys.stderr)
+        header = next(headers, None)
+        if header is not None:
+            print(header)
+
+    results = run_targets(
+        spec,
+        model,
+        targets,
+        on_result=show,
+        apply=args.apply,
+        overwrite=args.overwrite,
+        reuse_cache=not args.no_kv_reuse,
+        max_turns=args.max_turns,
+        transcript=transcript,
+        on_step=lambda step: print(format_step(step), flush=True),
+    )
+    failed = sum(not r.ok for r in results)
     if len(targets) > 1:
         print(f"\n{len(targets) - failed}/{len(targets)} succeeded; transcript: {transcript}")
     return 0 if not failed else 1

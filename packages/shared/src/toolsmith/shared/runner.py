@@ -614,13 +614,40 @@ def tool_host(spec: AgentSpec) -> ToolHost:
     return ToolHost(spec.tools, {s["function"]["name"]: s for s in spec.schemas})
 
 
-def run_targets(spec: AgentSpec, model: Model, target: str | Path, **kwargs: Any) -> list[RunResult]:
-    """Run once per target of :func:`resolve_targets` (one transcript file and one tool host for all); ``kwargs`` as
-    :func:`run_agent`."""
+def run_targets(
+    spec: AgentSpec,
+    model: Model,
+    target: str | Path | list[Target],
+    on_result: Callable[[RunResult], None] | None = None,
+    **kwargs: Any,
+) -> list[RunResult]:
+    """Run once per target of :func:`resolve_targets` (one transcript file and one tool host for all).
+
+    A target that cannot be worked on (too big for the context, unreadable, changed meanwhile) is logged with its
+    file and gives a ``failed`` result with that reason and no turns; the next target runs.
+
+    Args:
+        spec: The agent.
+        model: The model.
+        target: A file, ``path.py::name``, a folder, or targets already resolved.
+        on_result: Called with each result as it is made.
+        **kwargs: As :func:`run_agent`.
+    """
     if kwargs.get("transcript") is None:
         kwargs["transcript"] = default_transcript_path(spec.domain)
+    targets = target if isinstance(target, list) else resolve_targets(target, spec.target_units)
+    results = []
     with tool_host(spec) as host:
-        return [run_agent(spec, model, t, host=host, **kwargs) for t in resolve_targets(target, spec.target_units)]
+        for t in targets:
+            try:
+                result = run_agent(spec, model, t, host=host, **kwargs)
+            except (ValueError, OSError) as e:  # this target only: say why, go on with the next
+                log.warning("skipped %s: %s", t, e)
+                result = RunResult(str(t), "failed", str(e), 0, [], None, None, "", None, False, None, [])
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
+    return results
 
 
 def transcript_row(spec: AgentSpec, result: RunResult, **meta: Any) -> dict[str, Any]:

@@ -53,6 +53,16 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _shape(schema: dict[str, Any]) -> str:
+    """A schema in a few words: ``integer``, ``array of string``, ``null``, ``one of ['a', 'b']``."""
+    if "enum" in schema:
+        return f"one of {schema['enum']}"
+    kind = schema.get("type", "any value")
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        return f"array of {_shape(schema['items'])}"
+    return " or ".join(kind) if isinstance(kind, list) else str(kind)
+
+
 def _sentence(error: Any, properties: dict[str, Any]) -> str:
     kind, where, got = error.validator, _where(error.absolute_path), error.instance
     if kind == "required":
@@ -65,6 +75,9 @@ def _sentence(error: Any, properties: dict[str, Any]) -> str:
         return f"expected {where} of type {error.validator_value}, got {_type_name(got)} {got!r:.80}"
     if kind == "enum":
         return f"expected {where} in {error.validator_value}, got {got!r:.80}"
+    if kind in ("anyOf", "oneOf"):
+        options = ", ".join(_shape(option) for option in error.validator_value)
+        return f"expected {where} to be one of: {options}; got {_type_name(got)} {got!r:.80}"
     return f"expected {where} to satisfy {kind}={error.validator_value!r:.60}, got {got!r:.80}"
 
 
