@@ -576,6 +576,8 @@ def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsy
     assert "call write_file" in out and "status: success" in out and "+x = 1" in out
     assert f"transcript: {repo_root() / 'runs' / 'lint'}" in out
     assert work.read_text(encoding="utf-8") == "x = 1\n" and seen["path"] == gguf
+    assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--isolated"]) == 0  # the project's config off
+    capsys.readouterr()
     seen["script"] = "bad"
     assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--max-turns", "2"]) == 1
     assert "status: turn_limit" in capsys.readouterr().out

@@ -9,6 +9,7 @@ import pytest
 
 from toolsmith.shared.sandbox import (
     ApplyError,
+    Sandbox,
     SandboxError,
     check_target,
     decode_source,
@@ -47,6 +48,8 @@ def test_find_project(tmp_path: Path, files: dict, target: str, project: str) ->
 def test_the_copy_holds_project_sources_only(tmp_path: Path) -> None:
     files = {
         "pyproject.toml": "[project]\nname='p'\n",
+        "ruff.toml": "line-length = 100\n",
+        "src/pkg/.ruff.toml": "line-length = 90\n",
         "src/pkg/__init__.py": "",
         "src/pkg/mod.py": "def f():\n    return 1\n",
         "src/pkg/helper.py": "X = 1\n",
@@ -69,6 +72,8 @@ def test_the_copy_holds_project_sources_only(tmp_path: Path) -> None:
         copied = sorted(p.relative_to(box.root).as_posix() for p in box.root.rglob("*") if p.is_file())
         assert copied == [
             "pyproject.toml",
+            "ruff.toml",
+            "src/pkg/.ruff.toml",
             "src/pkg/__init__.py",
             "src/pkg/helper.py",
             "src/pkg/mod.py",
@@ -262,3 +267,13 @@ def test_original_is_the_bytes_copied_in(tmp_path: Path) -> None:
         (tmp_path / "mod.py").write_text("x = 99\n")  # the user edits meanwhile
         box.write("x = 2\n")
         assert box.original() == "x = 1\n" and box.original("out.py") is None
+
+
+@pytest.mark.parametrize("project_config", [True, False])
+def test_project_config_travels_to_another_process(tmp_path: Path, project_config: bool) -> None:
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    with open_sandbox(tmp_path / "mod.py", project_config=project_config) as box:
+        assert box.project_config is project_config
+        assert Sandbox.from_json(box.to_json()).project_config is project_config
+    older = {k: v for k, v in box.to_json().items() if k != "project_config"}
+    assert Sandbox.from_json(older).project_config is True  # the default, as in open_sandbox

@@ -72,6 +72,11 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         help="JSONL file to append the runs to (default: the checkout's runs/<domain>/<timestamp>.jsonl)",
     )
     p.add_argument("--no-kv-reuse", action="store_true", help="re-evaluate the whole prompt every turn (timing)")
+    p.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore the project's own tool configuration (lint: its ruff config; default: use it when found)",
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -121,6 +126,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         reuse_cache=not args.no_kv_reuse,
         max_turns=args.max_turns,
+        isolated=args.isolated,
         transcript=transcript,
         on_step=lambda step: print(format_step(step), flush=True),
     )

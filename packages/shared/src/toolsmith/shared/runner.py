@@ -512,6 +512,7 @@ def run_agent(
     on_step: Callable[[Step], None] | None = None,
     project: Path | None = None,
     host: ToolHost | None = None,
+    isolated: bool = False,
 ) -> RunResult:
     """Run the agent once on one file or one function/class.
 
@@ -529,6 +530,8 @@ def run_agent(
             :func:`toolsmith.shared.sandbox.find_project`).
         host: A tool host of this agent's tools to reuse (:func:`tool_host`; one runs many targets faster); by
             default the run starts its own.
+        isolated: Tools ignore the project's own tool configuration (e.g. its ruff config) and use their
+            built-in settings.
 
     Returns:
         The result; model mistakes and tool failures end up in it, never as exceptions.
@@ -554,6 +557,7 @@ def run_agent(
         outputs=spec.outputs,
         edits_target=spec.edits_target,
         project=project,
+        project_config=not isolated,
     ) as box:
         messages = spec.first_messages(box.rel_target, _code_for(box, target), target.symbol)
         first = len(model.tokenize(render(messages, spec.schemas, add_generation_prompt=True)))

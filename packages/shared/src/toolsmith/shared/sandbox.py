@@ -184,6 +184,8 @@ class Sandbox:
         outputs: Files (relative paths) tools may create besides editing the target.
         timeout_s: Time limit for subprocesses run inside the sandbox.
         edits_target: Whether tools may change the target itself.
+        project_config: Whether tools use the project's own tool configuration copied with it (such as a
+            linter's config file); False: their built-in settings (as ``ruff --isolated``).
         skipped: What the copy left out, and why.
     """
 
@@ -194,6 +196,7 @@ class Sandbox:
     outputs: tuple[str, ...] = ()
     timeout_s: float = 30.0
     edits_target: bool = True
+    project_config: bool = True
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -352,6 +355,7 @@ class Sandbox:
             "outputs": list(self.outputs),
             "timeout_s": self.timeout_s,
             "edits_target": self.edits_target,
+            "project_config": self.project_config,
         }
 
     @classmethod
@@ -365,6 +369,7 @@ class Sandbox:
             outputs=tuple(data["outputs"]),
             timeout_s=float(data["timeout_s"]),
             edits_target=bool(data["edits_target"]),
+            project_config=bool(data.get("project_config", True)),
         )
 
 
@@ -399,6 +404,7 @@ def open_sandbox(
     outputs: Sequence[str] = (),
     edits_target: bool = True,
     project: Path | None = None,
+    project_config: bool = True,
 ) -> Iterator[Sandbox]:
     """Copy the project of ``original`` into a fresh temporary folder and make it the current sandbox.
 
@@ -409,6 +415,7 @@ def open_sandbox(
         outputs: Output path patterns (see :func:`fill_outputs`), relative to the project.
         edits_target: Whether tools may change the target.
         project: The project folder (default: found with :func:`find_project`).
+        project_config: Whether tools use the project's own tool configuration (see :class:`Sandbox`).
     """
     original = check_target(original)
     found = project is not None
@@ -444,6 +451,7 @@ def open_sandbox(
             outputs=outs,
             timeout_s=timeout_s,
             edits_target=edits_target,
+            project_config=project_config,
             skipped=skipped,
         )
         token = _current.set(box)
