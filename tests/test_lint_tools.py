@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeModel
 
 from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, read_file, run_linter, submit_result
-from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, symbol_lines
+from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
 from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
 
@@ -283,3 +283,186 @@ def test_a_lint_run_keeps_the_files_encoding_and_newlines(tmp_path: Path, name: 
         assert after.count(b"\n") == after.count(b"\r\n")  # CRLF stays CRLF
     if name == "latin1.py":
         assert b'"caf\xe9"' in after  # still latin-1
+
+
+# ------------------------------------------------------------------------------- the user's ruff config
+
+# F401 (1), UP035 (2), UP006 (5, py39+), SIM118 (6), a 78-character line (7), E711 (8).
+CONFIGURED = """import os
+from typing import List
+
+
+def f(d: List[int], key):
+    if key in d.keys():
+        return "x" + "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+    return d == None
+"""
+NO_CONFIG = [("F401", 1), ("E711", 8)]  # RULES, ruff --isolated
+MARKER = {"setup.py": ""}  # a project without a ruff config
+
+
+def ruff_toml(lint: str, top: str = "") -> str:
+    """A ruff.toml: ``top`` settings, then ``lint`` ones under ``[lint]``."""
+    return f"{top}\n[lint]\n{lint}\n"
+
+
+CONFIG_CASES = {
+    # name: (project files besides the target, target, issues as (code, line))
+    "no config": (MARKER, "m.py", NO_CONFIG),
+    "pyproject without [tool.ruff]": ({"pyproject.toml": "[project]\nname = 'p'\n"}, "m.py", NO_CONFIG),
+    "pyproject ignores a rule": (
+        {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E', 'F']\nignore = ['F401']\n"},
+        "m.py",
+        [("E711", 8)],
+    ),
+    "extra rules": (
+        {"ruff.toml": ruff_toml("select = ['F', 'E', 'SIM']")},
+        "m.py",
+        [("F401", 1), ("SIM118", 6)] + [("E711", 8)],
+    ),
+    "line-length 60": ({"ruff.toml": ruff_toml("select = ['E501']", "line-length = 60")}, "m.py", [("E501", 7)]),
+    "line-length 100": ({"ruff.toml": ruff_toml("select = ['E501']", "line-length = 100")}, "m.py", []),
+    "target-version py38": ({"ruff.toml": ruff_toml("select = ['UP006']", "target-version = 'py38'")}, "m.py", []),
+    "target-version py312": (
+        {"ruff.toml": ruff_toml("select = ['UP006']", "target-version = 'py312'")},
+        "m.py",
+        [("UP006", 5)],
+    ),
+    "per-file-ignores, relative to the config": (
+        {**MARKER, "ruff.toml": ruff_toml("select = ['F401', 'E711']\nper-file-ignores = {'pkg/*.py' = ['F401']}")},
+        "pkg/m.py",
+        [("E711", 8)],
+    ),
+    "the nearest config wins": (
+        {"pyproject.toml": "[tool.ruff.lint]\nselect = ['F']\n", "pkg/.ruff.toml": ruff_toml("select = ['E711']")},
+        "pkg/m.py",
+        [("E711", 8)],
+    ),
+    ".ruff.toml before ruff.toml before pyproject.toml": (
+        {
+            ".ruff.toml": ruff_toml("select = ['SIM118']"),
+            "ruff.toml": ruff_toml("select = ['F401']"),
+            "pyproject.toml": "[tool.ruff.lint]\nselect = ['E711']\n",
+        },
+        "m.py",
+        [("SIM118", 6)],
+    ),
+    "extend inside the project": (
+        {**MARKER, "ruff.toml": ruff_toml("select = ['E711']"), "pkg/ruff.toml": "extend = '../ruff.toml'\n"},
+        "pkg/m.py",
+        [("E711", 8)],
+    ),
+    "fix = true still lists": ({"ruff.toml": ruff_toml("select = ['F401']", "fix = true")}, "m.py", [("F401", 1)]),
+}
+
+
+def project(root: Path, files: dict[str, str], target: str, code: str = CONFIGURED) -> Path:
+    """Write a project (``files`` and ``code`` at ``target``) under ``root``; returns the target's path."""
+    for rel, text in {**files, target: code}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root / target
+
+
+@pytest.mark.parametrize("files, target, expected", CONFIG_CASES.values(), ids=CONFIG_CASES.keys())
+def test_the_projects_ruff_config_decides_the_issues(tmp_path: Path, files: dict, target: str, expected: list) -> None:
+    with open_sandbox(project(tmp_path, files, target)):
+        r = run_linter()
+    assert [(i["code"], i["line"]) for i in r["issues"]] == expected
+    assert r["count"] == len(expected) and r["issues_fixed"] == 0
+
+
+def test_isolated_ignores_the_config_and_matches_no_config(tmp_path: Path) -> None:
+    files, target, _ = CONFIG_CASES["extra rules"]
+    with open_sandbox(project(tmp_path / "with", files, target), project_config=False):
+        isolated = run_linter()
+    with open_sandbox(project(tmp_path / "without", MARKER, target)):
+        plain = run_linter()
+    assert isolated == plain and [(i["code"], i["line"]) for i in plain["issues"]] == NO_CONFIG
+
+
+def test_without_a_config_ruff_runs_as_before() -> None:
+    """The argv training data was generated with (generation's projects never hold a config)."""
+    from toolsmith.shared.proc import ruff_command
+
+    assert ruff_argv("--stdin-filename", "m.py", "-") == [
+        *ruff_command(),
+        "check",
+        "--output-format=json",
+        "--no-cache",
+        "--isolated",
+        "--exit-zero",
+        "--select",
+        ",".join(RULES),
+        "--unsafe-fixes",
+        "--stdin-filename",
+        "m.py",
+        "-",
+    ]
+
+
+FIX_CASES = [
+    # ruff.toml, code, line, the line after the fix (rules outside RULES: the model copies the code)
+    (ruff_toml("select = ['SIM']"), "SIM118", 6, "    if key in d:"),
+    (ruff_toml("select = ['UP006']", "target-version = 'py312'"), "UP006", 5, "def f(d: list[int], key):"),
+]
+
+
+@pytest.mark.parametrize("config, code, line, after", FIX_CASES, ids=[c[1] for c in FIX_CASES])
+def test_a_rule_outside_the_trained_set_is_fixed_when_ruff_has_a_fix(
+    tmp_path: Path, config: str, code: str, line: int, after: str
+) -> None:
+    assert code not in RULES
+    with open_sandbox(project(tmp_path, {"ruff.toml": config}, "m.py")) as b:
+        listed = run_linter()
+        assert {"code": code, "line": line} == listed["next"] and listed["fixable"] == 1
+        r = apply_fix(code.lower(), line)
+        assert r == {"fixed": code, "line": line, "remaining": 0, "fixable": 0}
+        assert b.read().splitlines()[line - 1] == after
+        assert run_linter()["issues_fixed"] == 1
+
+
+def test_a_rule_outside_the_trained_set_without_a_fix_is_reported(tmp_path: Path) -> None:
+    files, target, _ = CONFIG_CASES["line-length 60"]
+    with open_sandbox(project(tmp_path, files, target)) as b:
+        r = run_linter()
+        assert r["issues"][0]["fixable"] is False and r["fixable"] == 0 and "next" not in r
+        with pytest.raises(ValueError, match="expected a fixable issue E501 at line 7, got E501 at line 7 without"):
+            apply_fix("E501", 7)
+        assert b.read() == CONFIGURED
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"ruff.toml": "[lint\n"}, "ruff.toml: expected a valid TOML ruff configuration, got"),
+        ({"ruff.toml": "extend = '../ruff.toml'\n"}, "ruff.toml: expected `extend` to name a config file inside"),
+        ({"ruff.toml": "extend = '/etc/base.toml'\n"}, "got '/etc/base.toml'; run with --isolated"),
+        ({"ruff.toml": "extend = 'base.toml'\n", "base.toml": ""}, "got 'base.toml'"),  # not copied
+    ],
+)
+def test_a_config_the_tools_cannot_honour_is_an_error(tmp_path: Path, files: dict, message: str) -> None:
+    with open_sandbox(project(tmp_path / "p", {**MARKER, **files}, "m.py")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            run_linter()
+
+
+def test_a_run_uses_the_config_unless_isolated(tmp_path: Path) -> None:
+    """Through the runner and its tool host (another process): ``isolated`` reaches the tools."""
+    from toolsmith.shared.agent import load_agent
+    from toolsmith.shared.runner import run_agent
+
+    code = "import os\n\n\ndef f(x):\n    return x == None\n"
+    for isolated, left in ((False, "x == None"), (True, "x is None")):
+        target = project(tmp_path / str(isolated), {"ruff.toml": ruff_toml("select = ['F401']")}, "m.py", code)
+        result = run_agent(
+            load_agent("lint"),
+            FollowTheLinter(),
+            target,
+            apply=True,
+            transcript=tmp_path / "t.jsonl",
+            isolated=isolated,
+        )
+        assert result.status == "success", result.reason
+        final = target.read_text(encoding="utf-8")
+        assert "import os" not in final and left in final

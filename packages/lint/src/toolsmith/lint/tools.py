@@ -4,9 +4,17 @@ Tools are plain typed functions (schemas come from their signatures and docstrin
 :func:`toolsmith.shared.sandbox.current`. They are coarse on purpose: a 270M model only chooses the
 next step and copies values (an issue's code and line, the counts) from the last tool response.
 
+Which rules: the project's own ruff configuration when the sandbox copy holds one (:func:`find_config`: the nearest
+``.ruff.toml``, ``ruff.toml`` or ``pyproject.toml`` with ``[tool.ruff]`` from the target's folder up to the project
+root, as ruff finds it) with all its settings (``select``, ``ignore``, ``per-file-ignores``, ``line-length``,
+``target-version``, ...); else, or when the sandbox's ``project_config`` is off (``toolsmith run --isolated``),
+``ruff --isolated`` with :data:`RULES` (the rules the model is trained on; training data never has a config). A rule
+outside :data:`RULES` works the same way: ``apply_fix`` applies ruff's edit when ruff has one (the model copies the
+code), else the issue is listed as not fixable.
+
 Definitions shared with the evaluator (:mod:`toolsmith.lint.checks`):
 
-- An *issue* is a ruff violation of :data:`RULES` (inside the sandbox's symbol, when it has one).
+- An *issue* is a ruff violation of those rules (inside the sandbox's symbol, when it has one).
 - An issue is *fixable* when ruff offers an edit for it that may be applied (safe or unsafe
   applicability; display-only edits do not count) and the file still parses after that edit alone.
 - ``issues_fixed`` is the net number of issues gone since the start: issues in the user's file
@@ -17,19 +25,23 @@ from __future__ import annotations
 
 import ast
 import atexit
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsmith.shared.proc import ruff_command
+from toolsmith.shared.proc import ruff_command, run_bounded
 from toolsmith.shared.sandbox import Sandbox, current
+
+log = logging.getLogger(__name__)
 
 # Checks the agent runs, split by whether ruff 0.17.5 offers a fix (--unsafe-fixes); tests check the split
 # against ruff. Per issue, ruff's JSON decides.
@@ -41,6 +53,8 @@ RULES: tuple[str, ...] = tuple(sorted(FIXABLE_RULES | UNFIXABLE_RULES))
 MESSAGE_CHARS = 80
 MAX_LISTED = 12  # run_linter lists at most this many issues (``count`` is always the total)
 _APPLICABLE = ("safe", "unsafe")
+CONFIG_FILES = (".ruff.toml", "ruff.toml", "pyproject.toml")  # ruff's precedence inside one folder
+_MAX_EXTENDS = 10
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -82,17 +96,120 @@ def empty_dir() -> Path:
     return _EMPTY[pid]
 
 
-def ruff_argv(*targets: str) -> list[str]:
-    """``ruff check`` with JSON output, no config, no cache and :data:`RULES`, on ``targets``."""
+@dataclass(frozen=True)
+class RuffConfig:
+    """The project's ruff configuration file, inside the sandbox copy.
+
+    Attributes:
+        path: The file ruff reads (``--config``). Ruff runs in its folder, so the relative paths in it
+            (``per-file-ignores``, ``src``) mean what they mean in the user's project.
+        key: What ruff's results depend on besides the code: the file's place and the text of it and of the
+            files it extends (part of the cache key).
+    """
+
+    path: Path
+    key: str
+
+
+def _ruff_table(path: Path, root: Path) -> dict[str, Any] | None:
+    """The ruff settings in ``path`` (None for a ``pyproject.toml`` without ``[tool.ruff]``, which ruff skips).
+
+    Raises:
+        ValueError: The file is not valid TOML.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        rel = path.relative_to(root).as_posix()
+        raise ValueError(f"{rel}: expected a valid TOML ruff configuration, got {e} (or run with --isolated)") from None
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool")
+    ruff = tool.get("ruff") if isinstance(tool, dict) else None
+    return ruff if isinstance(ruff, dict) else None
+
+
+def _config_key(path: Path, table: dict[str, Any], root: Path) -> str:
+    """:attr:`RuffConfig.key` of ``path``, following its ``extend`` chain.
+
+    Raises:
+        ValueError: An ``extend`` names a file the project copy does not hold (one outside the project, or a file
+            the sandbox does not copy: only Python files and package metadata are copied).
+    """
+    parts = [path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")]
+    seen = {path}
+    for _ in range(_MAX_EXTENDS):
+        extend = table.get("extend")
+        if not isinstance(extend, str):
+            break
+        base = (path.parent / os.path.expandvars(os.path.expanduser(extend))).resolve()
+        if not base.is_relative_to(root) or not base.is_file():
+            rel = path.relative_to(root).as_posix()
+            raise ValueError(
+                f"{rel}: expected `extend` to name a config file inside the project (the agent's copy holds its "
+                f"{', '.join(CONFIG_FILES)} files), got {extend!r}; run with --isolated to ignore the config"
+            )
+        if base in seen:
+            break  # ruff reports the cycle itself
+        seen.add(base)
+        path, table = base, _ruff_table(base, root) or {}
+        parts += [path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")]
+    return "\n".join(parts)
+
+
+def find_config(root: Path, rel_target: str) -> RuffConfig | None:
+    """The ruff configuration ruff would use for ``rel_target``, looking only inside ``root`` (the project copy).
+
+    From the target's folder up to ``root``, the first folder with a ``.ruff.toml``, ``ruff.toml`` or a
+    ``pyproject.toml`` holding ``[tool.ruff]`` (in that order) has it. A configuration above the project, or the
+    user's own ``~/.config/ruff``, is not used.
+
+    Args:
+        root: The project copy.
+        rel_target: The target file, relative to ``root``.
+
+    Returns:
+        The configuration, or None when the project has none.
+
+    Raises:
+        ValueError: A configuration file is not valid TOML (ruff fails on it too), or its ``extend`` names a file
+            not inside ``root``.
+    """
+    root = root.resolve()
+    folder = (root / rel_target).parent.resolve()
+    if not folder.is_relative_to(root):
+        raise ValueError(f"expected a target inside {root}, got {rel_target!r}")
+    while True:
+        for name in CONFIG_FILES:
+            path = folder / name
+            if path.is_file():
+                table = _ruff_table(path, root)
+                if table is not None:
+                    log.debug("ruff config for %s: %s", rel_target, path)
+                    return RuffConfig(path, _config_key(path, table, root))
+        if folder == root:
+            return None
+        folder = folder.parent
+
+
+def ruff_argv(*targets: str, config: RuffConfig | None = None) -> list[str]:
+    """``ruff check`` with JSON output and no cache on ``targets``.
+
+    Args:
+        *targets: Paths or ruff's stdin arguments.
+        config: The project's configuration (``--config``, with ``--no-fix`` so a ``fix = true`` in it does not
+            turn the JSON into fixed code); None: no configuration (``--isolated``) and :data:`RULES`.
+    """
+    settings = ["--isolated"] if config is None else ["--config", str(config.path), "--no-fix"]
+    select = ["--select", ",".join(RULES)] if config is None else []
     return [
         *ruff_command(),
         "check",
         "--output-format=json",
         "--no-cache",
-        "--isolated",
+        *settings,
         "--exit-zero",
-        "--select",
-        ",".join(RULES),
+        *select,
         "--unsafe-fixes",
         *targets,
     ]
@@ -157,14 +274,14 @@ def _issues_from_json(stdout: str, text: str) -> list[Issue]:
     return issues
 
 
-_CACHE: OrderedDict[tuple[str, str], list[Issue]] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str, str], list[Issue]] = OrderedDict()  # (file name, text, config key)
 _CACHE_SIZE = 256
 
 
 _LOCK = threading.Lock()  # the runner calls tools in threads
 
 
-def _get(key: tuple[str, str]) -> list[Issue] | None:
+def _get(key: tuple[str, str, str]) -> list[Issue] | None:
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -172,7 +289,7 @@ def _get(key: tuple[str, str]) -> list[Issue] | None:
         return hit
 
 
-def _put(key: tuple[str, str], issues: list[Issue]) -> list[Issue]:
+def _put(key: tuple[str, str, str], issues: list[Issue]) -> list[Issue]:
     with _LOCK:
         _CACHE[key] = issues
         while len(_CACHE) > _CACHE_SIZE:
@@ -186,25 +303,48 @@ def _check_ruff(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout
 
 
-def lint_text(text: str, filename: str = "target.py", cwd: Path | None = None, timeout_s: float = 30.0) -> list[Issue]:
+def _lint_configured(text: str, path: Path, config: RuffConfig, timeout_s: float) -> list[Issue]:
+    """Ruff's issues for ``text`` as the file ``path`` under ``config`` (ruff runs in the config's folder)."""
+    argv = ruff_argv("--stdin-filename", str(path), "-", config=config)
+    proc = run_bounded(argv, cwd=config.path.parent, timeout_s=timeout_s, input=text)
+    return _issues_from_json(_check_ruff(proc), text)
+
+
+def lint_text(
+    text: str,
+    filename: str = "target.py",
+    cwd: Path | None = None,
+    timeout_s: float = 30.0,
+    config: RuffConfig | None = None,
+) -> list[Issue]:
     """Ruff's issues for ``text`` as if it were the file ``filename`` (read from stdin; results cached).
 
     Args:
         text: Python source.
-        filename: The name ruff sees (it matters for import sorting).
-        cwd: Folder ruff runs in (default: a fresh empty folder).
+        filename: The name ruff sees (it matters for import sorting and per-file ignores), relative to ``cwd``.
+        cwd: Folder ruff runs in (default: a fresh empty folder); with ``config``, the project folder
+            ``filename`` is in (ruff then runs in the config's folder).
         timeout_s: Time limit for ruff.
+        config: The project's ruff configuration (:func:`find_config`); None: :data:`RULES`, no configuration.
 
     Returns:
         Every issue in the file, sorted by line and code.
     """
-    key = (filename, text)
+    key = (filename, text, "" if config is None else config.key)
     hit = _get(key)
     if hit is not None:
         return hit
+    if config is not None:
+        path = (cwd or config.path.parent) / filename
+        return _put(key, _lint_configured(text, path, config, timeout_s))
     argv = ruff_argv("--stdin-filename", filename, "-")
     proc = subprocess.run(argv, input=text, cwd=cwd or empty_dir(), capture_output=True, text=True, timeout=timeout_s)
     return _put(key, _issues_from_json(_check_ruff(proc), text))
+
+
+def sandbox_config(box: Sandbox) -> RuffConfig | None:
+    """The project's ruff configuration in the sandbox copy (None when it has none or ``project_config`` is off)."""
+    return find_config(box.root, box.rel_target) if box.project_config else None
 
 
 def _lint_sandbox(box: Sandbox, text: str) -> list[Issue]:
@@ -213,10 +353,13 @@ def _lint_sandbox(box: Sandbox, text: str) -> list[Issue]:
     Ruff reads the decoded text on stdin (as the file, by name): it only reads UTF-8 files, and this way a file in
     another declared encoding (PEP 263) is linted too; the sandbox writes it back in its own encoding.
     """
-    key = (box.rel_target, text)
+    config = sandbox_config(box)
+    key = (box.rel_target, text, "" if config is None else config.key)
     hit = _get(key)
     if hit is not None:
         return hit
+    if config is not None:
+        return _put(key, _lint_configured(text, box.root / box.rel_target, config, box.timeout_s))
     proc = box.run(ruff_argv("--stdin-filename", box.rel_target, "-"), input=text)
     return _put(key, _issues_from_json(_check_ruff(proc), text))
 
@@ -270,7 +413,7 @@ def _issues_fixed(box: Sandbox, now: int) -> int:
     original = box.original()
     if original is None:
         return 0
-    issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s)
+    issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s, config=sandbox_config(box))
     try:
         before = len(scoped(issues, original, box.symbol))
     except ValueError:
