@@ -167,3 +167,17 @@ def test_ruff_fix_baseline_fixes_what_ruff_can(tmp_path: Path) -> None:
     final = (tmp_path / "target.py").read_text(encoding="utf-8")
     assert "import os" not in final and "x is None" in final and "except:" in final  # E722 has no ruff fix
     assert judge(ORIGINAL, final, None, judge_submission=False)["success"]
+
+
+def test_checks_and_baseline_use_the_projects_ruff_config(tmp_path: Path) -> None:
+    """With a ruff.toml selecting only F401, the E711 and E722 are no issues: the F401 fix alone is success."""
+    from toolsmith.lint import baseline
+
+    (tmp_path / "ruff.toml").write_text("[lint]\nselect = ['F401']\n", encoding="utf-8")
+    (tmp_path / "target.py").write_text(ORIGINAL, encoding="utf-8")
+    baseline(tmp_path, "target.py", None)
+    final = (tmp_path / "target.py").read_text(encoding="utf-8")
+    assert "import os" not in final and "x == None" in final  # the E711 is not the project's rule: left alone
+    submitted = {"issues_fixed": 1, "issues_remaining": 0}
+    r = check_episode(Episode(tmp_path, "target.py", None, {"target.py": ORIGINAL}, submitted))
+    assert r["success"] and (r["issues_before"], r["issues_after"]) == (1, 0), r["reason"]

@@ -1,7 +1,8 @@
 """Evaluator checks for one end-to-end lint run, with real ruff.
 
 Definitions (the same as the tools', see :mod:`toolsmith.lint.tools`); *issues* are ruff's violations
-of :data:`~toolsmith.lint.tools.RULES` in the file (inside ``symbol`` when given):
+of :data:`~toolsmith.lint.tools.RULES` in the file (inside ``symbol`` when given), or of the project's own ruff
+configuration when the episode's project holds one (:func:`~toolsmith.lint.tools.find_config`):
 
 - ``all_fixable_fixed``: no issue in the final file is fixable (ruff offers an applicable edit
   that keeps the file parsing).
@@ -17,7 +18,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from toolsmith.lint.tools import lint_text, scoped
+from toolsmith.lint.tools import find_config, lint_text, scoped
 from toolsmith.shared.episode import Episode
 
 
@@ -48,8 +49,13 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         parses = False
         reasons.append(f"expected the final file to parse, got {type(e).__name__}: {e}")
 
+    config = find_config(episode.root, episode.target)
+
     def issues_of(text: str) -> list:
-        found = lint_text(text, filename)
+        if config is None:
+            found = lint_text(text, filename)
+        else:
+            found = lint_text(text, episode.target, cwd=episode.root, config=config)
         try:
             return scoped(found, text, symbol)
         except ValueError:  # the symbol is gone or the file does not parse: judge the whole file
