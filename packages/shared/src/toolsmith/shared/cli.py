@@ -194,7 +194,11 @@ def _cmd_train_all(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from toolsmith.shared.evaluate import evaluate_domain
 
-    command = f"make eval-{args.domain}" if os.environ.get("MAKELEVEL") else "toolsmith " + " ".join(sys.argv[1:])
+    flags = " ".join(sys.argv[3:])  # after `toolsmith eval <domain>`
+    if os.environ.get("MAKELEVEL"):
+        command = f"make eval-{args.domain}" + (f' ARGS="{flags}"' if flags else "")
+    else:
+        command = "toolsmith " + " ".join(sys.argv[1:])
     report = evaluate_domain(
         args.domain,
         Path(args.model) if args.model else None,
@@ -203,6 +207,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         with_base=not args.no_base,
         latency_runs=args.latency_runs,
         command=command,
+        base_limit=args.base_limit,
     )
     print(Path(report["paths"]["markdown"]).read_text())
     print(f"written: {report['paths']['markdown']} and {report['paths']['json']}")
@@ -344,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--e2e-limit", type=int, default=0, help="files for end-to-end runs (0 = all)")
     p.add_argument("--latency-runs", type=int, default=5, help="runs timed with and without KV reuse")
     p.add_argument("--no-base", action="store_true", help="skip the untuned base")
+    p.add_argument(
+        "--base-limit", type=int, default=10, help="examples and end-to-end cases for the untuned base (0 = all)"
+    )
     p.set_defaults(fn=_cmd_eval)
 
     p = sub.add_parser("results", help="gather every domain's eval report into docs/results.md")

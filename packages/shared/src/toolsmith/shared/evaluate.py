@@ -440,6 +440,7 @@ def evaluate_domain(
     with_base: bool = True,
     latency_runs: int = 5,
     command: str = "",
+    base_limit: int = 0,
 ) -> dict[str, Any]:
     """``make eval-<domain>``: tuned, untuned base and the no-model baseline on the eval split.
 
@@ -451,6 +452,8 @@ def evaluate_domain(
         with_base: Also evaluate the untuned base (a Q8_0 GGUF of it, converted once).
         latency_runs: Runs timed with and without KV-prefix reuse (0 = skip).
         command: The command line, for the report.
+        base_limit: At most this many of the next-call examples and end-to-end cases for the untuned base (0 = as
+            many as the tuned model gets): the base writes ``max_tokens`` of text at every turn, which is slow.
     """
     from toolsmith.shared.agent import load_agent
     from toolsmith.shared.base import base_path, resolve_base
@@ -470,7 +473,9 @@ def evaluate_domain(
     tuned = evaluate_model(domain, model_path, nxt_rows, e2e_rows, latency_runs=latency_runs)
     base = None
     if with_base:
-        base = evaluate_model(domain, base_gguf(base_path(resolve_base())), nxt_rows, e2e_rows, label="base")
+        cut = slice(0, base_limit or None)
+        base_model = base_gguf(base_path(resolve_base()))
+        base = evaluate_model(domain, base_model, nxt_rows[cut], e2e_rows[cut], label="base")
     report = {
         "domain": domain,
         "command": command,
