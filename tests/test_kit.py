@@ -314,6 +314,19 @@ def test_baseline_eval_and_the_side_by_side_table(tmp_path: Path) -> None:
     assert "| next-call tool and argument names | — | — | — |" in lines  # a report from before the metric
     assert "| check: issues_after (mean) | — | 0.5 | 0.5 |" in lines
 
+    # `toolsmith results` (end of `make eval-all`): every domain's saved report, one table each, in order
+    from toolsmith.shared.evaluate import write_results
+
+    saved = {"tuned": tuned, "base": None, "baseline": report, "baseline_name": "ruff --fix"}
+    for domain in ("lint", "docstring"):
+        (tmp_path / "agents" / domain / "models").mkdir(parents=True)
+        js = tmp_path / "agents" / domain / "models" / f"{domain}_eval.json"
+        js.write_text(json.dumps({**saved, "command": f"make eval-{domain}"}))
+    out = write_results(tmp_path / "agents", tmp_path / "docs" / "results.md", ("lint", "test", "docstring"))
+    text = out.read_text()
+    assert text.index("## lint") < text.index("## docstring") and "## test" not in text  # test: no report yet
+    assert "Reproduce: `make eval-docstring`" in text and text.count("| end-to-end success | — | 100.0% |") == 2
+
 
 @pytest.mark.parametrize(
     ("text", "name_ok", "names_ok", "exact"),
