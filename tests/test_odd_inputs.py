@@ -139,8 +139,6 @@ def test_every_agent_survives_odd_inputs(domain: str, odd_tree, tmp_path: Path, 
                 for rel in result.written:
                     old = before.get(rel) if rel not in applied else applied[rel]
                     applied[rel] = encode_like(result.changes[rel], old, rel)
-    if units[root / "huge.py"] == 1:  # the whole 50,000-line file is one target: it cannot fit the context
-        assert "huge.py" in refused
     after = snapshot(root)
     for rel, data in after.items():
         assert data == applied.get(rel, before.get(rel)), f"{rel} changed without a successful, applied run"
