@@ -410,3 +410,13 @@ def test_agent_outputs_and_target_units_are_validated(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({**base, "outputs": ["tests/test_{module}.py"], "target_units": "functions"}))
     spec = load_agent("lint", path=path, tools=TOOLS)
     assert spec.outputs == ("tests/test_{module}.py",) and spec.target_units == "functions" and not spec.edits_target
+
+
+@pytest.mark.parametrize("domain", ["lint", "test", "docstring", "sample_data"])
+def test_every_domains_baseline_is_a_function_after_its_name_is_read(domain: str) -> None:
+    # the evaluator reads BASELINE, then calls baseline: a submodule named `baseline` must not shadow the function
+    from toolsmith.shared.domain import load_domain
+
+    module = load_domain(domain)
+    assert isinstance(module.BASELINE, str) and module.BASELINE
+    assert callable(module.baseline), type(module.baseline)

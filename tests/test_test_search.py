@@ -11,9 +11,9 @@ from toolsmith.shared.constants import HELD_OUT_PACKAGES
 from toolsmith.shared.corpus import Corpus
 from toolsmith.test.actions import Project
 from toolsmith.test.analysis import analyze, find_function
-from toolsmith.test.baseline import baseline, ghostwrite
 from toolsmith.test.corpus import PACKAGES, Function, cut, functions_of, probe
 from toolsmith.test.dataset import CORPUS
+from toolsmith.test.ghostwriter import baseline, ghostwrite
 from toolsmith.test.search import candidates, search
 
 MODULE = '''def classify(n: int, label="x"):

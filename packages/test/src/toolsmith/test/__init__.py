@@ -14,8 +14,8 @@ from typing import Any
 TERMINAL_TOOL = "submit_result"
 _TOOLS = ("inspect_function", "try_call", "add_test", "run_tests", "submit_result")
 _EXPORTS = {
-    "BASELINE": "toolsmith.test.baseline",
-    "baseline": "toolsmith.test.baseline",
+    "BASELINE": "toolsmith.test.ghostwriter",
+    "baseline": "toolsmith.test.ghostwriter",
     "check_episode": "toolsmith.test.checks",
     "generate": "toolsmith.test.dataset",
     "TRAIN": "toolsmith.test.settings",
