@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -130,8 +131,8 @@ def test_summary_records_packages_and_counts(out: Path, rows: list[dict]) -> Non
 
 
 def test_without_recovery_the_rows_are_the_right_calls_only(rows: list[dict], tmp_path: Path) -> None:
-    # mistakes draw from their own random stream: removing them, their error responses and the list_providers call
-    # that answers an unknown provider gives the data generated with recovery off, byte for byte
+    # mistakes draw from their own random stream: removing them and their error responses gives the data
+    # generated with recovery off, byte for byte
     toolsmith.sample_data.generate(tmp_path, COUNT, SEED, recovery=False)
     plain = load_examples(tmp_path / "train.jsonl") + load_examples(tmp_path / "eval.jsonl")
     assert len(plain) == len(rows)
@@ -141,8 +142,6 @@ def test_without_recovery_the_rows_are_the_right_calls_only(rows: list[dict], tm
         for i, m in enumerate(msgs):
             if m.get("weight") == 0:
                 drop |= {i, i + 1}
-                if msgs[i + 2]["tool_calls"][0]["function"]["name"] == "list_providers":
-                    drop |= {i + 2, i + 3}
         assert [m for i, m in enumerate(msgs) if i not in drop] == without["messages"]
         assert not any(m.get("weight") == 0 for m in without["messages"])
 
@@ -150,7 +149,7 @@ def test_without_recovery_the_rows_are_the_right_calls_only(rows: list[dict], tm
 # ------------------------------------------------------------------------------------------- recovery mistakes
 
 RIGHT_AFTER = {  # the mistake's error, and what the expert does next
-    "unknown_provider": ("expected a provider listed by list_providers, got", "list_providers"),
+    "unknown_provider": ("expected a provider that fits ", "set_field"),
     "wrong_provider": ("expected ", "set_field"),  # of another type, or values that do not fit
     "wrong_edge": ("expected ", "add_edge_case"),
     "missing_argument": ("expected argument 'provider', got none", "set_field"),
@@ -185,10 +184,10 @@ def test_each_mistake_is_followed_by_the_right_call(
     error, then = RIGHT_AFTER[kind]
     assert messages[i + 1]["content"]["error"].startswith(error), messages[i + 1]
     assert messages[i + 2]["tool_calls"][0]["function"]["name"] == then
-    if kind == "unknown_provider":  # the provider it then sets is one list_providers named
-        listed = messages[i + 3]["content"]["providers"]
-        assert messages[i + 4]["tool_calls"][0]["function"]["arguments"]["provider"] in listed
-    else:  # the right call is the one the response before the mistake led to
+    if kind in ("unknown_provider", "wrong_provider"):  # the error names the provider it then sets
+        provider = messages[i + 2]["tool_calls"][0]["function"]["arguments"]["provider"]
+        assert re.search(rf"[(:,] ?{provider}[,)]", messages[i + 1]["content"]["error"]), messages[i + 1]
+    if kind != "unknown_provider":  # the right call is the one the response before the mistake led to
         before = messages[i - 1]["content"].get("next", {})
         args = messages[i + 2]["tool_calls"][0]["function"]["arguments"]
         assert before.get("tool", then) == then and all(args[k] == v for k, v in before.items() if k != "tool")

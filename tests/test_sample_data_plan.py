@@ -72,15 +72,15 @@ def test_set_field_accepts_and_answers_next(plan: dict) -> None:
 @pytest.mark.parametrize(
     ("path", "provider", "options", "message"),
     [
-        ("contact_email", "emale", None, "expected a provider listed by list_providers, got 'emale'"),
-        ("age", "email", None, "expected a provider of int values for age, got email (str values)"),
+        ("contact_email", "emale", None, "expected a provider that fits contact_email (email, company_email"),
+        ("age", "email", None, "expected a provider of int values for age (pyint), got email (str values)"),
         ("contact_email", "email", {"dom": "x.org"}, "expected options of email (safe, domain), got 'dom'"),
         ("code", "word", None, "does not match /^[A-Z]{3}$/"),
         ("age", "pyint", {"min_value": 0, "max_value": 10}, "not >= 18"),
         ("code", "text", None, "does not match /^[A-Z]{3}$/"),
         ("plan", "word", None, "expected a provider of literal values"),
         ("missing", "word", None, "expected a field of Account (contact_email, code"),
-        ("tags", "pyint", None, "expected a provider of str values for tags"),
+        ("tags", "pyint", None, "expected a provider of str values for tags ("),
     ],
 )
 def test_set_field_refuses(plan: dict, path: str, provider: str, options: dict | None, message: str) -> None:

@@ -7,10 +7,11 @@ match and whose provider ``set_field`` accepts (checked on a copy of the plan fi
 default provider. It reads the target's full description from the run's state (read-only).
 
 Recovery (about :data:`MISTAKE_SHARE` of the examples hold one mistake, each followed by the right call): a
-provider name that does not exist (the field's own name, a near miss) answered by ``list_providers`` and the right
-provider; the last field's provider copied where it does not fit; an edge kind that does not apply (the last
-edge's kind copied, or ``none`` on a required field); a call without one of its arguments; ``describe_target``
-again (the loop guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
+provider name that does not exist (the field's own name, a near miss) answered by the right provider, which the
+error names among the providers that fit; the last field's provider copied where it does not fit; an edge kind
+that does not apply (the last edge's kind copied, or ``none`` on a required field); a call without one of its
+arguments; ``describe_target`` again (the loop guard answers); ``write_samples`` before ``generate``;
+``submit_result`` without its summary.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from toolsmith.sample_data.tools import (
     add_edge_case,
     describe_target,
     generate,
-    list_providers,
     load_session,
     set_field,
     submit_result,
@@ -164,8 +164,7 @@ def _set_field(run: _Run, i: int, path: str, last: dict | None) -> dict:
     if run.due("unknown_provider", i):
         wrong = next(iter(wrong_names(path, provider)), None)
         if wrong is not None and provider in plans.list_providers(description, path):
-            run.mistake(set_field, **_setting({"field": path}, wrong, options))
-            run.call(list_providers, field=path)
+            run.mistake(set_field, **_setting({"field": path}, wrong, options))  # the error names the right one
     elif run.due("wrong_provider", i) and last and not accepts(description, plan, path, last["provider"], None):
         run.mistake(set_field, field=path, provider=last["provider"])
     elif run.due("missing_argument", i):

@@ -178,25 +178,32 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     """Choose ``provider`` (with Faker ``options``) for the field at ``path``; updates ``plan``.
 
     Refuses a provider that does not exist, cannot give the field's type, takes no such option, or whose
-    values mostly (more than half of :data:`SAMPLE`) fail the field's constraints.
+    values mostly (more than half of :data:`SAMPLE`) fail the field's constraints; a refused provider's error
+    names the providers that fit (:func:`list_providers`).
 
     Returns:
         The field, the provider, an example value (JSON) and the next field without a provider.
     """
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
+
+    def fitting() -> str:  # a refusal names the providers that fit, so the next call can copy one
+        return ", ".join(list_providers(description, path))
+
     if not isinstance(provider, str) or provider not in PROVIDERS:
-        raise ValueError(f"expected a provider listed by list_providers, got {provider!r}")
+        raise ValueError(f"expected a provider that fits {path} ({fitting()}), got {provider!r}")
     if options is not None and not isinstance(options, dict):
         raise ValueError(f"expected options as an object of Faker arguments, got {options!r}")
     if not produces(provider, leaf):
         raise ValueError(
-            f"expected a provider of {leaf['type']} values for {path}, got {provider} "
+            f"expected a provider of {leaf['type']} values for {path} ({fitting()}), got {provider} "
             f"({PROVIDERS[provider]['returns']} values)"
         )
     fits, example, error = _sample(provider, leaf, options, SAMPLE)
     if fits * 2 <= SAMPLE:
-        raise ValueError(f"expected values that fit {path} ({short(field)}), got {error} ({fits}/{SAMPLE} fit)")
+        raise ValueError(
+            f"expected values that fit {path} ({short(field)}; fit: {fitting()}), got {error} ({fits}/{SAMPLE} fit)"
+        )
     plan["choices"][path] = {"provider": provider, "options": dict(options or {})}
     return {"field": path, "provider": provider, "example": encode(example), "next": next_step(description, plan)}
 
