@@ -129,7 +129,7 @@ CLAMP += "    return min(x, hi)\n"
 
 def test_recovery_mistakes_get_the_runners_errors_then_the_right_call() -> None:
     meta = {"files": {"m.py": CLAMP}, "target": "m.py", "symbol": "clamp", "source": "m:clamp", "package": "demo"}
-    meta |= {"branches": 1, "expert_calls": ["5", "-1"], "expert_coverage": 1.0}
+    meta |= {"branches": 1, "expert_calls": ["1", "-1"], "expert_coverage": 1.0}  # the search's calls
     row, status = record_case(dataset.RECIPE, Case(meta["files"], "m.py", "clamp", meta), Always())
     assert status == "ok"
     msgs = row["messages"]
@@ -145,16 +145,42 @@ def test_recovery_mistakes_get_the_runners_errors_then_the_right_call() -> None:
         ({"name": "try_call", "arguments": {"arguments": "x"}}, wrong[1][1]),
         ({"name": "try_call", "arguments": {"arguments": ""}}, wrong[2][1]),
         (
-            {"name": "add_test", "arguments": {"arguments": "5"}},
-            "expected arguments not pinned yet, got `5` (a test already pins it)",
+            {"name": "add_test", "arguments": {"arguments": "1"}},
+            "expected arguments not pinned yet, got `1` (a test already pins it)",
         ),
     ]
     assert wrong[1][1].startswith("expected literals") and wrong[1][1].endswith("got `x`")
     assert wrong[2][1] == "expected arguments that fit clamp(x, lo=0, hi=10), got missing a required argument: 'x'"
     # each mistake is followed by the right call
     after = [msgs[i + 2]["tool_calls"][0]["function"] for i, m in enumerate(msgs) if m.get("weight") == 0]
-    assert after[2] == {"name": "try_call", "arguments": {"arguments": "5"}}
+    assert after[2] == {"name": "try_call", "arguments": {"arguments": "1"}}
     assert after[3] == {"name": "try_call", "arguments": {"arguments": "-1"}}
+
+
+CLAMP3 = CLAMP.replace("    return min(x, hi)\n", "    if x > hi:\n        return hi\n    return x\n")
+
+
+def test_a_submit_while_the_tools_offer_a_call_is_refused_then_that_call_is_tried() -> None:
+    calls = ["1", "-1", "1, hi=0"]  # the search's calls for CLAMP3
+    meta = {"files": {"m.py": CLAMP3}, "target": "m.py", "symbol": "clamp", "source": "m:clamp", "package": "demo"}
+    meta |= {"branches": 2, "expert_calls": calls, "expert_coverage": 1.0}
+    row, status = record_case(dataset.RECIPE, Case(meta["files"], "m.py", "clamp", meta), Always())
+    assert status == "ok"
+    msgs = row["messages"]
+    early = [
+        i
+        for i, m in enumerate(msgs)
+        if m.get("weight") == 0 and m["tool_calls"][0]["function"]["name"] == "submit_result"
+    ]
+    assert len(early) == 1
+    i = early[0]
+    error = msgs[i + 1]["content"]["error"]
+    assert error.startswith("expected every branch a call can reach covered before submitting, got more: try `")
+    offered = error.rsplit("`", 2)[1]
+    assert offered in calls[1:] and msgs[i + 2]["tool_calls"][0]["function"] == {
+        "name": "try_call",
+        "arguments": {"arguments": offered},
+    }
 
 
 @pytest.mark.parametrize(

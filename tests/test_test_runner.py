@@ -13,7 +13,9 @@ from toolsmith.shared.agent import load_agent
 from toolsmith.shared.constants import START_FUNCTION_RESPONSE
 from toolsmith.shared.episode import Episode
 from toolsmith.shared.runner import resolve_targets, run_agent
+from toolsmith.test.actions import Project
 from toolsmith.test.checks import check_episode
+from toolsmith.test.search import search
 
 AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "test" / "agent.yaml"
 CODE = '''def sign(n):
@@ -95,3 +97,32 @@ def test_a_file_is_one_run_per_top_level_function(project: Path) -> None:
     spec = load_agent("test", path=AGENT_YAML, tools=toolsmith.test.TOOLS)
     targets = resolve_targets(project / "src" / "calc.py", spec.target_units)
     assert [t.symbol for t in targets] == ["sign", "double"]
+
+
+def test_the_tools_offer_the_search_s_next_call_and_refuse_an_early_submit(project: Path, tmp_path: Path) -> None:
+    spec = load_agent("test", path=AGENT_YAML, tools=toolsmith.test.TOOLS)
+    steps = search(Project(project, "src/calc.py", "sign", "tests/test_calc_sign.py")).steps
+    calls = [s.arguments for s in steps]
+    assert len(calls) == 3
+    early = call("submit_result", summary="Added 1 test for sign.", tests_added=1, branch_coverage=50)
+    script = [
+        call("inspect_function"),
+        call("try_call", arguments=calls[0]),
+        call("add_test", arguments=calls[0]),
+        early,  # refused: the search knows calls that reach more
+        *(c for a in calls[1:] for c in (call("try_call", arguments=a), call("add_test", arguments=a))),
+        call("run_tests"),
+        call(
+            "submit_result", summary="Added 3 tests for sign; branch coverage 100%.", tests_added=3, branch_coverage=100
+        ),
+    ]
+    result = run_agent(spec, FakeModel(script), f"{project / 'src' / 'calc.py'}::sign", transcript=tmp_path / "t.jsonl")
+    assert result.status == "success", result.reason
+    responses = [m["content"] for m in result.messages if m["role"] == "tool"]
+    assert responses[0]["try"] == calls[0]  # inspect_function offers the first call
+    assert responses[3] == {
+        "error": f"expected every branch a call can reach covered before submitting, got more: try `{calls[1]}`"
+    }
+    added = [r for r in responses if isinstance(r, dict) and "test" in r]
+    assert [r.get("try") for r in added] == [calls[1], calls[2], None]  # each offers the next, the last none
+    assert added[-1]["next"] == "run_tests" and responses[-2]["next"] == "submit_result"

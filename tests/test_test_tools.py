@@ -270,7 +270,8 @@ def test_tools_write_only_the_declared_test_file(root: Path) -> None:
         assert tools.try_call("11")["next"] == "add_test"
         assert tools.add_test("11")["branch_coverage"] == 50
         assert tools.run_tests()["passed"] == 1
-        assert tools.submit_result("One test.", 1, 50) == {"accepted": True}
+        with pytest.raises(ValueError, match=r"before submitting, got more: try `"):  # the search reaches more
+            tools.submit_result("One test.", 1, 50)
         assert list(box.changes()) == ["tests/test_util_clamp.py"]
         assert "+    assert clamp(11) == 10" in box.diff()
         with pytest.raises(SandboxError, match="expected one of the files this agent may write"):

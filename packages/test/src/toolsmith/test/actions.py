@@ -32,6 +32,9 @@ CHILD_LIMITS = Limits(timeout_s=45.0, cpu_s=45, memory_mb=1024)  # one child, in
 TEST_RUN_TIMEOUT_S = 45.0  # one pytest + coverage run
 MAX_LISTED = 3  # branch outcomes listed in a response
 
+Suggest = Callable[[set[tuple[int, int]]], "str | None"]
+"""Branch arcs the tests reach -> arguments of a call that reaches more (the expert's search), or None."""
+
 
 @dataclass(frozen=True)
 class Project:
@@ -114,8 +117,17 @@ def inspect_function(project: Project) -> dict[str, Any]:
     return project.info().compact()
 
 
-def try_call(project: Project, arguments: str) -> dict[str, Any]:
-    """``try_call``'s response: the result (or exception) and the branch outcomes this call newly reached."""
+def _offer(out: dict[str, Any], suggest: Suggest | None, reached: set[tuple[int, int]]) -> None:
+    """Add ``try`` (a call that reaches more) to a response that lists missing branches."""
+    if suggest is not None and out.get("missing"):
+        arguments = suggest(reached)
+        if arguments is not None:
+            out["try"] = arguments
+
+
+def try_call(project: Project, arguments: str, suggest: Suggest | None = None) -> dict[str, Any]:
+    """``try_call``'s response: the result (or exception) and the branch outcomes this call newly reached (and,
+    when it reached nothing new, what is missing and a call that reaches some of it)."""
     source = parse_arguments(arguments).source
     info = project.info()
     pinned = pinned_calls(project.tests_text(), project.symbol)
@@ -131,11 +143,15 @@ def try_call(project: Project, arguments: str) -> dict[str, Any]:
     else:
         missing = info.describe_arcs(info.arcs - seen - _arcs(now))
         out["missing"] = missing[:MAX_LISTED]
+        _offer(out, suggest, seen | _arcs(now))
     return out
 
 
-def add_test(project: Project, arguments: str, save: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """``add_test``'s response: the new test's name, coverage of the tests so far and what is still missing.
+def add_test(
+    project: Project, arguments: str, save: Callable[[str], None] | None = None, suggest: Suggest | None = None
+) -> dict[str, Any]:
+    """``add_test``'s response: the new test's name, coverage of the tests so far, what is still missing and a
+    call that reaches some of it.
 
     The call runs twice in the child (a result that differs between the two cannot be pinned); a result that
     cannot be pinned is refused with the reason. (Every child gets the same ``PYTHONHASHSEED`` from
@@ -145,6 +161,7 @@ def add_test(project: Project, arguments: str, save: Callable[[str], None] | Non
         project: The run's files.
         arguments: The call's arguments as Python source.
         save: Writes the test file's new text (the sandbox's ``write``); default: straight to the file.
+        suggest: Offers the next call (``try``) while branches are missing.
     """
     source = parse_arguments(arguments).source
     info = project.info()
@@ -175,13 +192,15 @@ def add_test(project: Project, arguments: str, save: Callable[[str], None] | Non
     missing = info.describe_arcs(cov.missing)
     if missing:
         out["missing"] = missing[:MAX_LISTED]
-    else:
+        _offer(out, suggest, reached)
+    if not missing or (suggest is not None and "try" not in out):  # nothing a call is known to reach
         out["next"] = "run_tests"
     return out
 
 
-def run_tests(project: Project) -> dict[str, Any]:
-    """``run_tests``'s response: real pytest + coverage.py on the test file."""
+def run_tests(project: Project, suggest: Suggest | None = None) -> dict[str, Any]:
+    """``run_tests``'s response: real pytest + coverage.py on the test file (and a call that reaches a missing
+    branch, when one is known)."""
     if project.tests_text() is None:
         raise ValueError(f"expected a test file {project.test_rel} (add a test first), got none")
     info = project.info()
@@ -199,9 +218,16 @@ def run_tests(project: Project) -> dict[str, Any]:
     missing = info.describe_arcs(cov.missing) if cov else []
     if missing:
         out["missing"] = missing[:MAX_LISTED]
-    if result.ok:
+        _offer(out, suggest, set(cov.reached) if cov else set())
+    if result.ok and "try" not in out:
         out["next"] = "submit_result"
     return out
+
+
+def reached_by_tests(project: Project) -> set[tuple[int, int]]:
+    """The branch arcs the test file's pinned calls reach (run in the child; none without a test file)."""
+    pinned = pinned_calls(project.tests_text(), project.symbol)
+    return set().union(*(_arcs(o) for o in observe(project, pinned))) if pinned else set()
 
 
 def submit_result(summary: str, tests_added: int, branch_coverage: int) -> dict[str, Any]:

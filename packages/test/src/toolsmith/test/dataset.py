@@ -11,8 +11,10 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is the 
 2. The expert (:func:`expert`): inspect_function, then try_call and add_test for each kept call, run_tests,
    submit_result with the number of tests and run_tests' coverage. With recovery on it sometimes makes a
    mistake a small model makes, gets the real error and makes the right call: parameter names instead of
-   values, a call that does not fit the signature, re-adding the call it just pinned, or a needless repeat of
-   inspect_function / run_tests (the loop guard answers).
+   values, a call that does not fit the signature, re-adding the call it just pinned, a needless repeat of
+   inspect_function / run_tests (the loop guard answers), or submitting while the tools still offer a call.
+   The tools offer each of the expert's calls (``try``: the same search, run by the tools); an example where
+   they offer another is dropped.
 3. Verification: :func:`toolsmith.test.checks.check_episode` on the sandbox (three isolated pytest runs, asserts,
    coverage, the submitted numbers).
 
@@ -44,6 +46,7 @@ UNSAFE_SHARE = 0.09  # try_call with the parameter names instead of values
 SIGNATURE_SHARE = 0.09  # try_call with arguments that do not fit the signature
 READD_SHARE = 0.08  # add_test again with the call just pinned
 REPEAT_SHARE = 0.08  # inspect_function or run_tests again, nothing changed (the loop guard answers)
+EARLY_SHARE = 0.1  # submit_result while the tools still offer a call that reaches more (refused)
 CORPUS = Corpus(packages=tuple(PACKAGES), stdlib=True, min_lines=3, max_lines=60, methods=False)
 
 
@@ -134,14 +137,17 @@ def expert(rec: Recorder, case: Case) -> None:
     """The scripted test expert (see the module docstring): replays the search's calls through the real tools."""
     calls: list[str] = case.meta["expert_calls"]
     info = analyze(case.files[case.target], case.symbol or "", case.target)
-    rec.call(inspect_function)
+    offered = rec.call(inspect_function).get("try")
     repeat = rec.pick(["inspect_function", "run_tests"]) if rec.chance(REPEAT_SHARE) else None
     if repeat == "inspect_function":
         rec.mistake(inspect_function)
     unsafe = rec.pick(range(len(calls))) if rec.chance(UNSAFE_SHARE) else None
     misfit = rec.pick(range(len(calls))) if rec.chance(SIGNATURE_SHARE) else None
     readd = rec.pick(range(len(calls))) if rec.chance(READD_SHARE) else None
+    early = rec.pick([k for k in range(len(calls) - 1) if k != readd]) if rec.chance(EARLY_SHARE) else None
     for i, arguments in enumerate(calls):
+        if offered != arguments:  # the tools offer what the search found here; a different offer is dropped
+            raise Failed(f"expected the tools to offer `{arguments}`, got {offered!r}")
         names = parameter_names(info) if i == unsafe else None
         if names is not None:
             rec.mistake(try_call, arguments=names)
@@ -150,9 +156,16 @@ def expert(rec: Recorder, case: Case) -> None:
         tried = rec.call(try_call, arguments=arguments)
         if tried.get("next") != "add_test":
             raise Failed(f"expected the expert's call `{arguments}` to make progress, got {tried}")
-        rec.call(add_test, arguments=arguments)
+        added = rec.call(add_test, arguments=arguments)
+        offered = added.get("try")
         if i == readd:
             rec.mistake(add_test, arguments=arguments)
+        if i == early:  # submitting while the tools still offer a call: refused, the error names the call
+            cov = added["branch_coverage"]
+            summary = summary_sentence(case.symbol or "", i + 1, cov)
+            rec.mistake(submit_result, summary=summary, tests_added=i + 1, branch_coverage=cov)
+    if offered is not None:
+        raise Failed(f"expected no offer after the expert's last call, got {offered!r}")
     ran = rec.call(run_tests)
     if repeat == "run_tests":
         rec.mistake(run_tests)

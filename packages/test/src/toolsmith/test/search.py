@@ -75,11 +75,13 @@ class Step:
         arguments: Its argument source.
         shown: What the call returned (``result``) or raised (``raises``), as the tools show it.
         new: The branch outcomes it newly reached (descriptions).
+        arcs: All the function's branch arcs it reaches.
     """
 
     arguments: str
     shown: dict[str, str]
     new: tuple[str, ...]
+    arcs: frozenset[tuple[int, int]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,10 @@ def _keep(outcome: dict[str, Any], info: FunctionInfo) -> bool:
     return False
 
 
+def _arcs(outcome: dict[str, Any]) -> set[tuple[int, int]]:
+    return {(a, b) for a, b in outcome.get("arcs", [])}
+
+
 def _shown(outcome: dict[str, Any]) -> dict[str, str]:
     if outcome["outcome"] == "raise":
         return {"raises": f"{outcome['exception']['type']}: {outcome['message']}".rstrip(": ")}
@@ -369,7 +375,7 @@ def search(project: Project) -> SearchResult:
             outcome = seen[source]
             if not _keep(outcome, info):
                 continue
-            arcs = {(a, b) for a, b in outcome.get("arcs", [])}
+            arcs = _arcs(outcome)
             new = (arcs & goal) - reached
             if new or not kept:
                 kept.append((source, outcome, new))
@@ -383,7 +389,17 @@ def search(project: Project) -> SearchResult:
         break
     all_arcs: set[tuple[int, int]] = set()
     for _, o, _ in kept:
-        all_arcs |= {(a, b) for a, b in o.get("arcs", [])}
+        all_arcs |= _arcs(o)
     cov = arc_coverage(info, all_arcs)
-    steps = tuple(Step(source, _shown(o), tuple(info.describe_arcs(new))) for source, o, new in kept)
+    steps = tuple(
+        Step(source, _shown(o), tuple(info.describe_arcs(new)), frozenset(_arcs(o) & goal)) for source, o, new in kept
+    )
     return SearchResult(steps, cov.fraction if kept else 0.0, len(seen), tuple(info.describe_arcs(cov.missing)))
+
+
+def next_call(
+    steps: tuple[Step, ...] | list[Step], reached: set[tuple[int, int]] | frozenset[tuple[int, int]]
+) -> str | None:
+    """The first of the search's calls that reaches a branch arc not in ``reached`` (what the tools offer as
+    ``try``), or None when the search's calls reach nothing more."""
+    return next((s.arguments for s in steps if s.arcs - reached), None)
