@@ -11,11 +11,12 @@ import pytest
 import toolsmith.docstring
 from toolsmith.docstring import TOOLS, check_episode
 from toolsmith.docstring.corpus import Entry
-from toolsmith.docstring.generate import CORPUS, EVAL_PACKAGES, EVAL_SHARE, Selector, make_case
+from toolsmith.docstring.generate import CORPUS, EVAL_PACKAGES, EVAL_SHARE, Selector, make_case, recipe
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.corpus import Snippet
 from toolsmith.shared.data import check_example, load_examples
 from toolsmith.shared.episode import Episode, materialize
+from toolsmith.shared.examples import record_case
 from toolsmith.shared.loopguard import LoopGuard
 from toolsmith.shared.sandbox import open_sandbox
 from toolsmith.shared.tools import response as tool_response
@@ -180,3 +181,26 @@ def test_make_case_damages_or_keeps_the_author_docstring(seed: int) -> None:
     text = case.files["mod.py"]
     assert (text == GOOD) == (case.meta["damage"] == "none")
     assert make_case(snippet(GOOD), "no docstring", random.Random(seed)) == "no docstring"
+
+
+class Always(random.Random):
+    """A mistakes stream whose every chance comes true."""
+
+    def random(self) -> float:
+        return 0.0
+
+
+def test_an_early_submit_is_refused_then_the_docstring_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    for share in ("COPIED_ARGS_SHARE", "MISSING_SECTION_SHARE"):  # only the early submit is left to make
+        monkeypatch.setattr(f"toolsmith.docstring.expert.{share}", 0.0)
+    (entry,) = Selector(cap=1)([snippet(GOOD)])
+    case = next(
+        c for seed in range(20) if (c := make_case(snippet(GOOD), entry, random.Random(seed))).meta["damage"] != "none"
+    )
+    row, status = record_case(recipe(1), case, Always())
+    assert status == "ok", status
+    msgs = row["messages"]
+    (i,) = [i for i, m in enumerate(msgs) if m.get("weight") == 0]
+    assert msgs[i]["tool_calls"][0]["function"]["name"] == "submit_result"
+    assert msgs[i + 1]["content"]["error"].startswith("expected a docstring the checkers pass before submitting, got ")
+    assert msgs[i + 2]["tool_calls"][0]["function"]["name"] == "write_docstring"

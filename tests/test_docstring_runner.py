@@ -158,7 +158,11 @@ def test_a_file_or_folder_is_one_run_per_function_class_and_method(
     assert inspected["Circle"]["next"] == "write_docstring"  # "A circle." does not describe `r`
     assert inspected["Circle"]["params"] == ["r"] and inspected["Circle.area"]["params"] == ["scale"]
     assert inspected["grow"]["raises"] == ["ValueError"] and inspected["grow"]["returns"] is True
-    assert all(r.status == "success" and not r.diff for r in results)
+    for r in results:  # a submit is accepted only where the checkers pass: the others end refused, unchanged
+        done = inspected[r.target.rsplit("::", 1)[1]]["next"] == "submit_result"
+        assert (r.status == "success") == done and not r.diff, r.target
+        refused = "expected a docstring the checkers pass before submitting, got "
+        assert done or refused in str(r.steps[1].calls[0].result), r.steps[1].calls[0].result
 
 
 def test_baseline_fills_a_skeleton_in_place(tmp_path: Path) -> None:

@@ -73,6 +73,8 @@ def test_inspect_function(box: Sandbox) -> None:
 
 
 def test_write_check_submit(box: Sandbox) -> None:
+    with pytest.raises(ValueError, match=r"before submitting, got 7 problem\(s\): D417 .*`limit`; call write_docstring"):
+        submit_result("Nothing to fix.", ["by", "step"], 0)  # the stale docstring: refused, not ended
     r = write_docstring(
         summary="grow the box",
         args={"by": "How much.", "limit": "The cap."},

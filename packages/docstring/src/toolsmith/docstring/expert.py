@@ -13,6 +13,7 @@ small model makes, answered with the real error, then the right call:
   name, a stale argument, a dropped one missing) instead of the parameter names;
 - write_docstring without ``returns`` (or without ``raises``) when the code needs it;
 - submit_result without ``documented`` or ``remaining_problems``;
+- submit_result at once when there is work to do (refused while the checkers report a problem);
 - check_docstrings twice (the loop guard answers: nothing changed).
 """
 
@@ -29,6 +30,7 @@ from toolsmith.shared.examples import Recorder
 COPIED_ARGS_SHARE = 0.35  # per example whose docstring's args are wrong for the code
 MISSING_SECTION_SHARE = 0.1  # per example whose code needs Returns or Raises
 MISSING_SUBMIT_SHARE = 0.06
+EARLY_SUBMIT_SHARE = 0.1  # per example with work to do: submit_result at once (refused: the checkers complain)
 REPEAT_CHECK_SHARE = 0.06
 
 
@@ -114,6 +116,10 @@ def expert(rec: Recorder, truth: Parts, renamed: dict[str, str] | None = None) -
             mistaken = True
         elif missing and rec.chance(MISSING_SECTION_SHARE):
             rec.mistake(write_docstring, **rec.pick(missing))
+            mistaken = True
+        elif rec.chance(EARLY_SUBMIT_SHARE):  # as if nothing needed doing: refused while the checkers complain
+            early = {"documented": view["params"], "remaining_problems": view["problem_count"]}
+            rec.mistake(submit_result, summary=submit_summary(view, None), **early)
             mistaken = True
         rec.call(write_docstring, **written)
         check = rec.call(check_docstrings)

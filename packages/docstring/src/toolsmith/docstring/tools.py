@@ -2,7 +2,8 @@
 
 Tools are plain typed functions on :func:`toolsmith.shared.sandbox.current` (its target file and the
 symbol the run is limited to). The tools guarantee the format, the facts and the placement; the model
-writes the words and copies names from the last response.
+writes the words and copies names from the last response. The tools also say when the work is done:
+``submit_result`` is refused while the symbol has no docstring or the checkers report a problem.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ast
 from typing import Any
 
 from toolsmith.docstring.checkers import check
-from toolsmith.docstring.inspection import inspect_text
+from toolsmith.docstring.inspection import complete, inspect_text
 from toolsmith.docstring.parts import parts_of
 from toolsmith.docstring.source import facts_of, find, parse
 from toolsmith.docstring.write import write_text
@@ -104,6 +105,15 @@ def submit_result(summary: str, documented: list[str], remaining_problems: int) 
         raise ValueError(f"expected documented to be a list of parameter names, got {documented!r}")
     if not isinstance(summary, str) or not summary.strip():
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
+    box, symbol = _target()
+    text = box.read()
+    problems = check(text, symbol, box.rel_target)
+    if not complete(facts_of(parse(text), symbol), problems):  # the tools, not the model, say when it is done
+        first = problems[0].compact() if problems else f"no docstring on `{symbol}`"
+        raise ValueError(
+            f"expected a docstring the checkers pass before submitting, got {len(problems)} problem(s): {first}; "
+            "call write_docstring"
+        )
     return {"accepted": True}
 
 
