@@ -73,8 +73,9 @@ def test_inspect_function(box: Sandbox) -> None:
 
 
 def test_write_check_submit(box: Sandbox) -> None:
-    with pytest.raises(ValueError, match=r"before submitting, got 7 problem\(s\): D417 .*`limit`; call write_docstring"):
-        submit_result("Nothing to fix.", ["by", "step"], 0)  # the stale docstring: refused, not ended
+    refused = r"before submitting, got 7 problem\(s\): D417 .*`limit`; call write_docstring"
+    with pytest.raises(ValueError, match=refused):  # the stale docstring: refused, not ended
+        submit_result("Nothing to fix.", ["by", "step"], 0)
     r = write_docstring(
         summary="grow the box",
         args={"by": "How much.", "limit": "The cap."},
