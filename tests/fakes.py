@@ -36,7 +36,6 @@ class FakeModel:
         self.prompts: list[str] = []
         self.reuse: list[bool] = []
         self.grammars: list[str | None] = []
-        self.temperatures: list[float] = []
 
     def generate(
         self,
@@ -49,7 +48,6 @@ class FakeModel:
     ) -> Generation:
         i = len(self.prompts)
         self.grammars.append(grammar)
-        self.temperatures.append(temperature)
         self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]

@@ -14,13 +14,7 @@ from fakes import FakeModel, read_file, write_file
 
 from toolsmith.shared import cli
 from toolsmith.shared.agent import AgentSpec, AgentSpecError, load_agent
-from toolsmith.shared.constants import (
-    END_OF_TURN,
-    RESAMPLE_TEMPERATURE,
-    RESAMPLE_TRIES,
-    START_FUNCTION_RESPONSE,
-    TRIGGER,
-)
+from toolsmith.shared.constants import END_OF_TURN, START_FUNCTION_RESPONSE, TRIGGER
 from toolsmith.shared.data import check_example
 from toolsmith.shared.domain import repo_root
 from toolsmith.shared.isolate import Limits, run_isolated
@@ -324,8 +318,8 @@ def test_retries_exhausted(tmp_path, work):
 
 
 def test_a_good_step_resets_the_failure_count(tmp_path, work):
-    bad, worse = call("explode", message="x"), call("explode", message="y")  # not repeats: none drawn again
-    outputs = [bad, worse, call("where"), bad, worse, SUBMIT]
+    bad = call("explode", message="x")
+    outputs = [bad, bad, call("where"), bad, bad, SUBMIT]
     result, _ = go(tmp_path, work, outputs)
     assert result.status == "success" and result.turns == 6
 
@@ -356,24 +350,11 @@ def test_no_progress_loops_end_early(tmp_path, work):
 
 def test_a_call_that_just_failed_is_not_run_again(tmp_path, work):
     boom = call("explode", message="boom")
-    # turn 2 writes it again, and so do all its new draws: refused
-    result, model = go(tmp_path, work, lambda i: boom if i <= 1 + RESAMPLE_TRIES else SUBMIT)
-    assert result.status == "success" and result.turns == 3
+    result, _ = go(tmp_path, work, [boom, boom, SUBMIT])
+    assert result.status == "success"
     second = tool_messages(result)[1]["content"]["error"]
     assert second == "expected a different call, got the same explode call that just failed (RuntimeError: boom)"
     assert result.steps[1].calls[0].seconds < result.steps[0].calls[0].seconds  # refused before any tool ran
-    assert model.temperatures == [0.0, 0.0, *[RESAMPLE_TEMPERATURE] * RESAMPLE_TRIES, 0.0]
-
-
-def test_a_repeat_of_the_call_that_just_failed_is_drawn_again(tmp_path, work):
-    boom = call("explode", message="boom")
-    result, model = go(tmp_path, work, [boom, boom, call("where"), SUBMIT])
-    assert result.status == "success"
-    assert [s.calls[0].name for s in result.steps] == ["explode", "where", "submit"]  # the new draw stands
-    assert model.temperatures == [0.0, 0.0, RESAMPLE_TEMPERATURE, 0.0]
-    # a repeat of a call that succeeded is not drawn again (the guard answers it with no progress)
-    result, model = go(tmp_path, work, [call("where"), call("where"), SUBMIT])
-    assert model.temperatures == [0.0, 0.0, 0.0] and result.steps[1].error.startswith("where: expected progress")
 
 
 def test_a_target_too_big_for_the_context_is_refused_up_front(tmp_path, work):

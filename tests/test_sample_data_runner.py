@@ -182,10 +182,10 @@ def test_json_schema_file(project: Path, spec: AgentSpec, host, tmp_path: Path) 
 
 def test_a_tool_call_before_describe_target_still_works(project: Path, spec: AgentSpec, host, tmp_path: Path) -> None:
     """The state file is made by whichever tool comes first; a submission before anything is written is refused."""
-    submit = (
+    outputs = [
         "<start_function_call>call:submit_result{records:1,summary:<escape>done<escape>,valid:1}<end_function_call>"
-    )
-    outputs = lambda i: submit + START_FUNCTION_RESPONSE  # noqa: E731 - every draw, the new ones too
+        + START_FUNCTION_RESPONSE,
+    ] * 3
     result = run(spec, host, project, Target(project / "shop/models.py", "Tag"), outputs, tmp_path)
     assert result.status == "failed"
     errors = [m["content"]["error"] for m in result.messages if m["role"] == "tool"]

@@ -80,10 +80,6 @@ SANDBOX_MAX_FILES = 2000
 SANDBOX_MAX_BYTES = 32 << 20
 TOOL_RESPONSE_CHARS = 4000  # a tool response longer than this (as JSON) is cut down before the model sees it
 TARGET_UNITS = ("file", "functions", "classes", "definitions")  # what agent.yaml's target_units may say
-# A call the loop guard would refuse (the very call that just failed) is drawn again this many times at this
-# temperature: greedy decoding writes the same call after every refusal.
-RESAMPLE_TRIES = 3
-RESAMPLE_TEMPERATURE = 0.8
 
 # Example kit.
 STDLIB = "stdlib"  # the package name the standard library goes by in summaries

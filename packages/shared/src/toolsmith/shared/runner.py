@@ -24,9 +24,6 @@ stays a valid training example for :func:`toolsmith.shared.data.check_example`):
 The model gets ``max_retries`` consecutive failed steps for free; one more ends the run as ``failed``.
 The loop guard (:mod:`toolsmith.shared.loopguard`) never re-runs a call that just failed and answers a repeat
 that changed nothing with a no-progress error, so loops end in a submission or a failure, not at ``n_ctx``.
-When the model writes the very call that just failed, the turn is drawn again at a temperature (up to
-:data:`~toolsmith.shared.constants.RESAMPLE_TRIES` times) before the guard refuses it: at temperature 0 the same
-prompt gives the same call, and a refused provider or input would end the run three turns later.
 """
 
 from __future__ import annotations
@@ -36,20 +33,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from toolsmith.shared.agent import AgentSpec, Message
 from toolsmith.shared.chat import Rendered, render
-from toolsmith.shared.constants import (
-    END_OF_TURN,
-    EOS,
-    RESAMPLE_TEMPERATURE,
-    RESAMPLE_TRIES,
-    START_FUNCTION_RESPONSE,
-)
+from toolsmith.shared.constants import END_OF_TURN, EOS, START_FUNCTION_RESPONSE
 from toolsmith.shared.llm import Generation
 from toolsmith.shared.loopguard import LoopGuard
 from toolsmith.shared.parse import FunctionCall, parse_output
@@ -401,7 +392,6 @@ class _Loop:
                     top_p=self.spec.top_p,
                     grammar=self.grammar,
                 )
-                gen = self._unrepeated(prompt, gen)
             except Exception as e:  # noqa: BLE001 - e.g. a prompt over n_ctx: the run cannot go on
                 log.warning("model error at turn %d: %s", len(self.steps) + 1, e)
                 return "failed", f"model error at turn {len(self.steps) + 1}: {error_text(e)}"
@@ -418,27 +408,6 @@ class _Loop:
                     f"{failures} consecutive failed steps (max_retries={self.spec.max_retries}); last: {step.error}"
                 )
         return "turn_limit", f"expected a submission within max_turns={self.max_turns} generations, got none"
-
-    def _unrepeated(self, prompt: Rendered, gen: Generation) -> Generation:
-        """``gen``, or, when it repeats the call that just failed, a new draw at :data:`RESAMPLE_TEMPERATURE` (at
-        most :data:`RESAMPLE_TRIES`; the last draw stands, and the guard refuses it if it is the same call again).
-        The time of every draw is counted."""
-        seconds = gen.seconds
-        for _ in range(RESAMPLE_TRIES):
-            calls = parse_output(gen.text).calls
-            if not calls or all(self.guard.refuse(c.name, dict(c.arguments)) is None for c in calls):
-                break
-            log.debug("turn %d repeats the call that just failed: drawn again", len(self.steps) + 1)
-            gen = self.model.generate(
-                prompt,
-                max_tokens=self.spec.max_tokens,
-                reuse_cache=self.reuse_cache,
-                temperature=RESAMPLE_TEMPERATURE,
-                top_p=self.spec.top_p,
-                grammar=self.grammar,
-            )
-            seconds += gen.seconds
-        return replace(gen, seconds=seconds)
 
     def _step(self, turn: int, gen: Generation) -> Step:
         raw = gen.text
