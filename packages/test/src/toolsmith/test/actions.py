@@ -95,11 +95,13 @@ def arc_coverage(info: FunctionInfo, arcs: set[tuple[int, int]]) -> Coverage:
     return Coverage(info.arcs, frozenset(arcs) & info.arcs, len(info.statements), len(lines & info.statements))
 
 
-def _arcs(outcome: dict[str, Any]) -> set[tuple[int, int]]:
+def arcs_of(outcome: dict[str, Any]) -> set[tuple[int, int]]:
+    """The arcs an outcome of :func:`observe` executed, as a set of ``(from, to)`` lines."""
     return {(a, b) for a, b in outcome.get("arcs", [])}
 
 
-def _shown(outcome: dict[str, Any]) -> dict[str, str]:
+def shown(outcome: dict[str, Any]) -> dict[str, str]:
+    """What the tools show of an outcome: ``result`` (its repr) or ``raises`` ("Type: message")."""
     if outcome["outcome"] == "raise":
         return {"raises": f"{outcome['exception']['type']}: {outcome['message']}".rstrip(": ")}
     return {"result": outcome["repr"]}
@@ -133,17 +135,17 @@ def try_call(project: Project, arguments: str, suggest: Suggest | None = None) -
     pinned = pinned_calls(project.tests_text(), project.symbol)
     *before, now = observe(project, [*pinned, source])
     _usable(now)
-    seen = set().union(*(_arcs(o) for o in before))
-    new = info.describe_arcs(_arcs(now) - seen)
-    out: dict[str, Any] = {"call": f"{project.symbol}({source})", **_shown(now), "new": new[:MAX_LISTED]}
+    seen = set().union(*(arcs_of(o) for o in before))
+    new = info.describe_arcs(arcs_of(now) - seen)
+    out: dict[str, Any] = {"call": f"{project.symbol}({source})", **shown(now), "new": new[:MAX_LISTED]}
     if now["problem"]:
         out["problem"] = now["problem"]
     elif new or not pinned:  # the first test is always progress (a function without branches has no outcomes)
         out["next"] = "add_test"
     else:
-        missing = info.describe_arcs(info.arcs - seen - _arcs(now))
+        missing = info.describe_arcs(info.arcs - seen - arcs_of(now))
         out["missing"] = missing[:MAX_LISTED]
-        _offer(out, suggest, seen | _arcs(now))
+        _offer(out, suggest, seen | arcs_of(now))
     return out
 
 
@@ -186,7 +188,7 @@ def add_test(
         path = project.root / project.test_rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(new_text, encoding="utf-8")
-    reached = set().union(*(_arcs(o) for o in before), _arcs(now))
+    reached = set().union(*(arcs_of(o) for o in before), arcs_of(now))
     cov = arc_coverage(info, reached)
     out: dict[str, Any] = {"test": name, "tests": len(pinned) + 1, "branch_coverage": cov.percent}
     missing = info.describe_arcs(cov.missing)
@@ -216,9 +218,9 @@ def run_tests(project: Project, suggest: Suggest | None = None) -> dict[str, Any
     if result.failures:
         out["failures"] = list(result.failures[:2])
     missing = info.describe_arcs(cov.missing) if cov else []
-    if missing:
+    if cov and missing:
         out["missing"] = missing[:MAX_LISTED]
-        _offer(out, suggest, set(cov.reached) if cov else set())
+        _offer(out, suggest, set(cov.reached))
     if result.ok and "try" not in out:
         out["next"] = "submit_result"
     return out
@@ -227,7 +229,7 @@ def run_tests(project: Project, suggest: Suggest | None = None) -> dict[str, Any
 def reached_by_tests(project: Project) -> set[tuple[int, int]]:
     """The branch arcs the test file's pinned calls reach (run in the child; none without a test file)."""
     pinned = pinned_calls(project.tests_text(), project.symbol)
-    return set().union(*(_arcs(o) for o in observe(project, pinned))) if pinned else set()
+    return set().union(*(arcs_of(o) for o in observe(project, pinned))) if pinned else set()
 
 
 def submit_result(summary: str, tests_added: int, branch_coverage: int) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from toolsmith.test.actions import Project, arc_coverage, observe
+from toolsmith.test.actions import Project, arc_coverage, arcs_of, observe, shown
 from toolsmith.test.analysis import FunctionInfo, Param, find_function
 from toolsmith.test.values import parse_arguments
 
@@ -333,16 +333,6 @@ def _keep(outcome: dict[str, Any], info: FunctionInfo) -> bool:
     return False
 
 
-def _arcs(outcome: dict[str, Any]) -> set[tuple[int, int]]:
-    return {(a, b) for a, b in outcome.get("arcs", [])}
-
-
-def _shown(outcome: dict[str, Any]) -> dict[str, str]:
-    if outcome["outcome"] == "raise":
-        return {"raises": f"{outcome['exception']['type']}: {outcome['message']}".rstrip(": ")}
-    return {"result": outcome["repr"]}
-
-
 def search(project: Project) -> SearchResult:
     """Find calls that together reach the function's branches (see the module docstring).
 
@@ -375,7 +365,7 @@ def search(project: Project) -> SearchResult:
             outcome = seen[source]
             if not _keep(outcome, info):
                 continue
-            arcs = _arcs(outcome)
+            arcs = arcs_of(outcome)
             new = (arcs & goal) - reached
             if new or not kept:
                 kept.append((source, outcome, new))
@@ -389,10 +379,10 @@ def search(project: Project) -> SearchResult:
         break
     all_arcs: set[tuple[int, int]] = set()
     for _, o, _ in kept:
-        all_arcs |= _arcs(o)
+        all_arcs |= arcs_of(o)
     cov = arc_coverage(info, all_arcs)
     steps = tuple(
-        Step(source, _shown(o), tuple(info.describe_arcs(new)), frozenset(_arcs(o) & goal)) for source, o, new in kept
+        Step(source, shown(o), tuple(info.describe_arcs(new)), frozenset(arcs_of(o) & goal)) for source, o, new in kept
     )
     return SearchResult(steps, cov.fraction if kept else 0.0, len(seen), tuple(info.describe_arcs(cov.missing)))
 
