@@ -190,4 +190,6 @@ def test_each_mistake_is_followed_by_the_right_call(
     if kind != "unknown_provider":  # the right call is the one the response before the mistake led to
         before = messages[i - 1]["content"].get("next", {})
         args = messages[i + 2]["tool_calls"][0]["function"]["arguments"]
-        assert before.get("tool", then) == then and all(args[k] == v for k, v in before.items() if k != "tool")
+        named = {k: v for k, v in before.items() if k not in ("tool", "providers")}
+        assert before.get("tool", then) == then and all(args[k] == v for k, v in named.items())
+        assert "provider" not in args or args["provider"] in before["providers"]  # chosen among the offered

@@ -20,6 +20,7 @@ from toolsmith.sample_data.plan import (
     list_providers,
     new_plan,
     next_step,
+    related,
     set_field,
 )
 from toolsmith.sample_data.session import Session
@@ -60,11 +61,13 @@ def plan() -> dict:
 def test_set_field_accepts_and_answers_next(plan: dict) -> None:
     r = set_field(DESCRIPTION, plan, "contact_email", "email")
     assert r["field"] == "contact_email" and r["provider"] == "email"
-    assert r["next"] == {"tool": "set_field", "field": "age"}  # the first field without a provider, by path
+    # the first field without a provider, by path, with the providers that fit it
+    assert r["next"] == {"tool": "set_field", "field": "age", "providers": ["pyint"]}
     assert "@" in r["example"]
     assert plan["choices"] == {"contact_email": {"provider": "email", "options": {}}}
     r = set_field(DESCRIPTION, plan, "age", "pyint", {"min_value": 20, "max_value": 60})
-    assert 20 <= r["example"] <= 60 and r["next"] == {"tool": "set_field", "field": "balance"}
+    assert 20 <= r["example"] <= 60 and r["next"]["field"] == "balance"
+    assert r["next"]["providers"] == list_providers(DESCRIPTION, "balance")
     r = set_field(DESCRIPTION, plan, "code", "currency_code")  # a real provider whose values match the pattern
     assert len(r["example"]) == 3
 
@@ -159,7 +162,7 @@ def test_add_edge_case_counts_and_refuses_repeats(plan: dict) -> None:
         "kind": "min",
         "values": ["0.01"],
         "edge_records": 4,
-        "next": {"tool": "set_field", "field": "age"},
+        "next": {"tool": "set_field", "field": "age", "providers": ["pyint"]},
     }
     with pytest.raises(ValueError, match="got min for balance again"):
         add_edge_case(DESCRIPTION, plan, "balance", "min")
@@ -232,7 +235,11 @@ def test_next_step_walks_fields_then_edges_then_generate(plan: dict) -> None:
     choices = choice_fields(DESCRIPTION)
     assert choices == ["age", "balance", "code", "contact_email", "created_at", "nickname", "ratio", "tags"]
     for path in choices:
-        assert next_step(DESCRIPTION, plan) == {"tool": "set_field", "field": path}
+        assert next_step(DESCRIPTION, plan) == {
+            "tool": "set_field",
+            "field": path,
+            "providers": list_providers(DESCRIPTION, path),
+        }
         plan["choices"][path] = {"provider": "x", "options": {}}
     edges = applicable_edges(DESCRIPTION)
     assert edges[:3] == [("age", "min"), ("age", "max"), ("balance", "min")]
@@ -249,3 +256,25 @@ def test_list_providers_ranks_names_that_share_a_word_and_caps() -> None:
     assert listed[0] == "email" and len(listed) <= LISTED
     assert "pyint" not in list_providers(DESCRIPTION, "nickname")
     assert list_providers(DESCRIPTION, "age") == ["pyint"]
+
+
+@pytest.mark.parametrize(
+    ("word", "other", "expected"),
+    [
+        ("email", "email", True),
+        ("ip", "ipv4", True),  # one starts the other
+        ("postal", "postcode", True),  # four letters in common at the start
+        ("post", "postal", True),
+        ("zip", "postcode", False),
+        ("a", "address", False),  # one letter is too little
+        ("city", "country", False),
+    ],
+)
+def test_related_name_words(word: str, other: str, expected: bool) -> None:
+    assert related(word, other) is expected
+    assert related(other, word) is expected
+
+
+def test_list_providers_ranks_related_words_first() -> None:
+    description = {**DESCRIPTION, "fields": [field("client_ip", {"type": "str"})]}
+    assert list_providers(description, "client_ip")[:2] == ["ipv4", "ipv6"]

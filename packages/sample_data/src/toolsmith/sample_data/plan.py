@@ -51,6 +51,7 @@ SAMPLE_SEED = 0
 MAX_DEPTH = 3  # nested models generated below the target
 MAX_COUNT = 50
 LISTED = 12  # providers list_providers names
+SHARED_START = 4  # letters two name words share at the start to be related
 NO_CHOICE_TYPES = ("enum", "literal", "bool", "uuid", "time")
 
 
@@ -112,11 +113,12 @@ def applicable_edges(description: dict) -> list[tuple[str, str]]:
 
 
 def next_step(description: dict, plan: dict) -> dict:
-    """The call that comes next: ``set_field`` for the first field still without a provider, then ``add_edge_case``
-    for the first applicable edge case not added, then ``generate``."""
+    """The call that comes next: ``set_field`` for the first field still without a provider (with the providers
+    that fit it, :func:`list_providers`, so the model chooses among names that exist), then ``add_edge_case`` for
+    the first applicable edge case not added, then ``generate``."""
     for path in choice_fields(description):
         if path not in plan["choices"]:
-            return {"tool": "set_field", "field": path}
+            return {"tool": "set_field", "field": path, "providers": list_providers(description, path)}
     added = {(e["field"], e["kind"]) for e in plan["edges"]}
     for path, kind in applicable_edges(description):
         if (path, kind) not in added:
@@ -140,9 +142,20 @@ def _value_field(description: dict, path: str) -> dict:
     return field
 
 
+def related(word: str, other: str) -> bool:
+    """Whether two name words are the same or one starts the other (``ip``/``ipv4``, ``postal``/``postcode``: a
+    shared start of :data:`SHARED_START` letters)."""
+    if word == other:
+        return True
+    short_, long_ = sorted((word, other), key=len)
+    return (len(short_) >= 2 and long_.startswith(short_)) or (
+        len(short_) >= SHARED_START and long_[:SHARED_START] == short_[:SHARED_START]
+    )
+
+
 def list_providers(description: dict, path: str) -> list[str]:
     """The providers whose values have the field's type and fit its constraints (checked on a few values), those
-    sharing a word with the field's name first, at most :data:`LISTED`."""
+    with more words related to the field's name's (:func:`related`) first, at most :data:`LISTED`."""
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
     out = []
@@ -153,7 +166,8 @@ def list_providers(description: dict, path: str) -> list[str]:
         if fits == 5:
             out.append(provider)
     words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower().split("_"))
-    return sorted(out, key=lambda p: -len(words & set(p.split("_"))))[:LISTED]
+    words.discard("")
+    return sorted(out, key=lambda p: -sum(any(related(w, o) for o in p.split("_")) for w in words))[:LISTED]
 
 
 def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[int, Any, str | None]:

@@ -6,9 +6,10 @@ between calls (:mod:`toolsmith.sample_data.tools`). Python targets are described
 process (:func:`run_worker`: the kit's ``run_isolated`` on a :mod:`toolsmith.sample_data.worker` entry); JSON Schema
 targets are data, read and validated here.
 
-Every response that leads somewhere says where in ``next``: ``{"tool": "set_field", "field": ...}`` for the first
-field still without a provider, then ``{"tool": "add_edge_case", "field": ..., "kind": ...}`` for each edge case
-the field types call for, then ``{"tool": "generate"}`` (see :func:`toolsmith.sample_data.plan.next_step`).
+Every response that leads somewhere says where in ``next``:
+``{"tool": "set_field", "field": ..., "providers": [...]}`` for the first field still without a provider (with
+the providers that fit it), then ``{"tool": "add_edge_case", "field": ..., "kind": ...}`` for each edge case the
+field types call for, then ``{"tool": "generate"}`` (see :func:`toolsmith.sample_data.plan.next_step`).
 """
 
 from __future__ import annotations
