@@ -204,3 +204,26 @@ def test_an_early_submit_is_refused_then_the_docstring_is_written(monkeypatch: p
     assert msgs[i]["tool_calls"][0]["function"]["name"] == "submit_result"
     assert msgs[i + 1]["content"]["error"].startswith("expected a docstring the checkers pass before submitting, got ")
     assert msgs[i + 2]["tool_calls"][0]["function"]["name"] == "write_docstring"
+
+
+def test_copying_the_inspected_args_as_they_are_is_refused_then_every_parameter_is_written() -> None:
+    (entry,) = Selector(cap=1)([snippet(GOOD)])
+    seen = set()
+    for seed in range(40):
+        case = make_case(snippet(GOOD), entry, random.Random(seed))
+        if case.meta["damage"] not in ("remove", "drop_arg", "rename_param", "stale_arg"):
+            continue
+        row, status = record_case(recipe(1), case, Always())
+        assert status == "ok", status
+        msgs = row["messages"]
+        (i,) = [i for i, m in enumerate(msgs) if m.get("weight") == 0]
+        view = msgs[i - 1]["content"]["docstring"]
+        wrong = msgs[i]["tool_calls"][0]["function"]["arguments"]["args"]
+        # the view's args copied as they are: with a null where words are missing, or with the stale names added
+        assert wrong == view["args"] or wrong == {**view["args"], **view["not_params"]}
+        assert msgs[i + 1]["content"]["error"].startswith("expected ")
+        right = msgs[i + 2]["tool_calls"][0]["function"]
+        assert right["name"] == "write_docstring" and list(right["arguments"]["args"]) == list(view["args"])
+        assert all(right["arguments"]["args"].values())
+        seen.add(case.meta["damage"])
+    assert {"remove", "rename_param", "stale_arg"} <= seen

@@ -9,8 +9,8 @@ the names come from the inspect response, the words are what it learns.
 With recovery on (the kit's :class:`~toolsmith.shared.examples.Recorder`), an example may hold one mistake a
 small model makes, answered with the real error, then the right call:
 
-- write_docstring with the current docstring's ``args`` copied as they are (a renamed parameter under its old
-  name, a stale argument, a dropped one missing) instead of the parameter names;
+- write_docstring with inspect_function's ``args`` copied as they are: a null left where words are missing (a
+  parameter added or renamed, or no docstring), or the stale arguments (``not_params``) copied too;
 - write_docstring without ``returns`` (or without ``raises``) when the code needs it;
 - submit_result without ``documented`` or ``remaining_problems``;
 - submit_result at once when there is work to do (refused while the checkers report a problem);
@@ -65,13 +65,12 @@ def submit_summary(view: dict[str, Any], written: dict[str, Any] | None) -> str:
     old = view["docstring"]
     if written is None:
         return f"The docstring of `{symbol}` is already complete."
-    if old is None:
+    if old is None or (old.get("summary") is None and "text" not in old):
         return f"Added a docstring to `{symbol}`."
     changes = []
-    old_args = set(old.get("args", {}))
-    new_args = set(written.get("args", {}))
+    old_args = {a for a, text in (old.get("args") or {}).items() if text}
     changes += [f"documented `{a}`" for a in written.get("args", {}) if a not in old_args]
-    changes += [f"removed `{a}`" for a in old.get("args", {}) if a not in new_args]
+    changes += [f"removed `{a}`" for a in old.get("not_params", {})]
     for key, title in (("returns", "Returns"), ("yields", "Yields"), ("raises", "Raises")):
         if written.get(key) and not old.get(key):
             changes.append(f"added {title}")
@@ -81,11 +80,15 @@ def submit_summary(view: dict[str, Any], written: dict[str, Any] | None) -> str:
 
 
 def copied_args(view: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any] | None:
-    """``arguments`` with the current docstring's args copied as they are, when the tool refuses those."""
-    old = (view["docstring"] or {}).get("args")
-    if not isinstance(old, dict) or set(old) == set(view["params"]):
-        return None
-    return {**arguments, "args": old}
+    """``arguments`` with inspect_function's ``args`` copied as they are (nulls kept; else the stale
+    ``not_params`` added), when the tool refuses those; None when copying them is right."""
+    old = view["docstring"] or {}
+    args = old.get("args") or {}
+    if any(text is None for text in args.values()):
+        return {**arguments, "args": args}
+    if old.get("not_params"):
+        return {**arguments, "args": {**args, **old["not_params"]}}
+    return None
 
 
 def missing_sections(view: dict[str, Any], arguments: dict[str, Any]) -> list[dict[str, Any]]:

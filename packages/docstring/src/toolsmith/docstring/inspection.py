@@ -1,8 +1,9 @@
 """What ``inspect_function`` shows the model about one symbol, kept short (a 270M model, 4096 tokens).
 
 The response holds what the model copies into ``write_docstring`` next: the parameter names, which
-sections the code needs, the current docstring's parts (to keep its words), the code without its
-docstring (to write new words) and the checkers' problems. ``next`` says ``submit_result`` when there is
+sections the code needs, the current docstring's parts aligned to the code (:func:`docstring_view`: a null
+where words are missing, stale arguments apart), the code without its docstring (to write new words) and the
+checkers' problems. ``next`` says ``submit_result`` when there is
 nothing to do (a docstring the checkers pass), else ``write_docstring``.
 """
 
@@ -34,19 +35,34 @@ def code_without_docstring(text: str, tree: ast.Module, facts: Facts) -> str:
     return f"{cut}\n# ... {code.count(chr(10)) - cut.count(chr(10))} more lines"
 
 
-def docstring_view(docstring: str | None) -> dict[str, Any] | None:
-    """The current docstring's parts, empty ones left out; ``kept`` names the sections the tools keep."""
-    if docstring is None:
+def docstring_view(docstring: str | None, facts: Facts) -> dict[str, Any] | None:
+    """The current docstring's parts aligned to the code, so that copying them is the right call but for the words
+    still missing: ``args`` has each parameter in order (its description, null where none is written), ``raises``
+    each exception the code raises, ``returns``/``yields`` where the code needs one (null where missing); argument
+    descriptions under names that are not parameters (stale, or a parameter's old name) are in ``not_params``;
+    ``kept`` names the sections the tools keep. No docstring: the same keys, all null (None for an ``__init__``
+    its class documents). A docstring the parser cannot read is shown as its ``text``."""
+    if docstring is None and facts.documented_by_class:
         return None
     try:
-        parts = parts_of(docstring)
+        parts = parts_of(docstring) if docstring is not None else None
     except ValueError:
         return {"text": docstring}
-    view: dict[str, Any] = {"summary": parts.summary}
-    for key in ("details", "args", "returns", "yields", "raises"):
-        if getattr(parts, key):
-            view[key] = getattr(parts, key)
-    kept = [title for title, _ in layout(docstring).sections if title not in WRITTEN_TITLES]
+    written: dict[str, Any] = {} if parts is None else {k: getattr(parts, k) for k in ("args", "raises")}
+    view: dict[str, Any] = {"summary": parts.summary if parts else None}
+    if parts and parts.details:
+        view["details"] = parts.details
+    if facts.names:
+        view["args"] = {name: written.get("args", {}).get(name) or None for name in facts.names}
+    stale = {name: text for name, text in written.get("args", {}).items() if name not in facts.names}
+    if stale:
+        view["not_params"] = stale
+    for key, needed in (("returns", facts.returns), ("yields", facts.yields)):
+        if needed:
+            view[key] = (getattr(parts, key) if parts else "") or None
+    if facts.raises:
+        view["raises"] = {name: written.get("raises", {}).get(name) or None for name in facts.raises}
+    kept = [title for title, _ in layout(docstring).sections if title not in WRITTEN_TITLES] if docstring else []
     if kept:
         view["kept"] = kept
     return view
@@ -78,7 +94,7 @@ def inspect_text(text: str, symbol: str, filename: str = "target.py") -> dict[st
         "returns": facts.returns,
         "yields": facts.yields,
         "raises": list(facts.raises),
-        "docstring": docstring_view(facts.docstring),
+        "docstring": docstring_view(facts.docstring, facts),
         "code": code_without_docstring(text, tree, facts),
         "problems": [p.compact() for p in problems[:MAX_PROBLEMS]],
         "problem_count": len(problems),
