@@ -69,8 +69,6 @@ def _names(given: object, expected: list[str], what: str, symbol: str) -> dict[s
     shown = ", ".join(expected) or "none"
     out: dict[str, str] = {}
     for raw, text in given.items():
-        if text is None:  # a null copied from inspect_function's view: not written (said as missing below)
-            continue
         name = str(raw).strip()
         if name not in expected:
             starred = [e for e in expected if e.lstrip("*") == name.lstrip("*")]
