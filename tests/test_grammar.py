@@ -128,3 +128,35 @@ def test_a_grammar_llama_cpp_refuses_is_an_error_not_a_crash(tiny_gguf) -> None:
     prompt = render([{"role": "user", "content": "Go."}], add_generation_prompt=True)
     with pytest.raises(ValueError, match="expected a GBNF grammar llama.cpp can parse"):
         model.generate(prompt, grammar='root ::= "a" |\nx ::= "b"\n')
+
+
+def pick(mode: str, n: int) -> dict:
+    """A small tool, so a random model's constrained calls stay short.
+
+    Args:
+        mode: The mode. (choices: ["fast", "slow"])
+        n: How many.
+    """
+    return {}
+
+
+def test_next_call_eval_with_the_grammar_parses_every_step_even_for_a_random_model(tiny_gguf) -> None:
+    from toolsmith.shared.benchrun import calls_table
+    from toolsmith.shared.evaluate import next_call_eval
+    from toolsmith.shared.llm import GGUFModel
+
+    gold = {"function": {"name": "pick", "arguments": {"mode": "fast", "n": 1}}}
+    row = {
+        "tools": [tool_schema(pick)],
+        "messages": [
+            {"role": "developer", "content": TRIGGER},
+            {"role": "user", "content": "Go."},
+            {"role": "assistant", "tool_calls": [gold]},
+        ],
+    }
+    model = GGUFModel(tiny_gguf, n_ctx=1024)
+    stats = next_call_eval(model, [row], max_tokens=256, grammar=True).to_json()
+    assert stats["steps"] == 1 and stats["parse_rate"] == 1.0  # the output is a call to the declared tool
+    assert stats["argument_names_accuracy"] == 1.0  # both keys are required: the grammar writes them
+    text = calls_table([{"domain": "odd", "models": {"random, grammar": stats}}])
+    assert text.splitlines()[-1].startswith("| odd | random, grammar | 1 | 100.0% | 100.0% | 100.0% |")

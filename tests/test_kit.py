@@ -362,7 +362,7 @@ def test_baseline_episodes_carry_the_cases_meta(tmp_path: Path) -> None:
     assert seen == [rows[0]["meta"]]  # e.g. the author's text, to measure the baseline's similarity
 
 
-def test_next_call_eval_generates_as_many_tokens_as_the_agent_may(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_next_call_eval_generates_like_the_agent_max_tokens_and_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
     import toolsmith.shared.evaluate as evaluate
     import toolsmith.shared.llm as llm
 
@@ -372,16 +372,22 @@ def test_next_call_eval_generates_as_many_tokens_as_the_agent_may(monkeypatch: p
         def __init__(self, path, n_ctx):
             pass
 
-        def generate(self, prompt, max_tokens=256, **kwargs):
-            asked.append(max_tokens)
+        def generate(self, prompt, max_tokens=256, grammar=None, **kwargs):
+            asked.append((max_tokens, grammar))
             return llm.Generation("", 0, 0, 0, 0.0, "stop_token")
+
+        def call_grammar(self, schemas):
+            return "root ::= x"
 
     import dataclasses
 
     import toolsmith.shared.agent as agent
 
     real = agent.load_agent
-    monkeypatch.setattr(agent, "load_agent", lambda d: dataclasses.replace(real(d), max_tokens=700))
+    constrained = False
+    monkeypatch.setattr(
+        agent, "load_agent", lambda d: dataclasses.replace(real(d), max_tokens=700, grammar=constrained)
+    )
     monkeypatch.setattr(llm, "GGUFModel", Model)
     monkeypatch.setattr(evaluate, "end_to_end_eval", lambda *a, **k: {})
     row = {
@@ -392,7 +398,10 @@ def test_next_call_eval_generates_as_many_tokens_as_the_agent_may(monkeypatch: p
         "tools": [],
     }
     evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
-    assert asked == [700]  # the agent's own limit: a long call (a whole docstring) is not cut at 128
+    assert asked == [(700, None)]  # the agent's own limit: a long call (a whole docstring) is not cut at 128
+    constrained = True  # an agent whose turns are constrained is evaluated constrained
+    evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
+    assert asked[-1] == (700, "root ::= x")
 
 
 def test_agent_outputs_and_target_units_are_validated(tmp_path: Path) -> None:

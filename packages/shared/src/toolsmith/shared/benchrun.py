@@ -2,7 +2,9 @@
 
 Levers: KV-prefix reuse (the shared prompt prefix is not evaluated again each turn), the call grammar
 (:mod:`toolsmith.shared.grammar`) and the thread count. Each configuration runs the agent end to end on the same
-eval cases, one tool host for all runs, so the rows of one table differ only by the lever.
+eval cases, one tool host for all runs, so the rows of one table differ only by the lever. A second table gives
+the grammar's effect on the calls themselves: next-call parse rate and accuracy of the tuned GGUF and the untuned
+base, with and without it (:func:`calls_domain`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,44 @@ def bench_domain(domain: str, runs: int) -> dict[str, Any]:
         )
         out["configs"][name] = {k: v for k, v in report.items() if k not in ("failures", "checks", "statuses")}
     return out
+
+
+def calls_domain(domain: str, examples: int) -> dict[str, Any]:
+    """Next-call parse rate and accuracy of the tuned GGUF and the untuned base, each with and without the call
+    grammar, on the first ``examples`` eval examples of ``domain`` (every gold prefix of each)."""
+    from toolsmith.shared.agent import load_agent
+    from toolsmith.shared.base import base_path, resolve_base
+    from toolsmith.shared.constants import EVAL_FILE
+    from toolsmith.shared.data import load_examples
+    from toolsmith.shared.domain import data_dir
+    from toolsmith.shared.evaluate import base_gguf, next_call_eval
+    from toolsmith.shared.llm import GGUFModel
+
+    spec = load_agent(domain)
+    rows = load_examples(data_dir(domain) / EVAL_FILE)[:examples]
+    out: dict[str, Any] = {"domain": domain, "examples": len(rows), "models": {}}
+    for label, path in (("tuned", spec.model), ("base", base_gguf(base_path(resolve_base())))):
+        model = GGUFModel(path, n_ctx=spec.n_ctx)
+        for grammar in (False, True):
+            name = f"{label}, {'grammar' if grammar else 'no grammar'}"
+            stats = next_call_eval(model, rows, spec.max_tokens, f"{domain}: {name}", grammar=grammar).to_json()
+            out["models"][name] = {k: v for k, v in stats.items() if k not in ("misses", "per_tool")}
+    return out
+
+
+def calls_table(results: list[dict[str, Any]]) -> str:
+    """The Markdown table of :func:`calls_domain` results."""
+    lines = [
+        "| domain | model | next-call steps | parse rate | tool name | tool and argument names | exact match |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for name, c in r["models"].items():
+            lines.append(
+                f"| {r['domain']} | {name} | {c['steps']} | {c['parse_rate']:.1%} | {c['name_accuracy']:.1%} | "
+                f"{c['argument_names_accuracy']:.1%} | {c['exact_match']:.1%} |"
+            )
+    return "\n".join(lines)
 
 
 def table(results: list[dict[str, Any]]) -> str:

@@ -239,16 +239,21 @@ def _write_block(doc: Path, name: str, body: str) -> None:
 
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
-    from toolsmith.shared.benchrun import bench_domain, table
+    from toolsmith.shared.benchrun import bench_domain, calls_domain, calls_table, table
     from toolsmith.shared.domain import agent_dir, repo_root
     from toolsmith.shared.io import atomic_write_text
 
     domains = args.domain or [d for d in DOMAINS if (agent_dir(d) / "models" / f"{d}_functiongemma_q8.gguf").is_file()]
-    results = [bench_domain(d, args.runs) for d in domains]
-    command = "make bench-run" + (f" ARGS='--runs {args.runs}'" if args.runs != 10 else "")
+    results = [bench_domain(d, args.runs) for d in domains] if args.runs else []
+    calls = [calls_domain(d, args.calls) for d in domains] if args.calls else []
+    given = [f"--domain {d}" for d in args.domain or []]
+    given += [f"--runs {args.runs}"] if args.runs != 10 else []
+    given += [f"--calls {args.calls}"] if args.calls != 10 else []
+    command = "make bench-run" + (f" ARGS='{' '.join(given)}'" if given else "")
     docs = repo_root() / "docs"
-    atomic_write_text(docs / "bench-run.json", json.dumps({"command": command, "results": results}, indent=2) + "\n")
-    text = table(results)
+    report = {"command": command, "results": results, "calls": calls}
+    atomic_write_text(docs / "bench-run.json", json.dumps(report, indent=2) + "\n")
+    text = "\n\n".join(t for t in (table(results) if results else "", calls_table(calls) if calls else "") if t)
     _write_block(docs / "performance.md", "bench-run", f"Last run: `{command}`\n\n{text}")
     print(text)
     print(f"written: {docs / 'bench-run.json'} and {docs / 'performance.md'}")
@@ -367,7 +372,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("bench-run", help="agent turn latency, each lever on and off, per domain (docs/performance.md)")
     p.add_argument("--domain", action="append", choices=DOMAINS, help="domain (repeatable; default: every trained one)")
-    p.add_argument("--runs", type=int, default=10, help="eval cases per configuration")
+    p.add_argument("--runs", type=int, default=10, help="eval cases per configuration (0 = skip the latency table)")
+    p.add_argument(
+        "--calls", type=int, default=10, help="eval examples for next-call parse rate, grammar on/off (0 = skip)"
+    )
     p.set_defaults(fn=_cmd_bench_run)
 
     p = sub.add_parser("run", help="run an agent on your code (sandboxed; --apply to write)")

@@ -107,15 +107,19 @@ def _bar(total: int, desc: str) -> Any:
 
 
 def next_call_eval(
-    model: Any, rows: list[dict[str, Any]], max_tokens: int = 128, desc: str = "next call"
+    model: Any, rows: list[dict[str, Any]], max_tokens: int = 128, desc: str = "next call", grammar: bool = False
 ) -> NextCallStats:
-    """Give the model every gold prefix and compare its next call with the gold one."""
+    """Give the model every gold prefix and compare its next call with the gold one.
+
+    With ``grammar``, every output is constrained to one call to the row's tools (``model.call_grammar``).
+    """
     stats = NextCallStats()
     todo = [(row, i, gold) for row in rows for i, gold in gold_calls(row)]
     with _bar(len(todo), desc) as bar:
         for row, i, gold in todo:
             prompt = render(row["messages"][:i], row["tools"], add_generation_prompt=True)
-            stats.add(gold, model.generate(prompt, max_tokens=max_tokens).text)
+            constraint = model.call_grammar(row["tools"]) if grammar else None
+            stats.add(gold, model.generate(prompt, max_tokens=max_tokens, grammar=constraint).text)
             bar.update(1)
     return stats
 
@@ -318,7 +322,9 @@ def evaluate_model(
     module = load_domain(domain)
     model = GGUFModel(model_path, n_ctx=spec.n_ctx)
     t0 = time.perf_counter()
-    nxt = next_call_eval(model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call").to_json()
+    nxt = next_call_eval(
+        model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call", grammar=spec.grammar
+    ).to_json()  # constrained like the agent's own turns, where its agent.yaml says so
     t1 = time.perf_counter()
     e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end")
     t2 = time.perf_counter()
