@@ -48,20 +48,21 @@ def docstring_view(docstring: str | None, facts: Facts) -> dict[str, Any] | None
         parts = parts_of(docstring) if docstring is not None else None
     except ValueError:
         return {"text": docstring}
-    written: dict[str, Any] = {} if parts is None else {k: getattr(parts, k) for k in ("args", "raises")}
+    args = parts.args if parts else {}
+    raises = parts.raises if parts else {}
     view: dict[str, Any] = {"summary": parts.summary if parts else None}
     if parts and parts.details:
         view["details"] = parts.details
     if facts.names:
-        view["args"] = {name: written.get("args", {}).get(name) or None for name in facts.names}
-    stale = {name: text for name, text in written.get("args", {}).items() if name not in facts.names}
+        view["args"] = {name: args.get(name) or None for name in facts.names}
+    stale = {name: text for name, text in args.items() if name not in facts.names}
     if stale:
         view["not_params"] = stale
     for key, needed in (("returns", facts.returns), ("yields", facts.yields)):
         if needed:
             view[key] = (getattr(parts, key) if parts else "") or None
     if facts.raises:
-        view["raises"] = {name: written.get("raises", {}).get(name) or None for name in facts.raises}
+        view["raises"] = {name: raises.get(name) or None for name in facts.raises}
     kept = [title for title, _ in layout(docstring).sections if title not in WRITTEN_TITLES] if docstring else []
     if kept:
         view["kept"] = kept

@@ -60,15 +60,10 @@ def _table() -> tuple[tuple[re.Pattern[str], tuple[str, ...], str, dict | None],
     return tuple((re.compile(p), types, provider, options) for p, types, provider, options in EXPERT_TABLE)
 
 
-def snake_name(path: str) -> str:
-    """The last part of a path, camelCase split with ``_``, lower case."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower()
-
-
 def candidates(path: str, field: dict) -> list[tuple[str, dict]]:
     """The table's (provider, options) for a field, best first, then the type's default."""
     leaf = leaf_spec(field["spec"])
-    name = snake_name(path)
+    name = plans.snake_name(path)
     rows = [
         (provider, dict(options or {}))
         for pattern, types, provider, options in _table()
@@ -103,7 +98,7 @@ def choose(description: dict, plan: dict, path: str) -> tuple[str, dict]:
 def wrong_names(path: str, provider: str) -> list[str]:
     """Provider names a small model writes instead of ``provider`` that do not exist: the field's own name, the
     provider's name cut or run together."""
-    name = snake_name(path)
+    name = plans.snake_name(path)
     parts = provider.split("_")
     options = [name, name.split("_")[-1], provider.replace("_", ""), parts[0] if len(parts) > 1 else provider + "s"]
     return [w for w in dict.fromkeys(options) if w and w not in PROVIDERS]

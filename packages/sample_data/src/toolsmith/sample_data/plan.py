@@ -142,6 +142,11 @@ def _value_field(description: dict, path: str) -> dict:
     return field
 
 
+def snake_name(path: str) -> str:
+    """The last part of a path, camelCase split with ``_``, lower case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower()
+
+
 def related(word: str, other: str) -> bool:
     """Whether two name words are the same or one starts the other (``ip``/``ipv4``, ``postal``/``postcode``: a
     shared start of :data:`SHARED_START` letters)."""
@@ -165,7 +170,7 @@ def list_providers(description: dict, path: str) -> list[str]:
         fits, _, _ = _sample(provider, leaf, None, 5)
         if fits == 5:
             out.append(provider)
-    words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower().split("_"))
+    words = set(snake_name(path).split("_"))
     words.discard("")
     return sorted(out, key=lambda p: -sum(any(related(w, o) for o in p.split("_")) for w in words))[:LISTED]
 

@@ -253,7 +253,8 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     docs = repo_root() / "docs"
     report = {"command": command, "results": results, "calls": calls}
     atomic_write_text(docs / "bench-run.json", json.dumps(report, indent=2) + "\n")
-    text = "\n\n".join(t for t in (table(results) if results else "", calls_table(calls) if calls else "") if t)
+    tables = ([table(results)] if results else []) + ([calls_table(calls)] if calls else [])
+    text = "\n\n".join(tables)
     _write_block(docs / "performance.md", "bench-run", f"Last run: `{command}`\n\n{text}")
     print(text)
     print(f"written: {docs / 'bench-run.json'} and {docs / 'performance.md'}")
