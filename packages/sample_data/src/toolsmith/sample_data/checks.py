@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.sample_data.codec import decode
-from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
+from toolsmith.sample_data.meanings import COUNTRY_NAMES, FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
 from toolsmith.sample_data.plan import bound_value
 from toolsmith.sample_data.schema import describe_schema, validate_records
 from toolsmith.sample_data.session import Runner, is_schema, run_worker
@@ -127,11 +127,12 @@ def _fold(text: str) -> str:
 
 @cache
 def _country_names() -> frozenset[str]:
-    """Every country's names, folded: ``korea, republic of`` (so ``Korea`` is known by its first part)."""
+    """Every country's names, folded: ``korea, republic of`` (so ``Korea`` is known by its first part), and the
+    common names ISO spells otherwise (:data:`~toolsmith.sample_data.meanings.COUNTRY_NAMES`)."""
     import pycountry
 
     names = (getattr(c, key, None) for c in pycountry.countries for key in ("name", "common_name", "official_name"))
-    return frozenset(_fold(n) for n in names if n)
+    return frozenset(_fold(n) for n in (*names, *COUNTRY_NAMES) if n)
 
 
 def _pycountry(table: str, value: Any) -> bool:

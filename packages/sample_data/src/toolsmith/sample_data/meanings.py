@@ -6,6 +6,7 @@ A field whose name matches none, or whose value type does not fit the meaning (:
 bool ``cache_link_parsing`` is no URL), has no recognisable meaning (its values only have to be valid).
 :data:`FORMAT_MEANINGS`: a string's JSON Schema format gives the meaning when the name gives none.
 :data:`TYPE_MEANINGS`: so does a date/datetime type (values must be plausible dates).
+:data:`COUNTRY_NAMES`: English names in common use that ISO 3166 (pycountry) spells otherwise or no longer lists.
 How each meaning is checked lives in :mod:`toolsmith.sample_data.checks`.
 """
 
@@ -66,6 +67,13 @@ FORMAT_MEANINGS: dict[str, str] = {
     "hostname": "hostname",
 }
 TYPE_MEANINGS: dict[str, str] = {"date": "date_like", "datetime": "date_like"}
+COUNTRY_NAMES: frozenset[str] = frozenset(
+    (
+        "Brunei", "Burma", "Cape Verde", "Ivory Coast", "Kosovo", "Libyan Arab Jamahiriya", "Macedonia",
+        "Palestinian Territory", "Pitcairn Islands", "Russia", "Saint Martin", "Svalbard & Jan Mayen Islands",
+        "Swaziland", "Turkey", "United States Virgin Islands", "Vatican City",
+    )
+)  # fmt: skip
 _TEXT = ("str",)
 _NUMBER = ("int", "float", "decimal")
 # The value types (spec types of the field, of its items for lists) a meaning applies to; others: no meaning.
