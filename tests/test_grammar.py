@@ -160,3 +160,34 @@ def test_next_call_eval_with_the_grammar_parses_every_step_even_for_a_random_mod
     assert stats["argument_names_accuracy"] == 1.0  # both keys are required: the grammar writes them
     text = calls_table([{"domain": "odd", "models": {"random, grammar": stats}}])
     assert text.splitlines()[-1].startswith("| odd | random, grammar | 1 | 100.0% | 100.0% | 100.0% |")
+
+
+@pytest.mark.parametrize("max_string_tokens", [4, 24])
+def test_greedy_first_gives_the_tokens_of_llama_cpps_grammar_sampler(tiny_gguf, max_string_tokens) -> None:
+    """Checking the best token first and every token only when it is refused (GGUFModel) writes exactly what
+    llama.cpp's grammar sampler, masking every token at every step, writes."""
+    from llama_cpp import LlamaGrammar
+
+    from toolsmith.shared.llm import GGUFModel
+
+    model = GGUFModel(tiny_gguf, n_ctx=4096)
+    schemas = [tool_schema(odd), NESTED]
+    grammar = call_grammar(schemas, model.control_ids, max_string_tokens=max_string_tokens, max_items=2)
+    steps = []  # (steps that checked every token, tokens) per output
+    for content in ("Go.", "Call odd with a long note, then stop."):
+        prompt = render(
+            [{"role": "developer", "content": TRIGGER}, {"role": "user", "content": content}],
+            schemas,
+            add_generation_prompt=True,
+        )
+        ours = model.generate(prompt, max_tokens=1500, grammar=grammar)
+        constraint = model._grammars[grammar]
+        reference: list[int] = []
+        compiled = LlamaGrammar.from_string(grammar, verbose=False)
+        for tok in model.llm.generate(model.tokenize(prompt), top_k=1, temp=0.0, reset=True, grammar=compiled):
+            reference.append(tok)
+            if model.detokenize(reference) == ours.text or len(reference) > ours.new_tokens:
+                break
+        assert model.detokenize(reference) == ours.text
+        steps.append((constraint.full_checks, ours.new_tokens))
+    assert any(full for full, _ in steps) and any(full < n for full, n in steps), steps  # both branches ran

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import time
@@ -58,7 +59,7 @@ class GGUFModel:
         self.control_ids = {t: self.token_id(t) for t in CONTROL_TOKENS}
         self.stop_ids = {self.control_ids[t] for t in STOP_TOKENS}
         self._last_ids: list[int] = []
-        self._grammars: dict[str, Any] = {}
+        self._grammars: dict[str, GrammarConstraint] = {}
 
     def token_id(self, token: str) -> int:
         """The single id of a special token (raises if it is not one token)."""
@@ -118,11 +119,18 @@ class GGUFModel:
         start = time.perf_counter()
         out: list[int] = []
         stopped = "max_tokens"
-        compiled = self._grammar(grammar) if grammar else None
+        constraint = self._constraint(grammar, greedy=not temperature) if grammar else None
         for tok in self.llm.generate(
-            ids, temp=temperature, top_p=top_p, top_k=0 if temperature else 1, reset=True, grammar=compiled
+            ids,
+            temp=temperature,
+            top_p=top_p,
+            top_k=0 if temperature else 1,
+            reset=True,
+            logits_processor=[constraint] if constraint else None,
         ):
-            if tok in self.stop_ids and (compiled is None or parse_output(self.detokenize([*out, tok])).ok):
+            if constraint:
+                constraint.accept(tok)
+            if tok in self.stop_ids and (constraint is None or parse_output(self.detokenize([*out, tok])).ok):
                 out.append(tok)
                 stopped = "stop_token"
                 break
@@ -141,17 +149,13 @@ class GGUFModel:
 
         return call_grammar(schemas, self.control_ids)
 
-    def _grammar(self, text: str) -> Any:
-        """The compiled grammar (cached: an agent uses one grammar for every turn)."""
-        from llama_cpp import LlamaGrammar, llama_cpp
-
+    def _constraint(self, text: str, greedy: bool) -> GrammarConstraint:
+        """The grammar's constraint, reset for a new output (compiled once per text: an agent has one grammar)."""
         if text not in self._grammars:
-            probe = llama_cpp.llama_sampler_init_grammar(self.llm._model.vocab, text.encode(), b"root")
-            if not probe:  # llama.cpp printed why; a NULL sampler in the chain would crash the process
-                raise ValueError(f"expected a GBNF grammar llama.cpp can parse, got one it refused: {text[:200]!r}")
-            llama_cpp.llama_sampler_free(probe)
-            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
-        return self._grammars[text]
+            self._grammars[text] = GrammarConstraint(self.llm._model.vocab, text)
+        constraint = self._grammars[text]
+        constraint.reset(greedy)
+        return constraint
 
     def next_token_logits(self, prompt: Rendered) -> Any:
         """Logits (numpy, vocab-sized) of the token after ``prompt``, from a fresh evaluation."""
@@ -166,6 +170,69 @@ class GGUFModel:
     def metadata(self) -> dict[str, Any]:
         """GGUF metadata as llama.cpp read it."""
         return dict(self.llm.metadata)
+
+
+class GrammarConstraint:
+    """A logits processor that leaves only the tokens a GBNF grammar allows next (llama.cpp's grammar sampler).
+
+    Greedy decoding checks the best token first and every token only when the grammar refuses it (as llama.cpp's
+    own common sampler does): the same output as masking every token each step, without decoding the whole
+    vocabulary's text at each step. Sampling masks every token. Call :meth:`accept` with each chosen token.
+    """
+
+    def __init__(self, vocab: Any, text: str) -> None:
+        from llama_cpp import llama_cpp
+
+        self._lib = llama_cpp
+        self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, text.encode(), b"root")
+        if not self._sampler:  # llama.cpp printed why; a NULL sampler would crash the process
+            raise ValueError(f"expected a GBNF grammar llama.cpp can parse, got one it refused: {text[:200]!r}")
+        self._one = (llama_cpp.llama_token_data * 1)()
+        self._all: Any = None
+        self.greedy = True
+        self.full_checks = 0  # steps of this output that checked every token (greedy: the best one was refused)
+
+    def reset(self, greedy: bool) -> None:
+        """Start a new output."""
+        self._lib.llama_sampler_reset(self._sampler)
+        self.greedy = greedy
+        self.full_checks = 0
+
+    def accept(self, token: int) -> None:
+        """Advance the grammar past the chosen token."""
+        self._lib.llama_sampler_accept(self._sampler, token)
+
+    def _apply(self, data: Any, size: int) -> None:
+        lib = self._lib
+        array = lib.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
+        lib.llama_sampler_apply(self._sampler, ctypes.byref(array))
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        import numpy as np
+
+        if self.greedy:
+            best = int(np.argmax(logits))
+            self._one[0].id, self._one[0].logit, self._one[0].p = best, float(logits[best]), 0.0
+            self._apply(self._one, 1)
+            if np.isfinite(self._one[0].logit):
+                out = np.full_like(logits, -np.inf)
+                out[best] = logits[best]
+                return out
+        self.full_checks += 1
+        n = len(logits)
+        if self._all is None or len(self._all) != n:
+            self._all = (self._lib.llama_token_data * n)()
+            self._view = np.ctypeslib.as_array(self._all).view(
+                np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+            )
+        self._view["id"] = np.arange(n, dtype=np.intc)
+        self._view["logit"] = logits
+        self._apply(self._all, n)
+        return self._view["logit"].copy()
+
+    def __del__(self) -> None:
+        if getattr(self, "_sampler", None):
+            self._lib.llama_sampler_free(self._sampler)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
