@@ -94,7 +94,24 @@ def test_write_check_submit(box: Sandbox) -> None:
     assert '        """Grow the box.\n\n        Args:\n            by: How much.\n' in box.read()
     assert "        Example:\n            >>> Box().grow(2)\n" in box.read()  # kept verbatim
     assert check_docstrings() == {"problems": [], "count": 0, "documented": ["by", "limit"], "next": "submit_result"}
-    assert submit_result("Fixed the docstring.", ["by", "limit"], 0) == {"accepted": True}
+    with pytest.raises(ValueError, match=r"expected documented to be the documented parameter names \['by', 'limit'\]"):
+        submit_result("Fixed the docstring.", ["Example"], 0)  # a name from the kept sections, not a parameter
+    with pytest.raises(ValueError, match="expected remaining_problems 0"):
+        submit_result("Fixed the docstring.", ["limit", "by"], 2)
+    assert submit_result("Fixed the docstring.", ["limit", "by"], 0) == {"accepted": True}
+
+
+def test_a_part_left_out_keeps_its_current_text(box: Sandbox) -> None:
+    write_docstring(summary="Grow the box.", args={"limit": "The cap."}, raises={"ValueError": "by is negative."},
+                    returns="The growth.")  # fmt: skip
+    doc = box.read()
+    assert "            by: How much.\n            limit: The cap.\n" in doc  # by: the current description
+    assert "step" not in doc and "Example:" in doc  # the stale name dropped, the kept section kept
+    write_docstring(summary="Grow the box by some.", args={"by": "", "limit": "The upper cap."})
+    doc = box.read()
+    assert "by: How much." in doc and "limit: The upper cap." in doc and "Returns:\n            The growth." in doc
+    assert "ValueError: by is negative." in doc and '"""Grow the box by some.' in doc
+    assert check_docstrings()["count"] == 0
 
 
 @pytest.mark.parametrize(

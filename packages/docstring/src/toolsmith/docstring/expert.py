@@ -92,11 +92,18 @@ def copied_args(view: dict[str, Any], arguments: dict[str, Any]) -> dict[str, An
 
 
 def missing_sections(view: dict[str, Any], arguments: dict[str, Any]) -> list[dict[str, Any]]:
-    """``arguments`` without a section the code needs (``returns``, ``raises``), each one the tool refuses."""
+    """``arguments`` without a section the code needs (``returns``, ``raises``) and the current docstring lacks
+    (a part left out keeps its current text), each one the tool refuses."""
+    old = view["docstring"] or {}
+
+    def lacking(key: str) -> bool:
+        text = old.get(key)
+        return text is None or (isinstance(text, dict) and any(t is None for t in text.values()))
+
     return [
         {k: v for k, v in arguments.items() if k != key}
         for key in ("returns", "raises")
-        if view[key] and key in arguments
+        if view[key] and key in arguments and lacking(key)
     ]
 
 

@@ -3,7 +3,8 @@
 Tools are plain typed functions on :func:`toolsmith.shared.sandbox.current` (its target file and the
 symbol the run is limited to). The tools guarantee the format, the facts and the placement; the model
 writes the words and copies names from the last response. The tools also say when the work is done:
-``submit_result`` is refused while the symbol has no docstring or the checkers report a problem.
+``submit_result`` is refused while the symbol has no docstring or the checkers report a problem, and when its
+numbers are not the last check's.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def write_docstring(
     yields: str = "",
     details: str = "",
 ) -> dict:
-    """Write the docstring (Google style), replacing the current one; sections like Examples are kept.
+    """Write the docstring (Google style) over the current one; a part left out keeps its current text.
 
     Args:
         summary: One sentence saying what it does.
@@ -108,12 +109,18 @@ def submit_result(summary: str, documented: list[str], remaining_problems: int) 
     box, symbol = _target()
     text = box.read()
     problems = check(text, symbol, box.rel_target)
-    if not complete(facts_of(parse(text), symbol), problems):  # the tools, not the model, say when it is done
+    facts = facts_of(parse(text), symbol)
+    if not complete(facts, problems):  # the tools, not the model, say when it is done
         first = problems[0].compact() if problems else f"no docstring on `{symbol}`"
         raise ValueError(
             f"expected a docstring the checkers pass before submitting, got {len(problems)} problem(s): {first}; "
             "call write_docstring"
         )
+    names = list(parts_of(facts.docstring).args) if facts.docstring else []
+    if sorted(documented) != sorted(names):
+        raise ValueError(f"expected documented to be the documented parameter names {names}, got {documented}")
+    if remaining_problems:
+        raise ValueError(f"expected remaining_problems 0 (the checkers found none), got {remaining_problems}")
     return {"accepted": True}
 
 
