@@ -36,6 +36,8 @@ class FakeModel:
         self.prompts: list[str] = []
         self.reuse: list[bool] = []
         self.grammars: list[str | None] = []
+        self.avoids: list = []  # the avoid predicate each call got (None when the last step did not fail)
+        self.blames: list[tuple[str, ...]] = []
 
     def generate(
         self,
@@ -45,9 +47,13 @@ class FakeModel:
         temperature: float = 0.0,
         top_p: float = 1.0,
         grammar: str | None = None,
+        avoid=None,
+        blame: tuple[str, ...] = (),
     ) -> Generation:
         i = len(self.prompts)
         self.grammars.append(grammar)
+        self.avoids.append(avoid)
+        self.blames.append(blame)
         self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]

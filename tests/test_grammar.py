@@ -191,3 +191,63 @@ def test_greedy_first_gives_the_tokens_of_llama_cpps_grammar_sampler(tiny_gguf, 
         assert model.detokenize(reference) == ours.text
         steps.append((constraint.full_checks, ours.new_tokens))
     assert any(full for full, _ in steps) and any(full < n for full, n in steps), steps  # both branches ran
+
+
+@pytest.mark.parametrize("grammar_on", [False, True])
+def test_an_output_to_avoid_takes_the_models_second_choice_at_its_least_sure_token(tiny_gguf, grammar_on) -> None:
+    """With ``avoid``, an avoided greedy output is written again up to the token the model was least sure of (the
+    smallest gap between its logit and the best other token's the grammar allows), which becomes that other token,
+    and greedy from there on."""
+    import numpy as np
+
+    from toolsmith.shared.llm import GGUFModel, GrammarConstraint
+
+    model = GGUFModel(tiny_gguf, n_ctx=4096)
+    schemas = [tool_schema(odd), NESTED]
+    grammar = call_grammar(schemas, model.control_ids, max_string_tokens=4, max_items=2) if grammar_on else None
+    prompt = render(
+        [{"role": "developer", "content": TRIGGER}, {"role": "user", "content": "Call odd with a long note."}],
+        schemas,
+        add_generation_prompt=True,
+    )
+    first = model.generate(prompt, max_tokens=40, grammar=grammar)
+    assert first.second_choice is None
+    ids = model.tokenize(prompt)
+    out = model._last_ids[len(ids) :]  # the tokens written (their text may tokenize otherwise)
+    check = GrammarConstraint(model.llm._model.vocab, grammar) if grammar_on else None
+
+    def best_other(i: int) -> tuple[float, int]:
+        """The gap at step i and the best other token the grammar allows there (all of the top 8 refused: inf)."""
+        model.llm.reset()
+        model.llm.eval(ids + out[:i])
+        row = np.ctypeslib.as_array(model.llm._ctx.get_logits(), shape=(model.llm.n_vocab(),)).copy()
+        if check:
+            check.reset(greedy=True)
+            for tok in out[:i]:
+                check.accept(tok)
+        for t in [int(t) for t in np.argsort(row)[::-1][:9] if t != out[i]][:8]:
+            if check is None or check.allows(t):
+                return float(row[out[i]] - row[t]), t
+        return float("inf"), -1
+
+    choices = [best_other(i) for i in range(len(out) - (first.stopped == "stop_token"))]
+    assert any(gap != float("inf") for gap, _ in choices)
+    other = model.generate(prompt, max_tokens=40, grammar=grammar, avoid=lambda text: text == first.text)
+    at = other.second_choice
+    assert at == min(range(len(choices)), key=lambda i: choices[i][0]) and other.text != first.text
+    got = model._last_ids[len(ids) :]
+    assert got[:at] == out[:at] and got[at] == choices[at][1]
+    # what the tools blamed is changed first: the least sure token inside it, though others were less sure
+    pieces = [model.detokenize([t]) for t in out]
+    j = max(
+        (i for i, (gap, _) in enumerate(choices) if gap != float("inf") and first.text.count(pieces[i]) == 1),
+        key=lambda i: choices[i][0],
+    )
+    assert choices[j][0] > choices[at][0]
+    blamed = model.generate(
+        prompt, max_tokens=40, grammar=grammar, avoid=lambda text: text == first.text, blame=(pieces[j],)
+    )
+    assert blamed.second_choice == j and model._last_ids[len(ids) :][j] == choices[j][1]
+    # nothing else to write: the first output stays
+    kept = model.generate(prompt, max_tokens=40, grammar=grammar, avoid=lambda text: True)
+    assert (kept.text, kept.second_choice) == (first.text, None)

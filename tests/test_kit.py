@@ -120,7 +120,10 @@ def test_loop_guard() -> None:
     assert guard.record("f", {"a": 1}, None, "boom") is None
     assert guard.refuse("f", {"a": 1}) == "expected a different call, got the same f call that just failed (boom)"
     assert guard.refuse("f", {"a": 2}) is None
+    same = guard.just_failed()
+    assert same("f", {"a": 1}) and not same("f", {"a": 2}) and not same("g", {"a": 1})
     assert guard.record("g", {}, {"n": 1}, None) is None  # a success clears the failure
+    assert same("f", {"a": 1}) and not guard.just_failed()("f", {"a": 1})  # a check is fixed when it is made
     assert guard.refuse("f", {"a": 1}) is None
     assert guard.record("g", {}, {"n": 1}, None).startswith("expected progress, got the same g result")
     assert guard.record("g", {}, {"n": 2}, None) is None  # something changed

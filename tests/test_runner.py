@@ -357,6 +357,23 @@ def test_a_call_that_just_failed_is_not_run_again(tmp_path, work):
     assert result.steps[1].calls[0].seconds < result.steps[0].calls[0].seconds  # refused before any tool ran
 
 
+def test_after_a_failed_step_the_model_is_told_which_outputs_to_avoid_and_what_was_wrong(tmp_path, work):
+    boom = call("explode", message="expected calm, got 'boom'")
+    garbled = "<start_function_call>call:where{<end_function_call>"
+    result, model = go(tmp_path, work, [call("where"), boom, garbled, call("nap", seconds=0.01), SUBMIT])
+    assert result.status == "success"
+    first, after_ok, after_boom, after_garbled, after_recovery = model.avoids
+    assert first is None and after_ok is None and after_recovery is None  # only after a failed step
+    # after a refused call: that call (alone or beside another), not another
+    assert after_boom(boom) and after_boom(call("where").removesuffix(START_FUNCTION_RESPONSE) + boom)
+    assert not after_boom(call("explode", message="bang")) and not after_boom(call("where")) and not after_boom(SUBMIT)
+    # after unusable output: that output, and the failed outputs before it
+    assert after_garbled(garbled) and after_garbled(boom) and not after_garbled(call("where"))
+    # what the error said it got, where the output holds it
+    assert model.blames[2] == ("boom",) and model.blames[0] == model.blames[1] == model.blames[4] == ()
+    assert not any(s.second_choice for s in result.steps)  # the fake model never takes one
+
+
 def test_a_target_too_big_for_the_context_is_refused_up_front(tmp_path, work):
     big = work.parent / "big.py"
     big.write_text("def big():\n" + "    x = 1\n" * 2000, encoding="utf-8")

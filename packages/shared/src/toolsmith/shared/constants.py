@@ -79,6 +79,7 @@ SANDBOX_MAX_FILE_BYTES = 1 << 20  # larger project files are left out (the targe
 SANDBOX_MAX_FILES = 2000
 SANDBOX_MAX_BYTES = 32 << 20
 TOOL_RESPONSE_CHARS = 4000  # a tool response longer than this (as JSON) is cut down before the model sees it
+SECOND_CHOICE_TRIES = 3  # tokens (least sure first) at which a refused output may take the model's second choice
 TARGET_UNITS = ("file", "functions", "classes", "definitions")  # what agent.yaml's target_units may say
 
 # Example kit.

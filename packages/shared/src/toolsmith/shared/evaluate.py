@@ -187,7 +187,8 @@ def _summary(outcomes: list[dict[str, Any]], verdicts: list[dict[str, Any]], sec
 
 def turn_stats(steps: list[Any]) -> dict[str, Any]:
     """Per-turn numbers of the runner's steps: latency p50/p95, tokens written and prompt tokens evaluated (means),
-    and the share of turns whose output was a well-formed call to a declared tool."""
+    the share of turns whose output was a well-formed call to a declared tool, and the share that took the model's
+    second choice instead of writing again what had just failed."""
     if not steps:
         return {"turns": 0, "turn_latency_p50_s": None, "turn_latency_p95_s": None}
     latencies = sorted(s.generation_s for s in steps)
@@ -198,6 +199,7 @@ def turn_stats(steps: list[Any]) -> dict[str, Any]:
         "new_tokens_per_turn": statistics.fmean(s.new_tokens for s in steps),
         "evaluated_tokens_per_turn": statistics.fmean(s.evaluated_tokens for s in steps),
         "turn_call_rate": sum(bool(s.calls) for s in steps) / len(steps),
+        "second_choice_rate": sum(s.second_choice for s in steps) / len(steps),
     }
 
 

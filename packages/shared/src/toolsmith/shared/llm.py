@@ -1,17 +1,25 @@
-"""A GGUF model in llama.cpp: tokenize rendered prompts as HF does, greedy generation with KV-prefix reuse."""
+"""A GGUF model in llama.cpp: tokenize rendered prompts as HF does, greedy generation with KV-prefix reuse.
+
+An output the run must not write again (the call the tools just refused: greedy decoding of a small model tends
+to write it once more) is replaced by the model's second choice at the token it was least sure of, decoded
+greedily from there on; then at the next least sure token, up to ``SECOND_CHOICE_TRIES``.
+"""
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import os
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolsmith.shared.chat import Rendered
-from toolsmith.shared.constants import BOS, CONTROL_TOKENS, STOP_TOKENS
+from toolsmith.shared.constants import BOS, CONTROL_TOKENS, SECOND_CHOICE_TRIES, STOP_TOKENS
 from toolsmith.shared.parse import parse_output
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,8 @@ class Generation:
         new_tokens: Tokens generated.
         seconds: Wall time.
         stopped: Why it stopped: ``stop_token``, ``max_tokens`` or ``context``.
+        second_choice: Where the output took the model's second choice instead of one to avoid (token index), or
+            None.
     """
 
     text: str
@@ -36,6 +46,7 @@ class Generation:
     new_tokens: int
     seconds: float
     stopped: str
+    second_choice: int | None = None
 
 
 class GGUFModel:
@@ -96,6 +107,8 @@ class GGUFModel:
         temperature: float = 0.0,
         top_p: float = 1.0,
         grammar: str | None = None,
+        avoid: Callable[[str], bool] | None = None,
+        blame: tuple[str, ...] = (),
     ) -> Generation:
         """Generate after ``prompt`` until a stop token (``<end_of_turn>``, ``<start_function_response>``, ``<eos>``).
 
@@ -107,6 +120,11 @@ class GGUFModel:
             top_p: Nucleus sampling bound when sampling.
             grammar: GBNF text (:func:`toolsmith.shared.grammar.call_grammar`) the output must match; then a stop
                 token ends the output only once the output is a whole call (inside a string it is just a token).
+            avoid: True for an output not to write (greedy only): the output then takes the model's second choice at
+                the token it was least sure of (the gap between its two best logits), then at the next least sure,
+                up to ``SECOND_CHOICE_TRIES``; if every one is avoided too, the first output is kept.
+            blame: Text the tools named as wrong (``got X``): the tokens of the avoided output inside it are tried
+                first, least sure first.
         """
         if not prompt.text.startswith(BOS) or not prompt.controls or prompt.controls[0] != (0, len(BOS)):
             raise ValueError(f"expected a prompt starting with the {BOS} token, got {prompt.text[:20]!r}")
@@ -116,32 +134,32 @@ class GGUFModel:
             raise ValueError(f"expected a prompt under {self.llm.n_ctx()} tokens, got {len(ids)}")
         if not reuse_cache:
             self.llm.reset()
-        start = time.perf_counter()
-        out: list[int] = []
-        stopped = "max_tokens"
-        constraint = self._constraint(grammar, greedy=not temperature) if grammar else None
-        for tok in self.llm.generate(
-            ids,
-            temp=temperature,
-            top_p=top_p,
-            top_k=0 if temperature else 1,
-            reset=True,
-            logits_processor=[constraint] if constraint else None,
-        ):
-            if constraint:
-                constraint.accept(tok)
-            if tok in self.stop_ids and (constraint is None or parse_output(self.detokenize([*out, tok])).ok):
-                out.append(tok)
-                stopped = "stop_token"
-                break
-            out.append(tok)
-            if len(out) >= min(max_tokens, room):
-                stopped = "max_tokens" if len(out) >= max_tokens else "context"
-                break
-        seconds = time.perf_counter() - start
         shared = _common_prefix(self._last_ids, ids) if reuse_cache else 0
+        start = time.perf_counter()
+        margins = _Margins() if avoid is not None and not temperature else None
+        decode = _Decode(self, ids, min(max_tokens, room), max_tokens, temperature, top_p, grammar)
+        out, stopped = decode.run([], margins=margins)
+        second = None
+        if margins is not None and avoid is not None and avoid(self.detokenize(out)):
+            blamed = self._blamed(out, blame)
+            steps = margins.least_sure(len(out) - (stopped == "stop_token"))
+            for at in sorted(steps, key=lambda i: i not in blamed)[:SECOND_CHOICE_TRIES]:
+                other, other_stopped = decode.run(out[:at], ban=out[at])
+                if not avoid(self.detokenize(other)):
+                    out, stopped, second = other, other_stopped, at
+                    break
+        seconds = time.perf_counter() - start
         self._last_ids = ids + out
-        return Generation(self.detokenize(out), len(ids), len(ids) - shared, len(out), seconds, stopped)
+        text = self.detokenize(out)
+        return Generation(text, len(ids), len(ids) - shared, len(out), seconds, stopped, second)
+
+    def _blamed(self, out: list[int], blame: tuple[str, ...]) -> set[int]:
+        """Indices of the tokens of ``out`` that overlap an occurrence of a ``blame`` text."""
+        pieces = [self.llm.detokenize([t], special=True) for t in out]
+        ends = list(itertools.accumulate(len(p) for p in pieces))
+        text = b"".join(pieces)
+        spans = [(m.start(), m.end()) for b in blame if b for m in re.finditer(re.escape(b.encode()), text)]
+        return {i for i, end in enumerate(ends) if any(a < end and end - len(pieces[i]) < z for a, z in spans)}
 
     def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
         """The GBNF grammar of one call to one of ``schemas``, with this model's control-token ids."""
@@ -172,6 +190,93 @@ class GGUFModel:
         return dict(self.llm.metadata)
 
 
+class _Decode:
+    """Greedy or sampled decoding of one prompt, from a given start of the output."""
+
+    def __init__(
+        self,
+        model: GGUFModel,
+        ids: list[int],
+        limit: int,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        grammar: str | None,
+    ) -> None:
+        self.model, self.ids, self.limit, self.max_tokens = model, ids, limit, max_tokens
+        self.temperature, self.top_p, self.grammar = temperature, top_p, grammar
+
+    def run(self, start: list[int], margins: _Margins | None = None, ban: int | None = None) -> tuple[list[int], str]:
+        """The output tokens (``start`` first; ``ban`` is not the next token) and why decoding stopped."""
+        model = self.model
+        constraint = model._constraint(self.grammar, greedy=not self.temperature) if self.grammar else None
+        processors: list[Any] = [p for p in (margins, _Ban(ban) if ban is not None else None, constraint) if p]
+        if constraint:
+            for tok in start:
+                constraint.accept(tok)
+        out = list(start)
+        for tok in model.llm.generate(
+            self.ids + start,
+            temp=self.temperature,
+            top_p=self.top_p,
+            top_k=0 if self.temperature else 1,
+            reset=True,
+            logits_processor=processors or None,
+        ):
+            if margins is not None:
+                margins.settle(tok, constraint)
+            if constraint:
+                constraint.accept(tok)
+            out.append(tok)
+            if tok in model.stop_ids and (constraint is None or parse_output(model.detokenize(out)).ok):
+                return out, "stop_token"
+            if len(out) >= self.limit:
+                return out, "max_tokens" if len(out) >= self.max_tokens else "context"
+        return out, "max_tokens"  # pragma: no cover - llama.cpp's generator does not end by itself
+
+
+class _Margins:
+    """How sure the model was of each token it wrote: the gap between the token's logit and the best other token's
+    (among the top ``k``, and only one the grammar allows there; none is an infinite gap)."""
+
+    def __init__(self, k: int = 8) -> None:
+        self.k = k
+        self.gaps: list[float] = []
+        self._logits: Any = None
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        self._logits = logits.copy()
+        return logits
+
+    def settle(self, token: int, constraint: GrammarConstraint | None) -> None:
+        """Record the gap of the step that wrote ``token`` (call before the grammar accepts it)."""
+        import numpy as np
+
+        logits = self._logits
+        top = np.argpartition(logits, -(self.k + 1))[-(self.k + 1) :]
+        others = sorted((int(t) for t in top if t != token), key=lambda t: -logits[t])[: self.k]
+        best = next((t for t in others if constraint is None or constraint.allows(t)), None)
+        self.gaps.append(float("inf") if best is None else float(logits[token] - logits[best]))
+
+    def least_sure(self, n: int) -> list[int]:
+        """Indices of the first ``n`` steps that had another choice, least sure first."""
+        steps = [i for i in range(min(n, len(self.gaps))) if self.gaps[i] != float("inf")]
+        return sorted(steps, key=lambda i: self.gaps[i])
+
+
+class _Ban:
+    """Leaves out one token at the first step only."""
+
+    def __init__(self, token: int) -> None:
+        self.token: int | None = token
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        if self.token is not None:
+            logits[self.token] = -float("inf")
+            self.token = None
+        return logits
+
+
 class GrammarConstraint:
     """A logits processor that leaves only the tokens a GBNF grammar allows next (llama.cpp's grammar sampler).
 
@@ -197,6 +302,14 @@ class GrammarConstraint:
         self._lib.llama_sampler_reset(self._sampler)
         self.greedy = greedy
         self.full_checks = 0
+
+    def allows(self, token: int) -> bool:
+        """Whether the grammar allows ``token`` next."""
+        import numpy as np
+
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, 0.0, 0.0
+        self._apply(self._one, 1)
+        return bool(np.isfinite(self._one[0].logit))
 
     def accept(self, token: int) -> None:
         """Advance the grammar past the chosen token."""

@@ -43,6 +43,11 @@ class LoopGuard:
             return f"expected a different call, got the same {name} call that just failed ({self.last_failed[1]})"
         return None
 
+    def just_failed(self) -> Callable[[str, dict[str, Any]], bool]:
+        """A check, fixed now, of whether a call is the one that has just failed (False for all when none has)."""
+        key = self.last_failed[0] if self.last_failed is not None else None
+        return lambda name, arguments: key is not None and _key(name, arguments) == key
+
     def record(self, name: str, arguments: dict[str, Any], content: Any, error: str | None) -> str | None:
         """Note a call's outcome; returns the no-progress error to send instead of ``content``, or None."""
         key = _key(name, arguments)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ _STOPS = (START_FUNCTION_RESPONSE, END_OF_TURN, EOS)
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+_GOT = re.compile(r"\bgot '([^']+)'|\bgot ([^\s,;()'\"]+)")  # errors say "expected X, got Y"
 
 
 class Model(Protocol):
@@ -70,8 +72,14 @@ class Model(Protocol):
         temperature: float = 0.0,
         top_p: float = 1.0,
         grammar: str | None = None,
+        avoid: Callable[[str], bool] | None = None,
+        blame: tuple[str, ...] = (),
     ) -> Generation:
-        """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token."""
+        """Write after the rendered ``prompt`` until a stop sequence; return the text with its stop token.
+
+        ``avoid`` is true for an output that just failed (the runner's own check): the model writes another, changing
+        first what ``blame`` names (the values the last error said it got).
+        """
         ...
 
     def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
@@ -260,6 +268,8 @@ class Step:
         prompt_tokens: Prompt length in tokens.
         evaluated_tokens: Prompt tokens evaluated (the rest came from the KV cache).
         new_tokens: Tokens generated.
+        second_choice: True when the output is the model's second choice at a token instead of the one that had
+            just failed (:meth:`toolsmith.shared.llm.GGUFModel.generate`'s ``avoid``).
     """
 
     turn: int
@@ -272,6 +282,7 @@ class Step:
     prompt_tokens: int
     evaluated_tokens: int
     new_tokens: int
+    second_choice: bool = False
 
     @property
     def tool_s(self) -> float:
@@ -344,6 +355,12 @@ def user_error(reason: str) -> str:
     return USER_ERROR_PREFIX + reason
 
 
+def _blamed(step: Step) -> tuple[str, ...]:
+    """The values a failed step's error says it got (``got 'x'``, ``got x``) that its output holds."""
+    found = _GOT.findall(step.error or "")
+    return tuple(dict.fromkeys(v for pair in found for v in pair if len(v) > 1 and v in step.raw))
+
+
 def _strip_stop(raw: str) -> tuple[str, str | None]:
     for stop in _STOPS:
         if raw.endswith(stop):
@@ -391,6 +408,8 @@ class _Loop:
                     temperature=self.spec.temperature,
                     top_p=self.spec.top_p,
                     grammar=self.grammar,
+                    avoid=self._failed_again(failures) if failures else None,
+                    blame=_blamed(self.steps[-1]) if failures else (),
                 )
             except Exception as e:  # noqa: BLE001 - e.g. a prompt over n_ctx: the run cannot go on
                 log.warning("model error at turn %d: %s", len(self.steps) + 1, e)
@@ -408,6 +427,13 @@ class _Loop:
                     f"{failures} consecutive failed steps (max_retries={self.spec.max_retries}); last: {step.error}"
                 )
         return "turn_limit", f"expected a submission within max_turns={self.max_turns} generations, got none"
+
+    def _failed_again(self, failures: int) -> Callable[[str], bool]:
+        """True for the output of one of the last ``failures`` steps (they failed), or one with the call that just
+        failed."""
+        failed = {s.raw for s in self.steps[-failures:]}
+        same_call = self.guard.just_failed()
+        return lambda raw: raw in failed or any(same_call(c.name, dict(c.arguments)) for c in parse_output(raw).calls)
 
     def _step(self, turn: int, gen: Generation) -> Step:
         raw = gen.text
@@ -455,6 +481,7 @@ class _Loop:
             prompt_tokens=gen.prompt_tokens,
             evaluated_tokens=gen.evaluated_tokens,
             new_tokens=gen.new_tokens,
+            second_choice=gen.second_choice is not None,
         )
 
     def _invoke(self, name: str, arguments: dict[str, Any]) -> tuple[Any, str | None]:
@@ -668,6 +695,7 @@ def transcript_row(spec: AgentSpec, result: RunResult, **meta: Any) -> dict[str,
             "prompt_tokens": s.prompt_tokens,
             "evaluated_tokens": s.evaluated_tokens,
             "new_tokens": s.new_tokens,
+            "second_choice": s.second_choice,
         }
         for s in result.steps
     ]
