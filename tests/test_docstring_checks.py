@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from toolsmith.docstring.checkers import check
 from toolsmith.docstring.checks import judge, rouge_l
-from toolsmith.docstring.parts import Parts
+from toolsmith.docstring.parts import Parts, parts_of
 
 ORIGINAL = '''import os
 
@@ -93,6 +95,16 @@ def test_similarity_measured_against_the_author() -> None:
     same = judge(ORIGINAL, GOOD, "join", SUBMITTED, reference=author)
     assert 0.5 < same["similarity"] < 1.0  # GOOD says more than the author did
     assert same["success"] is True  # measured, not gated
+    assert same["docstring_written"] is True
+
+
+def test_a_run_that_left_the_docstring_as_it_was_has_no_similarity() -> None:
+    author = Parts("Join two parts.", args={"base": "The first part.", "name": "The second part."})
+    untouched = judge(ORIGINAL, ORIGINAL, "join", SUBMITTED, reference=author)
+    assert untouched["docstring_written"] is False
+    assert "similarity" not in untouched  # the damaged docstring is close to the author's, but nobody wrote it
+    damaged = parts_of(ast.get_docstring(ast.parse(ORIGINAL).body[1]))
+    assert rouge_l(damaged.words(), author.words()) > 0.8
 
 
 @pytest.mark.parametrize(

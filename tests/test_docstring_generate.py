@@ -99,7 +99,10 @@ def test_replay_reproduces_every_tool_output_and_the_check_passes(rows: list[dic
                     submitted = fn["arguments"]
             verdict = check_episode(Episode.from_sandbox(box, submitted, meta))
         assert verdict["success"], (meta["source"], verdict["reason"])
-        assert verdict["similarity"] == 1.0  # the expert writes the author's own words
+        if meta["damage"] == "none":  # the author's docstring, left as it is: nothing written, no similarity
+            assert not verdict["docstring_written"] and "similarity" not in verdict
+        else:
+            assert verdict["similarity"] == 1.0  # the expert writes the author's own words
 
 
 def test_split_by_package(out: Path) -> None:

@@ -9,8 +9,10 @@
 - ``submitted_true``: ``submit_result`` was called with ``documented`` equal to the documented
   parameter names and ``remaining_problems`` equal to the checkers' count (ignored for the no-model
   baseline, ``judge_submission=False``).
-- ``success``: all of them. ``similarity`` (measured, not gated): ROUGE-L F1 on words between the
-  written parts and the author's (:func:`rouge_l`), when the author's docstring is given.
+- ``success``: all of them. Measured, not gated: ``docstring_written`` (the target's docstring is not the one
+  the run started from) and, for a run that wrote one, ``similarity``: ROUGE-L F1 on words between the written
+  parts and the author's (:func:`rouge_l`), when the author's docstring is given. A run that left the docstring
+  as it was wrote no text, so it has no similarity (a damaged docstring left in place is close to the author's).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def judge(
     Returns:
         ``success``, each check above as a bool, ``reason`` (the first failure as "expected X, got Y",
         "" on success), ``problems`` (the checkers' count, when both files parse and have the symbol) and
-        ``similarity`` when ``reference`` is given.
+        ``docstring_written``, and ``similarity`` when ``reference`` is given and a docstring was written.
     """
     result: dict[str, Any] = dict.fromkeys(
         ("code_unchanged", "checker_clean", "names_exact", "sections_agree", "no_placeholder", "submitted_true"),
@@ -165,7 +167,12 @@ def judge(
     result["success"] = not reasons
     result["reason"] = reasons[0] if reasons else ""
     result["problems"] = len(problems)
-    if reference is not None:
+    try:
+        started = facts_of(before, symbol).docstring
+    except ValueError:
+        started = None
+    result["docstring_written"] = facts.docstring is not None and facts.docstring != started
+    if reference is not None and result["docstring_written"]:
         result["similarity"] = round(rouge_l(parts.words() if parts else "", reference.words()), 4)
     return result
 
