@@ -325,9 +325,7 @@ class GrammarConstraint:
 
         if self.greedy:
             best = int(np.argmax(logits))
-            self._one[0].id, self._one[0].logit, self._one[0].p = best, float(logits[best]), 0.0
-            self._apply(self._one, 1)
-            if np.isfinite(self._one[0].logit):
+            if self.allows(best):
                 out = np.full_like(logits, -np.inf)
                 out[best] = logits[best]
                 return out
