@@ -19,6 +19,7 @@ from toolsmith.sample_data.corpus import (
     eval_names,
     real_target,
 )
+from toolsmith.sample_data.expert import candidates
 from toolsmith.sample_data.polyfactory_baseline import baseline
 from toolsmith.sample_data.session import run_worker
 from toolsmith.shared.corpus import package_modules
@@ -31,16 +32,34 @@ def write_project(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text, encoding="utf-8")
 
 
+SPEC_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "Decimal": "decimal",
+              "datetime": "datetime", "date": "date", "UUID": "uuid"}  # fmt: skip
+
+
 def test_vocabulary_splits_field_names() -> None:
     train = {n for names, _, _ in VOCABULARY.values() for n in names}
     evals = {n for _, names, _ in VOCABULARY.values() for n in names}
     assert not train & evals
-    spec_types = {"str": "str", "int": "int", "float": "float", "bool": "bool", "Decimal": "decimal",
-                  "datetime": "datetime", "date": "date", "UUID": "uuid"}  # fmt: skip
     for meaning, (train_names, evals, kind) in VOCABULARY.items():
-        spec = {"type": spec_types[FIELD_TYPES[kind][0]]}
+        spec = {"type": SPEC_TYPES[FIELD_TYPES[kind][0]]}
         judged = {meaning_of(n, spec) for n in (*train_names, *evals)}
         assert None not in judged or meaning in ("street", "username", "description", "active", "uuid"), judged
+
+
+@pytest.mark.parametrize("meaning", sorted(VOCABULARY))
+def test_each_name_of_a_meaning_gets_its_provider_and_its_judged_meaning(meaning: str) -> None:
+    """The expert and the judge treat every name of a meaning (train and eval) as its first train name, with the
+    composed field's constraints: what the model learns from one name holds for the others."""
+    train, evals, kind = VOCABULARY[meaning]
+    annotation, constraints = FIELD_TYPES[kind]
+    spec = {"type": SPEC_TYPES[annotation], **constraints}
+
+    def choice(name: str) -> tuple[str, dict]:
+        return candidates(name, {"name": name, "spec": spec, "optional": False, "required": True})[0]
+
+    for name in (*train, *evals):
+        assert choice(name) == choice(train[0]), name
+    assert len({meaning_of(name, spec) for name in (*train, *evals)} - {None}) <= 1  # `id` is judged no uuid
 
 
 def test_composed_targets_are_deterministic_and_split() -> None:

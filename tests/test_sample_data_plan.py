@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from test_sample_data_describe import make_project
 
+from toolsmith.sample_data.expert import candidates
 from toolsmith.sample_data.plan import (
     LISTED,
     GenerationError,
@@ -23,6 +24,7 @@ from toolsmith.sample_data.plan import (
     related,
     set_field,
 )
+from toolsmith.sample_data.providers import COMMON
 from toolsmith.sample_data.session import Session
 from toolsmith.sample_data.values import seeded
 
@@ -256,6 +258,31 @@ def test_list_providers_ranks_names_that_share_a_word_and_caps() -> None:
     assert listed[0] == "email" and len(listed) <= LISTED
     assert "pyint" not in list_providers(DESCRIPTION, "nickname")
     assert list_providers(DESCRIPTION, "age") == ["pyint"]
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("employer", None),  # no word relates: the common providers, in COMMON's order
+        ("homepage", None),
+        ("contact_name", ["name", "first_name", "last_name", "user_name"]),  # related first, common ones among them
+        ("client_ip", ["ipv4", "ipv6"]),
+    ],
+)
+def test_list_providers_offers_the_common_ones_after_related_ones(name: str, first: list[str] | None) -> None:
+    description = {**DESCRIPTION, "fields": [field(name, {"type": "str"})]}
+    listed = list_providers(description, name)
+    assert len(listed) == LISTED and {"company", "email", "url"} <= set(listed)
+    assert listed[: len(first or COMMON)] == (first or list(COMMON[:LISTED]))
+
+
+@pytest.mark.parametrize(
+    "name", ["title", "role", "mobile", "employer", "organization", "homepage", "bio", "forename", "author", "town"]
+)
+def test_the_experts_provider_is_among_those_offered(name: str) -> None:
+    description = {**DESCRIPTION, "fields": [field(name, {"type": "str"})]}
+    provider, _ = candidates(name, description["fields"][0])[0]
+    assert provider in list_providers(description, name)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from toolsmith.sample_data.checks import CHECKS, meaning_of
-from toolsmith.sample_data.expert import candidates
+from toolsmith.sample_data.expert import candidates, unfilled
 from toolsmith.sample_data.meanings import FORMAT_MEANINGS, MEANING_TYPES, MEANINGS, TYPE_MEANINGS
 from toolsmith.sample_data.plan import choice_fields
 from toolsmith.sample_data.providers import EXPERT_TABLE, FORMAT_PROVIDERS, PROVIDERS, TYPE_DEFAULTS
@@ -107,6 +107,53 @@ def test_members_flags_and_uuids_have_no_provider_to_choose(kind: str) -> None:
     field = {"name": "currency", "spec": {"type": kind, "members": ["EUR"]}, "optional": False, "required": True}
     description = {"name": "T", "kind": "dataclass", "ref": "m:T", "models": {}, "fields": [field]}
     assert choice_fields(description) == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "options", "spec", "expected"),
+    [
+        ("pyint", {"min_value": 18, "max_value": 90}, {"type": "int", "ge": 18, "le": 120}, {}),
+        ("pyint", {"min_value": 1990, "max_value": 2030}, {"type": "int"}, {"min_value": 1990, "max_value": 2030}),
+        ("pyint", {"min_value": 1, "max_value": 50}, {"type": "int", "ge": 1}, {"max_value": 50}),
+        (
+            "pydecimal",
+            {"left_digits": 4, "right_digits": 2, "positive": True},
+            {"type": "decimal", "gt": 0, "decimal_places": 2},
+            {"left_digits": 4},
+        ),
+        (
+            "pydecimal",
+            {"right_digits": 2, "positive": True},
+            {"type": "decimal"},
+            {"right_digits": 2, "positive": True},
+        ),
+        ("text", {"max_nb_chars": 160}, {"type": "str", "max_length": 300}, {}),
+        ("text", {"max_nb_chars": 160}, {"type": "str"}, {"max_nb_chars": 160}),
+        ("city", None, {"type": "str", "max_length": 30}, {}),
+    ],
+)
+def test_the_expert_leaves_out_options_the_constraints_fill(
+    provider: str, options: dict | None, spec: dict, expected: dict
+) -> None:
+    assert unfilled(provider, options, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("provider", "spec", "options", "left_digits"),
+    [
+        ("pydecimal", {"type": "decimal", "gt": 0, "decimal_places": 2}, None, 4),  # no upper bound: 4 digits
+        ("pyfloat", {"type": "float"}, None, 4),
+        ("pydecimal", {"type": "decimal", "gt": 0}, {"left_digits": 6}, 6),  # the model's option wins
+        ("pyfloat", {"type": "float", "le": 100}, None, None),  # the bound says it
+        ("pyfloat", {"type": "float", "ge": 50000}, None, None),  # 4 digits could not reach it
+    ],
+)
+def test_an_unbounded_amount_gets_a_few_digits(provider: str, spec: dict, options: dict | None, left_digits) -> None:
+    args = arguments(provider, spec, options)
+    assert args.get("left_digits") == left_digits
+    fake = seeded(3)
+    values = [convert(raw_value(fake, provider, spec, args), spec) for _ in range(20)]
+    assert left_digits is None or all(abs(v) < 10**left_digits for v in values)
 
 
 def test_a_field_no_row_matches_gets_its_type_default() -> None:

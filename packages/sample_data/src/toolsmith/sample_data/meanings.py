@@ -1,7 +1,8 @@
 """Data only: the judge's table of recognisable field meanings, separate from the expert's provider table.
 
 :data:`MEANINGS`: ``(name pattern, meaning)``, first match wins; the pattern is searched in the field's
-name (lower case, camelCase split with ``_``; plural ``s`` kept, so ``emails`` matches ``e_?mails?``).
+name (lower case, camelCase split with ``_``; plural ``s`` kept, so ``emails`` matches ``e_?mails?``). A person's
+name is ``name`` itself or a person's ``<role>_name``: ``product_name`` or ``file_name`` is no person.
 A field whose name matches none, or whose value type does not fit the meaning (:data:`MEANING_TYPES`: a
 bool ``cache_link_parsing`` is no URL), has no recognisable meaning (its values only have to be valid).
 :data:`FORMAT_MEANINGS`: a string's JSON Schema format gives the meaning when the name gives none.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 MEANINGS: tuple[tuple[str, str], ...] = (
     (r"e_?mails?($|_)|_e_?mail", "email"),
-    (r"(^|_)(urls?|website|homepage|href|links?)($|_)|_url$", "url"),
+    (r"(^|_)(urls?|website|homepage|href|links?)($|_)|_url$|(^|_)(blog|web_?page|landing_page)$", "url"),
     (r"(^|_)(uuid|guid)s?($|_)", "uuid"),
     (r"(^|_)ipv6", "ipv6"),
     (r"(^|_)(ip|ipv4|ip_address)($|_)", "ipv4"),
@@ -28,15 +29,21 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     (r"currency(_code)?s?$", "currency_code"),
     (r"(^|_)(lang|language)(_code)?$", "language_code"),
     (r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal_code|postalcode)$|_zip$|_postcode$", "postcode"),
-    (r"(^|_)(company|company_name|employer|organization|organisation)$", "company"),
     (
-        r"(^|_)(first_name|given_name|forename|last_name|surname|family_name|full_name|name|author|owner_name"
-        r"|customer_name|contact_name|recipient_name)$",
+        r"(^|_)(company|employer|organi[sz]ation|firm|business|vendor|manufacturer|publisher|merchant|agency"
+        r"|institution|carrier)(_name)?$|(^|_)brand$",
+        "company",
+    ),  # fmt: skip
+    (
+        r"(^|_)(first_?name|given_name|fname|forename|christian_name|last_?name|lname|surname|maiden_name|family_name"
+        r"|full_name|author|reviewer|assignee|instructor|speaker|organi[sz]er|approver|beneficiary)$|^name$"
+        r"|(^|_)(customer|owner|recipient|guest|patient|holder|sender|driver|tenant|applicant|contact|person|member"
+        r"|employee)_name$",
         "person_name",
     ),  # fmt: skip
     (r"(^|_)(city|town)$|_city$", "city"),
     (
-        r"(^|_)(price|amount|cost|fee|total|subtotal|balance|salary|unit_price)$|_(price|amount|total|cost|fee)$",
+        r"(^|_)(price|amount|cost|fee|total|subtotal|balance|salary|unit_price|deposit)$|_(price|amount|total|cost|fee)$",
         "money",
     ),  # fmt: skip
     (r"(^|_)age$", "age"),

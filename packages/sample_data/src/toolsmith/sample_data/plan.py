@@ -31,7 +31,7 @@ from typing import Any
 from faker import Faker
 
 from toolsmith.sample_data.codec import encode
-from toolsmith.sample_data.providers import PROVIDERS
+from toolsmith.sample_data.providers import COMMON, PROVIDERS
 from toolsmith.sample_data.spec import NUMBERS, check_value, field_at, fields_by_path, leaf_spec, nested_model, short
 from toolsmith.sample_data.values import (
     arguments,
@@ -160,7 +160,8 @@ def related(word: str, other: str) -> bool:
 
 def list_providers(description: dict, path: str) -> list[str]:
     """The providers whose values have the field's type and fit its constraints (checked on a few values), those
-    with more words related to the field's name's (:func:`related`) first, at most :data:`LISTED`."""
+    with more words related to the field's name's (:func:`related`) first, then the common ones
+    (:data:`~toolsmith.sample_data.providers.COMMON`), at most :data:`LISTED`."""
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
     out = []
@@ -172,7 +173,12 @@ def list_providers(description: dict, path: str) -> list[str]:
             out.append(provider)
     words = set(snake_name(path).split("_"))
     words.discard("")
-    return sorted(out, key=lambda p: -sum(any(related(w, o) for o in p.split("_")) for w in words))[:LISTED]
+
+    def rank(provider: str) -> tuple[int, int]:
+        shared = sum(any(related(w, o) for o in provider.split("_")) for w in words)
+        return -shared, COMMON.index(provider) if provider in COMMON else len(COMMON)
+
+    return sorted(out, key=rank)[:LISTED]
 
 
 def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[int, Any, str | None]:

@@ -5,6 +5,8 @@
 arguments), ``fit`` (constraint -> Faker argument filled from the field's
 constraints, e.g. a field's ``le`` becomes ``max_value``).
 
+:data:`COMMON`: the providers offered first when a field's name relates to none (a person, a company, ...).
+
 :data:`CONVERSIONS`: the spec types a provider's values may fill besides their own (lossless, standard
 conversions: a UUID as its string, an int as a float...).
 
@@ -21,6 +23,7 @@ import datetime
 from typing import Any
 
 REFERENCE_DAY = datetime.datetime(2026, 1, 1)  # the end of the fixed windows of the date providers
+LEFT_DIGITS = 4  # digits before the point of a float/decimal with no upper bound and no ``left_digits`` option
 
 
 def _days(n: int, date: bool = False) -> datetime.datetime | datetime.date:
@@ -155,6 +158,14 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     "random_element": {"returns": "member"},
 }
 
+# The providers list_providers names first among those equally related to a field's name (for most names: none
+# is), so the common kinds of value are offered whatever the name: a person, a company, contact, a web address,
+# free text, a place; then PROVIDERS' order.
+COMMON: tuple[str, ...] = (
+    "name", "first_name", "last_name", "company", "email", "url", "text", "word", "user_name", "job", "city",
+    "phone_number",
+)  # fmt: skip
+
 # (value type, field type): the field types a value type may fill besides its own.
 CONVERSIONS: dict[str, tuple[str, ...]] = {
     "uuid": ("str",),
@@ -173,11 +184,11 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     # contact
     (r"e_?mail", ("str",), "email", None),
     (r"phone|mobile|(^|_)tel($|_)|fax", ("str",), "phone_number", None),
-    (r"(^|_)(url|website|homepage|link|href)($|_)", ("str",), "url", None),
+    (r"(^|_)(url|website|homepage|link|href)($|_)|(^|_)(blog|web_?page|landing_page)$", ("str",), "url", None),
     (r"avatar|image|photo|picture|thumbnail", ("str",), "image_url", None),
     (r"domain", ("str",), "domain_name", None),
-    (r"host(name)?($|_)", ("str",), "hostname", None),
     (r"(^|_)ip(v4)?(_address)?$|(^|_)ip_", ("str",), "ipv4", None),
+    (r"host(name)?($|_)", ("str",), "hostname", None),
     (r"ipv6", ("str",), "ipv6", None),
     (r"mac_?addr", ("str",), "mac_address", None),
     (r"user_?agent", ("str",), "user_agent", None),
@@ -190,15 +201,22 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         None,
     ),  # fmt: skip
     (
-        r"(^|_)(company|organi[sz]ation|employer|vendor|supplier|publisher|manufacturer)(_name)?$",
+        r"(^|_)(company|organi[sz]ation|employer|vendor|supplier|publisher|manufacturer|firm|business|brand|merchant"
+        r"|agency|institution|carrier)(_name)?$",
         ("str",),
         "company",
         None,
     ),  # fmt: skip
-    (r"(^|_)(first|given)_?name$|forename", ("str",), "first_name", None),
-    (r"(^|_)(last|family|sur)_?name$|surname", ("str",), "last_name", None),
+    (r"(^|_)(first|given)_?name$|(^|_)fname$|forename|christian_name", ("str",), "first_name", None),
+    (r"(^|_)(last|family|sur)_?name$|(^|_)lname$|surname|maiden_name", ("str",), "last_name", None),
     (r"(^|_)(user_?name|login|handle|nickname)$", ("str",), "user_name", None),
-    (r"(^|_)(full_)?name$|author|owner|customer_name|contact_name|recipient|assignee", ("str",), "name", None),
+    (
+        r"(^|_)(full_)?name$|author|owner|customer_name|contact_name|recipient|assignee|(^|_)(reviewer|instructor"
+        r"|speaker|organi[sz]er|approver|beneficiary)$",
+        ("str",),
+        "name",
+        None,
+    ),  # fmt: skip
     (r"(^|_)(job|title|position|occupation|role)$", ("str",), "job", None),
     (r"password|passwd|secret", ("str",), "password", {"length": 16}),
     (r"(^|_)age$", ("int",), "pyint", {"min_value": 18, "max_value": 90}),
@@ -226,7 +244,7 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         {"min_value": 0, "max_value": 100, "right_digits": 2},
     ),  # fmt: skip
     (
-        r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue)($|_)",
+        r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue|deposit)($|_)",
         ("decimal", "float"),
         "pydecimal",
         {"left_digits": 4, "right_digits": 2, "positive": True},
@@ -284,7 +302,8 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     (r"duration|elapsed|timeout|interval|ttl", ("timedelta",), "time_delta", None),
     # text
     (
-        r"(^|_)(description|summary|bio|about|notes?|comment|body|content|message|text|details|remarks)$",
+        r"(^|_)(description|summary|bio|about|abstract|overview|memo|feedback|notes?|comment|body|content|message"
+        r"|text|details|remarks)$",
         ("str",),
         "text",
         {"max_nb_chars": 160},

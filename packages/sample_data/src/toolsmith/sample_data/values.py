@@ -14,7 +14,7 @@ from typing import Any
 
 from faker import Faker
 
-from toolsmith.sample_data.providers import CONVERSIONS, FORMAT_PROVIDERS, PROVIDERS, TYPE_DEFAULTS
+from toolsmith.sample_data.providers import CONVERSIONS, FORMAT_PROVIDERS, LEFT_DIGITS, PROVIDERS, TYPE_DEFAULTS
 from toolsmith.sample_data.spec import check_value, leaf_spec
 
 LOCALE = "en_US"
@@ -85,6 +85,9 @@ def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]
     if provider == "random_element":
         args["elements"] = list(spec["members"])
     args.update(options)
+    unbounded = "max_value" not in args and abs(args.get("min_value") or 0) < 10**LEFT_DIGITS
+    if provider in ("pyfloat", "pydecimal") and "left_digits" not in args and unbounded:
+        args["left_digits"] = LEFT_DIGITS  # Faker's own choice is up to ~70 digits: no amount looks like that
     if provider in ("pyfloat", "pydecimal") and "min_value" in args and "positive" in args:
         args.pop("positive")  # Faker refuses both; the bound says more
     if provider == "text" and args.get("max_nb_chars", 5) < 5:
