@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import pytest
 import toolsmith.lint
 from toolsmith.lint import TOOLS, apply_fix, read_file, run_linter, submit_result
 from toolsmith.lint.checks import check_episode
+from toolsmith.lint.inject import NO_FIX_CODES, inject
 from toolsmith.lint.tools import lint_text, scoped
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.data import check_example, load_examples
 from toolsmith.shared.episode import Episode
+from toolsmith.shared.examples import Case, record_case
 from toolsmith.shared.loopguard import LoopGuard
 from toolsmith.shared.sandbox import open_sandbox
 from toolsmith.shared.tools import response as tool_response
@@ -192,3 +195,43 @@ def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: lis
 )
 def test_wrong_copies(last: dict, expected: list[dict]) -> None:
     assert gen.wrong_copies(last) == expected
+
+
+NO_FIX_TEXT = """def first(values, kind):
+    for value in values:
+        try:
+            if isinstance(value, kind):
+                return value
+        except TypeError:
+            pass
+    return None
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_injecting_only_rules_without_a_fix_leaves_nothing_to_fix(seed: int) -> None:
+    assert lint_text(NO_FIX_TEXT, "m.py") == []
+    text, codes = inject(NO_FIX_TEXT, random.Random(seed), NO_FIX_CODES)
+    issues = lint_text(text, "m.py")
+    assert codes and set(codes) <= set(NO_FIX_CODES) == {"E721", "E722", "E741"}
+    assert sorted(i.code for i in issues) == sorted(codes) and not any(i.fixable for i in issues)
+
+
+def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the model's mistake on a file with nothing to fix (apply_fix on a listed issue): the real error, then the
+    # submission with the issue left
+    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "MISSING_SUMMARY_SHARE"):
+        monkeypatch.setattr(gen, share, 0.0)
+    monkeypatch.setattr(gen, "NO_FIX_MISTAKE_SHARE", 1.0)
+    text = NO_FIX_TEXT.replace("isinstance(value, kind)", "type(value) == kind")
+    meta = {"source": "m:first", "filename": "m.py", "symbol": None, "original": text, "codes": ["E721"],
+            "injected": ["E721"]}  # fmt: skip
+    case = Case(files={"m.py": text}, target="m.py", symbol=None, meta=meta)
+    row, status = record_case(gen.RECIPE, case, random.Random(0))
+    assert status == "ok", status
+    calls = [(m["tool_calls"][0]["function"], m.get("weight")) for m in row["messages"] if m.get("tool_calls")]
+    assert [(f["name"], w) for f, w in calls] == [("run_linter", None), ("apply_fix", 0), ("submit_result", None)]
+    assert calls[1][0]["arguments"] == {"issue_code": "E721", "line_number": 4}
+    error = next(m for m in row["messages"] if m.get("role") == "tool" and "error" in m["content"])["content"]
+    assert "E721 at line 4 without an automatic fix" in error["error"]
+    assert calls[2][0]["arguments"]["issues_remaining"] == 1

@@ -3,11 +3,14 @@
 Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint's own:
 
 1. Cases: a stdlib function/class (5-60 lines, with the module's imports it uses, sorted by ruff's isort) with
-   1-4 realistic problems injected (:mod:`toolsmith.lint.inject`); 15% of cases are limited to the symbol.
+   1-4 realistic problems injected (:mod:`toolsmith.lint.inject`); 15% of cases are limited to the symbol, 30%
+   get only problems ruff has no fix for (most snippets offer them no place; on the default data set 55 of 360
+   training examples start with nothing to fix: run_linter, then submit_result).
 2. The expert: run_linter, apply_fix for each fixable issue (the ``next`` one of the last response), run_linter
    again (after fixes), submit_result with the counts and a one-line summary. With recovery on, it sometimes
-   makes the mistakes a small model makes — copies a wrong code or line into apply_fix, calls run_linter again
-   for nothing, leaves out submit_result's summary — gets the real error and makes the right call.
+   makes the mistakes a small model makes — copies a wrong code or line into apply_fix, calls apply_fix on an
+   issue without a fix, calls run_linter again for nothing, leaves out submit_result's summary — gets the real
+   error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.lint.checks import check_episode
-from toolsmith.lint.inject import inject
+from toolsmith.lint.inject import NO_FIX_CODES, inject
 from toolsmith.lint.tools import apply_fix, lint_text, read_file, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
@@ -34,10 +37,12 @@ MAX_ISSUES = 6  # issues per example after injection (keeps conversations short)
 MAX_PREEXISTING = 2  # issues a snippet may already have
 MAX_FIXES = 10
 SYMBOL_SHARE = 0.15  # examples that target one function/class (``path.py::name``)
+NO_FIX_SHARE = 0.3  # cases injected only with rules ruff has no fix for
 # Recovery: how often the expert makes each mistake (its own random stream; 0 when recovery is off).
 WRONG_COPY_SHARE = 0.12  # per apply_fix: a code or line of another listed issue
 REPEAT_SHARE = 0.12  # per example: run_linter again right after run_linter
 MISSING_SUMMARY_SHARE = 0.12  # per example: submit_result without its summary
+NO_FIX_MISTAKE_SHARE = 0.4  # per example that ends with issues left: apply_fix on one of them before submitting
 
 
 def _ruff_fix_imports(texts: list[str]) -> list[str]:
@@ -66,7 +71,7 @@ def base_texts(snippets: list[Snippet]) -> list[str]:
 def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
     """A file with injected problems (``base`` is the snippet's file text), or why the snippet is skipped."""
     symbol = snippet.symbol if rng.random() < SYMBOL_SHARE else None
-    text, injected = inject(base, rng)
+    text, injected = inject(base, rng, NO_FIX_CODES if rng.random() < NO_FIX_SHARE else None)
     if not injected:
         return "nothing injected"
     issues = lint_text(text, snippet.filename)
@@ -135,6 +140,9 @@ def expert(rec: Recorder, case: Case) -> None:
         "issues_fixed": last["issues_fixed"],
         "issues_remaining": last["count"],
     }
+    left = [i for i in last["issues"] if not i["fixable"]]
+    if left and rec.chance(NO_FIX_MISTAKE_SHARE):
+        rec.mistake(apply_fix, issue_code=left[0]["code"], line_number=left[0]["line"])  # "without an automatic fix"
     if rec.chance(MISSING_SUMMARY_SHARE):
         rec.mistake(submit_result, **{k: v for k, v in submitted.items() if k != "summary"})
     rec.call(submit_result, **submitted)  # terminal: the runner stops here, so no text follows

@@ -15,6 +15,8 @@ import re
 import tokenize
 from collections.abc import Callable
 
+from toolsmith.lint.tools import UNFIXABLE_RULES
+
 _UNUSED_MODULES = (
     "os",
     "sys",
@@ -380,12 +382,14 @@ INJECTORS: dict[str, tuple[Callable[[Source, random.Random], str | None], str, f
     "trailing_whitespace": (inject_trailing_whitespace, "W291", 1.0),
     "whitespace_line": (inject_whitespace_line, "W293", 0.8),
 }
+NO_FIX_CODES = tuple(sorted({code for _, code, _ in INJECTORS.values()} & UNFIXABLE_RULES))  # ruff has no fix
 
 
-def inject(text: str, rng: random.Random) -> tuple[str, list[str]]:
-    """Inject 1-4 problems into ``text``; returns the new text and the rule codes expected."""
+def inject(text: str, rng: random.Random, rules: tuple[str, ...] | None = None) -> tuple[str, list[str]]:
+    """Inject 1-4 problems into ``text`` (only of ``rules`` when given); returns the new text and the rule codes
+    expected."""
     want = rng.choices((1, 2, 3, 4), weights=(3, 4, 2, 1))[0]
-    names = list(INJECTORS)
+    names = [n for n, (_, code, _) in INJECTORS.items() if rules is None or code in rules]
     order: list[str] = []
     while names:  # weighted order without replacement
         pick = rng.choices(names, weights=[INJECTORS[n][2] for n in names])[0]
