@@ -37,7 +37,7 @@ from toolsmith.sample_data.tools import (
     submit_result,
     write_samples,
 )
-from toolsmith.sample_data.values import default_choice, parameters
+from toolsmith.sample_data.values import default_choice, fitted, parameters
 from toolsmith.shared.examples import Failed, Recorder
 
 COUNT = 5
@@ -69,7 +69,7 @@ def unfilled(provider: str, options: dict | None, leaf: dict) -> dict:
     """The options the provider's ``fit`` does not fill from the field's constraints (a bound becomes ``min_value``,
     ``max_length`` becomes ``max_nb_chars``...; ``positive`` says no more than a lower bound): the expert writes
     only those, so a bound comes from the field's type rather than from the model's memory."""
-    filled = {arg for key, arg in PROVIDERS[provider].get("fit", {}).items() if leaf.get(key) is not None}
+    filled = set(fitted(provider, leaf))
     if "min_value" in filled:
         filled.add("positive")
     return {k: v for k, v in (options or {}).items() if k not in filled}

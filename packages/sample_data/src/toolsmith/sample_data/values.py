@@ -55,6 +55,20 @@ def parameters(provider: str) -> tuple[str, ...]:
     return tuple(inspect.signature(getattr(_faker(), provider)).parameters)
 
 
+def fitted(provider: str, spec: dict) -> dict[str, Any]:
+    """The Faker arguments the provider's ``fit`` fills from the field's constraints (a field's ``le`` becomes
+    ``max_value``; an int's ``gt``/``lt`` the next whole number inside)."""
+    out: dict[str, Any] = {}
+    for key, arg in PROVIDERS[provider].get("fit", {}).items():
+        if spec.get(key) is None:
+            continue
+        value = spec[key]
+        if spec["type"] == "int" and key in ("gt", "lt"):
+            value = value + 1 if key == "gt" else value - 1
+        out[arg] = value
+    return out
+
+
 def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]:
     """Faker arguments: the table's fixed ones, then those filled from the field's constraints, then ``options``.
 
@@ -69,13 +83,7 @@ def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]
         raise ValueError(f"expected options of {provider} ({names}), got {', '.join(map(repr, unknown))}")
     entry = PROVIDERS[provider]
     args: dict[str, Any] = dict(entry.get("args", {}))
-    for key, arg in entry.get("fit", {}).items():
-        if spec.get(key) is None or arg in options:
-            continue
-        value = spec[key]
-        if spec["type"] == "int" and key in ("gt", "lt"):
-            value = value + 1 if key == "gt" else value - 1
-        args[arg] = value
+    args.update({arg: value for arg, value in fitted(provider, spec).items() if arg not in options})
     if provider in ("pyfloat", "pydecimal") and spec.get("max_digits") is not None and "left_digits" not in options:
         args["left_digits"] = max(1, spec["max_digits"] - args.get("right_digits", spec.get("decimal_places") or 0))
     if provider == "pyint" and args.get("min_value", 0) > args.get("max_value", 9999):
@@ -85,9 +93,9 @@ def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]
     if provider == "random_element":
         args["elements"] = list(spec["members"])
     args.update(options)
-    unbounded = "max_value" not in args and abs(args.get("min_value") or 0) < 10**LEFT_DIGITS
-    if provider in ("pyfloat", "pydecimal") and "left_digits" not in args and unbounded:
-        args["left_digits"] = LEFT_DIGITS  # Faker's own choice is up to ~70 digits: no amount looks like that
+    if provider in ("pyfloat", "pydecimal") and "left_digits" not in args and "max_value" not in args:
+        if abs(args.get("min_value") or 0) < 10**LEFT_DIGITS:  # Faker's own choice is up to ~70 digits
+            args["left_digits"] = LEFT_DIGITS
     if provider in ("pyfloat", "pydecimal") and "min_value" in args and "positive" in args:
         args.pop("positive")  # Faker refuses both; the bound says more
     if provider == "text" and args.get("max_nb_chars", 5) < 5:
