@@ -368,6 +368,9 @@ def test_training_stops_when_the_span_match_stops_improving(tiny_model_dir, tmp_
     best = max(matches[:-2])
     assert all(m <= best for m in matches[-2:])  # the last two evaluations found no new best
     assert logged[-1]["eval_spans"] == 4  # 2 held-out rows, a call and an answer each
+    # the last step's validation is the final one: not run (nor logged) twice
+    assert sum("eval_loss" in r for r in logged) == result.steps
+    assert result.eval_loss == logged[-1]["eval_loss"]
 
 
 def test_eval_writes_the_side_by_side_report(trained, tmp_path, monkeypatch):
