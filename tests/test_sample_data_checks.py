@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_sample_data_describe import make_project
 
-from toolsmith.sample_data.checks import REALISM_MIN, check_episode, edge_coverage, realism, required_edges
+from toolsmith.sample_data.checks import check_episode, edge_coverage, realism, required_edges
 from toolsmith.sample_data.expert import expert
 from toolsmith.sample_data.plan import applicable_edges
 from toolsmith.sample_data.session import is_schema, run_worker
@@ -79,8 +79,7 @@ def test_expert_runs_pass_every_check(runs: dict, target: str, symbol: str | Non
     result = runs[(target, symbol)].judge()
     assert result["success"], result["reason"]
     assert result["valid"] and result["fixture_ok"] and result["counts_true"]
-    # realism is not always 1.0: 4.5% of Faker's currency codes are not current ISO 4217 codes (CUC, JEP, ...)
-    assert result["realism"] >= REALISM_MIN and result["edge_coverage"] == 1.0
+    assert result["realism"] == 1.0 and result["edge_coverage"] == 1.0  # currency_code draws ISO 4217 codes only
 
 
 def test_samples_load_back_through_the_validator(runs: dict) -> None:

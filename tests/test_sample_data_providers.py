@@ -241,3 +241,18 @@ def test_judge_checks(meaning: str, good: object, bad: object) -> None:
 @pytest.mark.parametrize(("name", "meaning"), [("company_name", "company"), ("contact_name", "person_name")])
 def test_judge_meanings_of_names(name: str, meaning: str) -> None:
     assert meaning_of(name, {"type": "str"}) == meaning
+
+
+def test_currency_codes_are_iso_4217_codes() -> None:
+    """Faker's list holds 7 codes that are no (current) ISO 4217 code; the provider draws from the others only."""
+    from faker.providers.currency import Provider
+
+    from toolsmith.sample_data.providers import CURRENCY_CODES, NOT_ISO_4217
+
+    assert NOT_ISO_4217 <= {code for code, _ in Provider.currencies}  # still in Faker's list: still left out
+    assert set(CURRENCY_CODES) == {code for code, _ in Provider.currencies} - NOT_ISO_4217
+    spec = {"type": "str"}
+    fake = seeded(0)
+    args = arguments("currency_code", spec, None)
+    values = {raw_value(fake, "currency_code", spec, args) for _ in range(2000)}
+    assert len(values) > 100 and all(CHECKS["currency_code"](v) for v in values)

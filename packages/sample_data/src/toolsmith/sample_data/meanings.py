@@ -23,27 +23,30 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(host|hostname)$", "hostname"),
     (r"(^|_)iban($|_)", "iban"),
     (r"(^|_)mac(_address)?$", "mac_address"),
-    (r"(^|_)(phone|mobile|telephone|tel|fax)(_number|_no)?$|phone", "phone"),
+    (r"(^|_)(phone|mobile|telephone|tel|fax)(_number|_no)?$|phone|(^|_)(landline|hotline)$", "phone"),
     (r"country_?codes?$|(^|_)iso_?country|country_iso$", "country_code"),
     (r"(^|_)country$|_country$|country_name", "country"),
     (r"currency(_code)?s?$", "currency_code"),
     (r"(^|_)(lang|language)(_code)?$", "language_code"),
-    (r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal_code|postalcode)$|_zip$|_postcode$", "postcode"),
+    (r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal_code|postalcode|postal)$|_zip$|_postcode$", "postcode"),
     (
         r"(^|_)(company|employer|organi[sz]ation|firm|business|vendor|manufacturer|publisher|merchant|agency"
-        r"|institution|carrier)(_name)?$|(^|_)brand$",
+        r"|institution|carrier|corporation|retailer|distributor|bank|insurer|airline|sponsor|studio)(_name)?$|(^|_)brand$",
         "company",
     ),  # fmt: skip
     (
         r"(^|_)(first_?name|given_name|fname|forename|christian_name|last_?name|lname|surname|maiden_name|family_name"
-        r"|full_name|author|reviewer|assignee|instructor|speaker|organi[sz]er|approver|beneficiary)$|^name$"
+        r"|full_name|author|reviewer|assignee|instructor|speaker|organi[sz]er|approver|beneficiary|cardholder|passenger"
+        r"|attendee|candidate|teacher|doctor|signatory|witness|requester|manager|supervisor|creator|guardian|landlord"
+        r"|coach|mentor|inspector)$|^(name|first|given|last|family)$"
         r"|(^|_)(customer|owner|recipient|guest|patient|holder|sender|driver|tenant|applicant|contact|person|member"
-        r"|employee)_name$",
+        r"|employee|student|passenger|doctor|manager|cardholder|attendee|teacher|parent|signer)_name$",
         "person_name",
     ),  # fmt: skip
-    (r"(^|_)(city|town)$|_city$", "city"),
+    (r"(^|_)(city|town|municipality|locality)$|_city$", "city"),
     (
-        r"(^|_)(price|amount|cost|fee|total|subtotal|balance|salary|unit_price|deposit)$|_(price|amount|total|cost|fee)$",
+        r"(^|_)(price|amount|cost|fee|total|subtotal|balance|salary|unit_price|deposit|charge|rent|tuition|fare|wage"
+        r"|commission)$|_(price|amount|total|cost|fee)$",
         "money",
     ),  # fmt: skip
     (r"(^|_)age$", "age"),
@@ -52,7 +55,7 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(lon|lng|longitude)$", "longitude"),
     (r"(^|_)year$", "year"),
     (r"(^|_)port$", "port"),
-    (r"(^|_)(quantity|qty)$|_(count|quantity|qty)$", "count"),
+    (r"(^|_)(quantity|qty|stock|units)$|_(count|quantity|qty)$", "count"),
     (r"(^|_)(rating|stars)$", "rating"),
     (r"(^|_)(mime_type|content_type|media_type)$", "mime_type"),
     (r"(^|_)(timezone|time_zone|tz)$", "timezone"),

@@ -5,6 +5,8 @@
 arguments), ``fit`` (constraint -> Faker argument filled from the field's
 constraints, e.g. a field's ``le`` becomes ``max_value``).
 
+:data:`CURRENCY_CODES`: the ISO 4217 codes among Faker's currencies (what ``currency_code`` draws from).
+
 :data:`COMMON`: the providers offered first when a field's name relates to none (a person, a company, ...).
 
 :data:`CONVERSIONS`: the spec types a provider's values may fill besides their own (lossless, standard
@@ -22,8 +24,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from faker.providers.currency import Provider as CurrencyProvider
+
 REFERENCE_DAY = datetime.datetime(2026, 1, 1)  # the end of the fixed windows of the date providers
 LEFT_DIGITS = 4  # digits before the point of a float/decimal with no upper bound and no ``left_digits`` option
+# Faker's currency codes that are no ISO 4217 code (withdrawn: CUC 2021, NIS 1985; local issues of the pound: GGP,
+# IMP, JEP; unofficial: SPL, TVD): currency_code draws from the others
+NOT_ISO_4217 = frozenset({"CUC", "GGP", "IMP", "JEP", "NIS", "SPL", "TVD"})
+CURRENCY_CODES = tuple(code for code, _ in CurrencyProvider.currencies if code not in NOT_ISO_4217)
 
 
 def _days(n: int, date: bool = False) -> datetime.datetime | datetime.date:
@@ -89,7 +97,7 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     "iban": {"returns": "str"},
     "swift": {"returns": "str"},
     "credit_card_number": {"returns": "str"},
-    "currency_code": {"returns": "str"},
+    "currency_code": {"returns": "str", "method": "random_element", "args": {"elements": CURRENCY_CODES}},
     "currency_name": {"returns": "str"},
     "pricetag": {"returns": "str"},
     "isbn13": {"returns": "str"},
@@ -183,7 +191,7 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     (r"(^|_)id$", ("int",), "pyint", {"min_value": 1, "max_value": 100000}),
     # contact
     (r"e_?mail", ("str",), "email", None),
-    (r"phone|mobile|(^|_)tel($|_)|fax", ("str",), "phone_number", None),
+    (r"phone|mobile|(^|_)tel($|_)|fax|landline|hotline", ("str",), "phone_number", None),
     (r"(^|_)(url|website|homepage|link|href)($|_)|(^|_)(blog|web_?page|landing_page)$", ("str",), "url", None),
     (r"avatar|image|photo|picture|thumbnail", ("str",), "image_url", None),
     (r"domain", ("str",), "domain_name", None),
@@ -202,17 +210,18 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     ),  # fmt: skip
     (
         r"(^|_)(company|organi[sz]ation|employer|vendor|supplier|publisher|manufacturer|firm|business|brand|merchant"
-        r"|agency|institution|carrier)(_name)?$",
+        r"|agency|institution|carrier|corporation|retailer|distributor|bank|insurer|airline|sponsor|studio)(_name)?$",
         ("str",),
         "company",
         None,
     ),  # fmt: skip
-    (r"(^|_)(first|given)_?name$|(^|_)fname$|forename|christian_name", ("str",), "first_name", None),
-    (r"(^|_)(last|family|sur)_?name$|(^|_)lname$|surname|maiden_name", ("str",), "last_name", None),
-    (r"(^|_)(user_?name|login|handle|nickname)$", ("str",), "user_name", None),
+    (r"(^|_)(first|given)_?name$|^(first|given)$|(^|_)fname$|forename|christian_name", ("str",), "first_name", None),
+    (r"(^|_)(last|family|sur)_?name$|^(last|family)$|(^|_)lname$|surname|maiden_name", ("str",), "last_name", None),
+    (r"(^|_)(user_?name|login|handle|nickname|gamertag|alias)$", ("str",), "user_name", None),
     (
         r"(^|_)(full_)?name$|author|owner|customer_name|contact_name|recipient|assignee|(^|_)(reviewer|instructor"
-        r"|speaker|organi[sz]er|approver|beneficiary)$",
+        r"|speaker|organi[sz]er|approver|beneficiary|cardholder|passenger|attendee|candidate|teacher|doctor|signatory"
+        r"|witness|requester|manager|supervisor|creator|guardian|landlord|coach|mentor|inspector)$",
         ("str",),
         "name",
         None,
@@ -244,13 +253,14 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         {"min_value": 0, "max_value": 100, "right_digits": 2},
     ),  # fmt: skip
     (
-        r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue|deposit)($|_)",
+        r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue|deposit|charge|rent"
+        r"|tuition|fare|wage|commission)($|_)",
         ("decimal", "float"),
         "pydecimal",
         {"left_digits": 4, "right_digits": 2, "positive": True},
     ),  # fmt: skip
     (
-        r"(^|_)(price|amount|total|cost|fee|balance|salary)($|_)",
+        r"(^|_)(price|amount|total|cost|fee|balance|salary|charge|rent|tuition|fare|wage|commission)($|_)",
         ("int",),
         "pyint",
         {"min_value": 1, "max_value": 5000},
@@ -303,7 +313,7 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
     # text
     (
         r"(^|_)(description|summary|bio|about|abstract|overview|memo|feedback|notes?|comment|body|content|message"
-        r"|text|details|remarks)$",
+        r"|text|details|remarks|synopsis|blurb|explanation)$",
         ("str",),
         "text",
         {"max_nb_chars": 160},
