@@ -681,3 +681,18 @@ def test_the_grammar_switch_hands_the_model_the_agents_call_grammar(tmp_path, wo
     assert model.grammars == [None]
     with pytest.raises(AgentSpecError, match="sampling.grammar"):
         make_spec(tmp_path, sampling={"grammar": "yes"})
+
+
+def test_project_files_named_like_standard_modules_do_not_shadow_the_tool_host(tmp_path, monkeypatch):
+    """The host starts in the project's sandbox copy: a project's ``_compression.py`` (Python's own module, as in the
+    standard library's source) or ``json.py`` must not replace the modules the host imports."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\n', encoding="utf-8")
+    for name in ("_compression", "json", "tempfile", "select"):
+        (project / f"{name}.py").write_text(f"raise SystemExit('imported the project {name}.py')\n", encoding="utf-8")
+    target = project / "_compression.py"
+    monkeypatch.chdir(project)
+    result, _ = go(tmp_path, target, [call("where"), SUBMIT])
+    assert result.status == "success", result.reason
+    assert tool_messages(result)[0]["content"] == {"target": "_compression.py", "symbol": None}

@@ -1,10 +1,12 @@
 """Run an agent's tools in a child process, so every call ends within its time limit.
 
-The tool host is ``python -c "...toolhost import serve; serve()"`` in a session of its own. It imports the tools
-by ``module:qualname`` once, is pointed at each run's sandbox in turn (:meth:`ToolHost.open`), and answers one JSON
-line per call through :func:`toolsmith.shared.tools.run_tool`. When a call outlives its timeout, the whole session
-is killed — the tool, its subprocesses and anything they started (:func:`toolsmith.shared.proc.kill_session`) —
-and the next call starts a fresh host on the same sandbox. A Python thread cannot be killed; a process can.
+The tool host is ``python -P -c "...toolhost import serve; serve()"`` in a session of its own, started in the
+sandbox but without it on ``sys.path`` (``-P``: a project's ``json.py`` or ``_compression.py`` must not replace the
+modules the host imports). It imports the tools by ``module:qualname`` once, is pointed at each run's sandbox in
+turn (:meth:`ToolHost.open`), and answers one JSON line per call through :func:`toolsmith.shared.tools.run_tool`.
+When a call outlives its timeout, the whole session is killed — the tool, its subprocesses and anything they started
+(:func:`toolsmith.shared.proc.kill_session`) — and the next call starts a fresh host on the same sandbox. A Python
+thread cannot be killed; a process can.
 
 One host serves the runs of a folder or an evaluation one after another: starting Python and importing the tools
 happens once, and is never counted in a call's time. Tool code's prints go to the host's stderr (a file); the
@@ -82,7 +84,7 @@ class ToolHost:
         env.pop("PYTHONSTARTUP", None)
         with open(self.stderr_path, "ab") as err:  # a file: a pipe nobody reads would block a chatty tool
             return subprocess.Popen(
-                [sys.executable, "-c", _BOOT],
+                [sys.executable, "-P", "-c", _BOOT],  # -P: the sandbox (cwd) is not on sys.path
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=err,
