@@ -113,8 +113,7 @@ def train_fast(
     tokens = sup_tokens = 0
     last_loss = None
     plateau = Plateau(cfg.stop_after_plateau)
-    last_eval: Evaluation | None = None
-    evaluated_at = -1
+    e: Evaluation | None = None  # the validation of the last step, if it had one
     stream = batches_from(micro)
     while step < total_steps:
         t0 = time.perf_counter()
@@ -151,9 +150,9 @@ def train_fast(
             "seconds": time.perf_counter() - start,
         }
         stop = False
+        e = None
         if cfg.eval_every and step % cfg.eval_every == 0 and eval_ex:
-            e = last_eval = evaluate(model, eval_ex, pad_id, cfg.batch_size)
-            evaluated_at = step
+            e = evaluate(model, eval_ex, pad_id, cfg.batch_size)
             row.update(eval_loss=e.loss, eval_span_match=e.span_match, eval_spans=e.spans)
             stop = plateau.stop(e.span_match)
         logger.write(row)
@@ -169,9 +168,9 @@ def train_fast(
     bar.close()
     seconds = time.perf_counter() - start
     # the last step's validation, when it had one, is the final one (a pass over the held-out set: ~100 s)
-    final = last_eval if evaluated_at == step else evaluate(model, eval_ex, pad_id, cfg.batch_size)
+    final = e if e is not None else evaluate(model, eval_ex, pad_id, cfg.batch_size)
     eval_loss = final.loss if final is not None else None
-    if final is not None and evaluated_at != step:
+    if final is not None and e is None:
         logger.write(
             {"step": step, "eval_loss": final.loss, "eval_span_match": final.span_match, "eval_spans": final.spans}
         )
