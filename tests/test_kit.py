@@ -305,11 +305,17 @@ def test_baseline_eval_and_the_side_by_side_table(tmp_path: Path) -> None:
     ]
     report = baseline_eval(baseline, rows, check_episode)
     assert report["runs"] == 2 and report["success_rate"] == 1.0  # E722 has no fix: nothing fixable is left
+    assert "by_kind" not in report  # the rows name no kind
+    rows[0]["meta"]["kind"], rows[1]["meta"]["kind"] = "module", "snippet"
+    kinds = baseline_eval(baseline, rows + [{"meta": {**rows[1]["meta"], "original": "x = (\n"}}], check_episode)
+    assert kinds["by_kind"] == {"module": {"runs": 1, "success_rate": 1.0}, "snippet": {"runs": 2, "success_rate": 0.5}}
     assert report["checks"]["rates"]["parses"] == 1.0 and report["checks"]["means"]["issues_after"] == 0.5
     tuned = {
         "next_call": {"exact_match": 0.9, "name_accuracy": 1.0, "parse_rate": 1.0, "steps": 10},
         "end_to_end": {**report, "turn_latency_p50_s": 0.5},
     }
+    by_kind = results_table({"tuned": tuned, "base": None, "baseline": kinds})  # a row a kind, where known
+    assert "| end-to-end success: snippet | — | — | 50.0% |" in by_kind and "end-to-end success: module" in by_kind[7]
     lines = results_table({"tuned": tuned, "base": None, "baseline": report, "baseline_name": "ruff --fix"})
     assert lines[0] == "| metric | untuned base | tuned | no model: ruff --fix |"
     assert "| end-to-end success | — | 100.0% | 100.0% |" in lines

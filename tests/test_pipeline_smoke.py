@@ -392,3 +392,8 @@ def test_eval_writes_the_side_by_side_report(trained, tmp_path, monkeypatch):
     assert report["baseline"]["success_rate"] == 1.0  # ruff fixes what is fixable in injected lint problems
     assert report["tuned"]["next_call"]["steps"] > 0 and report["tuned"]["end_to_end"]["turns"] > 0
     assert json.loads((gguf.parent / "lint_eval.json").read_text())["baseline_name"] == toolsmith.lint.BASELINE
+    # every end-to-end run's conversation is kept beside the report (the failures are read there), one row a run
+    runs = gguf.parent / "lint_eval_tuned_runs.jsonl"
+    assert report["tuned"]["transcripts"] == str(runs) and f"`{runs}`" in md
+    rows = [json.loads(line) for line in runs.read_text().splitlines()]
+    assert len(rows) == report["tuned"]["end_to_end"]["runs"] and all(r["messages"] for r in rows)

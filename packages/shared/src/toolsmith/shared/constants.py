@@ -53,6 +53,7 @@ DOMAINS = ("lint", "test", "docstring", "sample_data")
 DEFAULT_EXAMPLES = 400  # examples `generate` writes (train + eval) unless told otherwise
 GGUF_NAME = "{domain}_functiongemma_q8.gguf"
 CARD_NAME = "{domain}_functiongemma_q8.card.md"
+RUNS_NAME = "{domain}_eval_{label}_runs.jsonl"  # make eval-<domain>'s end-to-end conversations, beside its report
 AGENT_FILE = "agent.yaml"
 TRAIN_FILE = "train.jsonl"
 EVAL_FILE = "eval.jsonl"

@@ -176,13 +176,23 @@ def _numbers(verdicts: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def _summary(outcomes: list[dict[str, Any]], verdicts: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any]:
     """What every end-to-end report holds: runs, success rate, the checks' rates and means, time, failures."""
-    return {
+    out = {
         "runs": len(outcomes),
         "success_rate": sum(o["success"] for o in outcomes) / max(len(outcomes), 1),
         "checks": _numbers(verdicts),
         "seconds_per_target": statistics.fmean(seconds) if seconds else None,
         "failures": [o for o in outcomes if not o["success"]][:20],
     }
+    kinds = sorted({o["kind"] for o in outcomes if o.get("kind")})
+    if len(kinds) > 1:  # the cases' ``meta.kind`` (a whole file or a snippet; a pydantic model or a dataclass...)
+        out["by_kind"] = {
+            k: {
+                "runs": sum(o.get("kind") == k for o in outcomes),
+                "success_rate": statistics.fmean(o["success"] for o in outcomes if o.get("kind") == k),
+            }
+            for k in kinds
+        }
+    return out
 
 
 def turn_stats(steps: list[Any]) -> dict[str, Any]:
@@ -210,8 +220,10 @@ def end_to_end_eval(
     check_episode: Callable[[Episode], dict[str, Any]],
     reuse_cache: bool = True,
     desc: str = "end to end",
+    transcript: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the agent on each row's case and judge it with the domain's check."""
+    """Run the agent on each row's case and judge it with the domain's check; each run's conversation is appended
+    to ``transcript`` (default: a temporary file, gone with the runs)."""
     from toolsmith.shared.runner import Target, run_agent, tool_host
 
     outcomes, verdicts, steps, statuses, seconds = [], [], [], Counter(), []
@@ -230,7 +242,7 @@ def end_to_end_eval(
                 model,
                 Target(project / target, symbol),
                 reuse_cache=reuse_cache,
-                transcript=Path(tmp) / "runs.jsonl",
+                transcript=transcript or Path(tmp) / "runs.jsonl",
                 project=project,
                 host=host,
             )
@@ -245,7 +257,8 @@ def end_to_end_eval(
             steps += result.steps
             outcomes.append(
                 {
-                    "source": (row.get("meta") or {}).get("source"),
+                    "source": meta.get("source"),
+                    "kind": meta.get("kind"),
                     "status": result.status,
                     "success": ok,
                     "reason": verdict.get("reason") or result.reason,
@@ -288,7 +301,8 @@ def baseline_eval(
             verdicts.append(verdict)
             outcomes.append(
                 {
-                    "source": (row.get("meta") or {}).get("source"),
+                    "source": meta.get("source"),
+                    "kind": meta.get("kind"),
                     "success": bool(verdict["success"]),
                     "reason": verdict.get("reason", ""),
                 }
@@ -314,8 +328,9 @@ def evaluate_model(
     e2e_rows: list[dict[str, Any]],
     latency_runs: int = 0,
     label: str = "tuned",
+    runs: Path | None = None,
 ) -> dict[str, Any]:
-    """Both evaluations for one GGUF."""
+    """Both evaluations for one GGUF; the end-to-end conversations are written to ``runs`` (replaced) if given."""
     from toolsmith.shared.agent import load_agent
     from toolsmith.shared.domain import load_domain
     from toolsmith.shared.llm import GGUFModel
@@ -328,12 +343,15 @@ def evaluate_model(
         model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call", grammar=spec.grammar
     ).to_json()  # constrained like the agent's own turns, where its agent.yaml says so
     t1 = time.perf_counter()
-    e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end")
+    if runs is not None:
+        runs.unlink(missing_ok=True)
+    e2e = end_to_end_eval(spec, model, e2e_rows, module.check_episode, desc=f"{label}: end to end", transcript=runs)
     t2 = time.perf_counter()
     report = {
         "model": str(model_path),
         "next_call": nxt,
         "end_to_end": e2e,
+        "transcripts": str(runs) if runs is not None else None,
         "seconds": {"next_call": round(t1 - t0, 1), "end_to_end": round(t2 - t1, 1)},
     }
     if latency_runs:
@@ -385,8 +403,14 @@ def results_table(report: dict[str, Any]) -> list[str]:
         ),
     ]
 
+    def e2e(r: dict[str, Any]) -> dict[str, Any]:
+        return r["end_to_end"] if "end_to_end" in r else r
+
+    kinds = dict.fromkeys(k for _, r in cols if r is not None for k in e2e(r).get("by_kind", {}))
+    lines += [row(f"end-to-end success: {k}", lambda r, k=k: e2e(r)["by_kind"][k]["success_rate"]) for k in kinds]
+
     def checks(r: dict[str, Any]) -> dict[str, Any]:
-        return (r["end_to_end"] if "end_to_end" in r else r)["checks"]
+        return e2e(r)["checks"]
 
     for kind, percent in (("rates", True), ("means", False)):
         names = dict.fromkeys(k for _, r in cols if r is not None for k in checks(r)[kind])
@@ -423,6 +447,8 @@ def markdown_report(domain: str, report: dict[str, Any]) -> str:
             f"reuse, {_fmt(lat['p50_without_kv_reuse_s'], False)} s without.",
         ]
     lines += ["", "## First failures (tuned)", ""]
+    if tuned.get("transcripts"):
+        lines += [f"Every run's conversation: `{tuned['transcripts']}`.", ""]
     lines += [f"- {f['source']}: {f['status']} — {f['reason']}" for f in tuned["end_to_end"]["failures"][:10]]
     if report.get("baseline"):
         lines += ["", f"## First failures ({report['baseline_name']})", ""]
@@ -465,7 +491,7 @@ def evaluate_domain(
     """
     from toolsmith.shared.agent import load_agent
     from toolsmith.shared.base import base_path, resolve_base
-    from toolsmith.shared.constants import CARD_NAME, EVAL_FILE
+    from toolsmith.shared.constants import CARD_NAME, EVAL_FILE, RUNS_NAME
     from toolsmith.shared.data import load_examples
     from toolsmith.shared.domain import data_dir, load_domain
 
@@ -478,12 +504,16 @@ def evaluate_domain(
     nxt_rows = rows[:limit] if limit else rows
     e2e_rows = rows[:e2e_limit] if e2e_limit else rows
     log.info("evaluating %s: %d next-call examples, %d end-to-end cases", model_path.name, len(nxt_rows), len(e2e_rows))
-    tuned = evaluate_model(domain, model_path, nxt_rows, e2e_rows, latency_runs=latency_runs)
+
+    def runs(label: str) -> Path:  # the end-to-end conversations, beside the report: read the failures there
+        return model_path.parent / RUNS_NAME.format(domain=domain, label=label)
+
+    tuned = evaluate_model(domain, model_path, nxt_rows, e2e_rows, latency_runs=latency_runs, runs=runs("tuned"))
     base = None
     if with_base:
         cut = slice(0, base_limit or None)
         base_model = base_gguf(base_path(resolve_base()))
-        base = evaluate_model(domain, base_model, nxt_rows[cut], e2e_rows[cut], label="base")
+        base = evaluate_model(domain, base_model, nxt_rows[cut], e2e_rows[cut], label="base", runs=runs("base"))
     report = {
         "domain": domain,
         "command": command,
