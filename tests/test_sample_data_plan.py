@@ -288,18 +288,35 @@ def test_the_experts_provider_is_among_those_offered(name: str) -> None:
 @pytest.mark.parametrize(
     ("word", "other", "expected"),
     [
-        ("email", "email", True),
-        ("ip", "ipv4", True),  # one starts the other
-        ("postal", "postcode", True),  # four letters in common at the start
-        ("post", "postal", True),
-        ("zip", "postcode", False),
-        ("a", "address", False),  # one letter is too little
-        ("city", "country", False),
+        ("email", "email", 2),
+        ("ip", "ipv4", 2),  # one starts the other
+        ("post", "postal", 2),
+        ("postal", "postcode", 1),  # only four letters in common at the start: a weaker sign
+        ("preferred", "prefix", 1),
+        ("zip", "postcode", 0),
+        ("a", "address", 0),  # one letter is too little
+        ("city", "country", 0),
     ],
 )
-def test_related_name_words(word: str, other: str, expected: bool) -> None:
-    assert related(word, other) is expected
-    assert related(other, word) is expected
+def test_related_name_words(word: str, other: str, expected: int) -> None:
+    assert related(word, other) == expected
+    assert related(other, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        # a word the name shares outranks a shared start: preferred/prefix must not put prefix first
+        ("preferred_language", ["language_code", "prefix"]),
+        # the words inside a compound provider name count: postal+code and zip+code relate to postcode
+        ("postal_code", ["postcode"]),
+        ("zip_code", ["postcode"]),
+        ("colour", ["color_name", "hex_color"]),
+    ],
+)
+def test_list_providers_ranks_closer_relations_first(name: str, first: list[str]) -> None:
+    description = {**DESCRIPTION, "fields": [field(name, {"type": "str"})]}
+    assert list_providers(description, name)[: len(first)] == first
 
 
 def test_list_providers_ranks_related_words_first() -> None:

@@ -31,7 +31,7 @@ from typing import Any
 from faker import Faker
 
 from toolsmith.sample_data.codec import encode
-from toolsmith.sample_data.providers import COMMON, PROVIDERS
+from toolsmith.sample_data.providers import COMMON, COMPOUNDS, PROVIDERS
 from toolsmith.sample_data.spec import NUMBERS, check_value, field_at, fields_by_path, leaf_spec, nested_model, short
 from toolsmith.sample_data.values import (
     arguments,
@@ -147,20 +147,27 @@ def snake_name(path: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path.rsplit(".", 1)[-1]).lower()
 
 
-def related(word: str, other: str) -> bool:
-    """Whether two name words are the same or one starts the other (``ip``/``ipv4``, ``postal``/``postcode``: a
-    shared start of :data:`SHARED_START` letters)."""
-    if word == other:
-        return True
+def related(word: str, other: str) -> int:
+    """How closely two name words are related: 2 when they are the same or one starts the other (``ip``/``ipv4``,
+    ``post``/``postal``), 1 when they only share a start of :data:`SHARED_START` letters (``colour``/``color``,
+    ``licence``/``license``, but also ``preferred``/``prefix``: a weaker sign), else 0."""
     short_, long_ = sorted((word, other), key=len)
-    return (len(short_) >= 2 and long_.startswith(short_)) or (
-        len(short_) >= SHARED_START and long_[:SHARED_START] == short_[:SHARED_START]
-    )
+    if word == other or (len(short_) >= 2 and long_.startswith(short_)):
+        return 2
+    return int(len(short_) >= SHARED_START and long_[:SHARED_START] == short_[:SHARED_START])
+
+
+def provider_words(provider: str) -> tuple[str, ...]:
+    """The words of a provider's name, compounds split too (``postcode``: ``postcode``, ``post``, ``code``;
+    :data:`~toolsmith.sample_data.providers.COMPOUNDS`)."""
+    parts = provider.split("_")
+    return tuple(dict.fromkeys([*parts, *(w for part in parts for w in COMPOUNDS.get(part, ()))]))
 
 
 def list_providers(description: dict, path: str) -> list[str]:
     """The providers whose values have the field's type and fit its constraints (checked on a few values), those
-    with more words related to the field's name's (:func:`related`) first, then the common ones
+    whose words relate more closely to the field's name's first (for each word of the name, its closest
+    :func:`related` provider word, summed), then the common ones
     (:data:`~toolsmith.sample_data.providers.COMMON`), at most :data:`LISTED`."""
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
@@ -175,7 +182,7 @@ def list_providers(description: dict, path: str) -> list[str]:
     words.discard("")
 
     def rank(provider: str) -> tuple[int, int]:
-        shared = sum(any(related(w, o) for o in provider.split("_")) for w in words)
+        shared = sum(max(related(w, o) for o in provider_words(provider)) for w in words)
         return -shared, COMMON.index(provider) if provider in COMMON else len(COMMON)
 
     return sorted(out, key=rank)[:LISTED]

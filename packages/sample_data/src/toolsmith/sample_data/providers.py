@@ -9,6 +9,9 @@ constraints, e.g. a field's ``le`` becomes ``max_value``).
 
 :data:`COMMON`: the providers offered first when a field's name relates to none (a person, a company, ...).
 
+:data:`COMPOUNDS`: the words inside a provider name's compound words (``postcode``: ``post``, ``code``), for
+relating a field's name to providers.
+
 :data:`CONVERSIONS`: the spec types a provider's values may fill besides their own (lossless, standard
 conversions: a UUID as its string, an int as a float...).
 
@@ -173,6 +176,14 @@ COMMON: tuple[str, ...] = (
     "name", "first_name", "last_name", "company", "email", "url", "text", "word", "user_name", "job", "city",
     "phone_number",
 )  # fmt: skip
+
+# compound words of provider names -> the words they are made of
+COMPOUNDS: dict[str, tuple[str, ...]] = {
+    "postcode": ("post", "code"),
+    "timezone": ("time", "zone"),
+    "pricetag": ("price", "tag"),
+    "datetime": ("date", "time"),
+}
 
 # (value type, field type): the field types a value type may fill besides its own.
 CONVERSIONS: dict[str, tuple[str, ...]] = {

@@ -6,9 +6,10 @@ add_edge_case per edge case): on the default data set (400 examples, seed 0) ren
 is 3072: no example is cut. The longest call the model writes is 51 tokens.
 
 Budget (issue: ``make train-sample_data`` within 30 minutes on 2 cores): a whole pass is 88 steps of ~6,900
-tokens (~55 min at the fast path's ~180 tokens/s), so the run is capped at 40 steps (160 of the 350 examples)
-and stops earlier when the validation span match stops improving. 30 steps would fit the budget (30.9 min at
-stop 24) but ended 54% of eval runs with success against 78% at 40 steps (docs/performance.md).
+tokens (~55 min at the fast path's ~180 tokens/s), so the run is capped at 40 steps (160 of the 350 examples).
+Validation (17 held-out training conversations, ~100 s each time) runs at steps 20 and 40 only (it ran every 10
+steps until stop 25: ~3.3 min more). 30 steps would fit the budget (30.9 min at stop 24) but ended 54% of eval
+runs with success against 78% at 40 steps (docs/performance.md).
 
 Memory: batch 4 was killed by the kernel's OOM killer at step 28 of a run on this 24 GiB machine (24.4 GB resident
 on a batch of the longest conversations, ~2,900 tokens each), so a step is 2 micro-batches of 2 (the same 4
@@ -28,6 +29,5 @@ TRAIN: dict[str, Any] = {
     "batch_size": 2,
     "grad_accum": 2,
     "max_steps": 40,
-    "eval_every": 10,
-    "stop_after_plateau": 2,
+    "eval_every": 20,
 }
