@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import toolsmith.lint
-from toolsmith.lint import TOOLS, apply_fix, read_file, run_linter, submit_result
+from toolsmith.lint import TOOLS
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import NO_FIX_CODES, inject
 from toolsmith.lint.tools import lint_text, scoped
@@ -36,6 +37,27 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert summary["examples"] == {"train": 14, "eval": 2}
     assert summary["examples_with_mistakes"] > 0  # recovery is on by default
     return path
+
+
+def test_several_issues_of_one_code_are_fixed_with_fix_all(rows: list[dict]) -> None:
+    # cases with one rule injected 2-3 times: the next issue names only its code, and fix_all fixes them all
+    calls = [
+        m["tool_calls"][0]["function"]
+        for r in rows
+        for m in r["messages"]
+        if m.get("tool_calls") and m.get("weight", 1)
+    ]
+    assert any(c["name"] == "fix_all" for c in calls) and any(c["name"] == "apply_fix" for c in calls)
+    assert any(r["meta"]["injected"] and Counter(r["meta"]["injected"]).most_common(1)[0][1] > 1 for r in rows)
+
+
+def test_whole_modules_are_cases_with_their_own_issues(out: Path, rows: list[dict]) -> None:
+    modules = [r for r in rows if r["meta"]["kind"] == "module"]
+    assert modules and len({r["meta"]["source"] for r in modules}) == len(modules)  # each module once
+    summary = json.loads((out / "summary.json").read_text())
+    assert sum(summary["whole_module_examples"].values()) == len(modules)
+    for r in modules:  # the file as the standard library has it, its issues ruff's own
+        assert [i.code for i in lint_text(r["meta"]["original"], r["meta"]["filename"])] == r["meta"]["codes"]
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +89,21 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
     for row in rows:
         check_example(row)
         meta = row["meta"]
-        assert set(meta) == {"source", "filename", "symbol", "original", "codes", "injected"}
+        assert set(meta) == {"source", "kind", "filename", "symbol", "original", "codes", "injected"}
         assert row["tools"] == schemas
         assert row["messages"][:2] == agent.first_messages(
             path=meta["filename"], code=meta["original"], symbol=meta["symbol"]
         )
-        assert 1 <= len(meta["codes"]) <= gen.MAX_ISSUES and meta["injected"]
+        if meta["kind"] == "module":  # a whole module as it is: its own issues, nothing injected
+            assert 1 <= len(meta["codes"]) <= gen.MAX_FILE_ISSUES and not meta["injected"] and meta["symbol"] is None
+        else:
+            assert meta["kind"] == "snippet" and 1 <= len(meta["codes"]) <= gen.MAX_ISSUES and meta["injected"]
         calls = [m for m in row["messages"][2:] if m["role"] == "assistant" and m.get("tool_calls")]
         assert all(len(m["tool_calls"]) == 1 for m in calls)
         names = [m["tool_calls"][0]["function"]["name"] for m in calls]
         assert names[0] == "run_linter" and names[-1] == "submit_result"
         assert row["messages"][-2].get("weight", 1) == 1  # the last call is a right one
-        assert set(names) <= {"run_linter", "apply_fix", "submit_result"}
+        assert set(names) <= {"run_linter", "apply_fix", "fix_all", "submit_result"}
         # the trajectory ends with submit_result's response: the runner stops at the terminal call
         assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
 
@@ -94,7 +119,7 @@ def test_check_example_ignores_meta() -> None:
 
 def test_replay_reproduces_every_tool_output_and_counts_match_ruff(rows: list[dict], tmp_path: Path) -> None:
     # every response, mistakes included, is what the runner's own path (loop guard, schema check, tool) gives
-    tools = {f.__name__: f for f in (run_linter, apply_fix, read_file, submit_result)}
+    tools = {f.__name__: f for f in TOOLS}
     schemas = {name: tool_schema(fn) for name, fn in tools.items()}
     for n, row in enumerate(rows):
         meta = row["meta"]
@@ -191,6 +216,16 @@ def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: lis
                 {"issue_code": "E711", "line_number": 1},
             ],
         ),
+        # fix_all (the next names a code only): a listed code without a fixable issue, never one with
+        (
+            {
+                "issues": [{"code": "E722", "line": 2, "fixable": False}, {"code": "F401", "line": 3, "fixable": True}],
+                "next": {"code": "F401"},
+            },
+            [{"issue_code": "E722"}],
+        ),
+        # after fix_all: the code just fixed again
+        ({"fixed": "W291", "count": 3, "next": {"code": "F401"}}, [{"issue_code": "W291"}]),
     ],
 )
 def test_wrong_copies(last: dict, expected: list[dict]) -> None:

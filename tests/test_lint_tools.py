@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeModel
 
-from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, read_file, run_linter, submit_result
+from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, fix_all, read_file, run_linter, submit_result
 from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
 from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
@@ -63,7 +63,7 @@ def test_run_linter_shape(box: Sandbox) -> None:
     assert r["count"] == 7 and r["fixable"] == 6 and r["issues_fixed"] == 0
     assert {i["code"]: i["fixable"] for i in r["issues"]}["E722"] is False
     assert r["issues"][0]["message"] == "`sys` imported but unused"
-    assert r["next"] == {"code": "F401", "line": 1}
+    assert r["next"] == {"code": "F401"}  # two fixable F401: no line, fix_all fixes both
 
 
 def test_apply_fix_removes_unused_import(box: Sandbox) -> None:
@@ -88,10 +88,11 @@ def test_fix_every_fixable_issue_then_only_unfixable_remain(box: Sandbox) -> Non
     r = run_linter()
     steps = 0
     while "next" in r:
-        r = apply_fix(r["next"]["code"], r["next"]["line"])
+        nxt = r["next"]
+        r = apply_fix(nxt["code"], nxt["line"]) if "line" in nxt else fix_all(nxt["code"])
         steps += 1
     final = run_linter()
-    assert steps == 5  # F401, F401, F841, E711, F541: the I001 went with the first F401 fix
+    assert steps == 4  # F401 (both, and the I001 goes with them), F841, E711, F541
     assert [i["code"] for i in final["issues"]] == ["E722"]
     assert final["count"] == 1 and final["fixable"] == 0 and final["issues_fixed"] == 6
     ast.parse(box.read())
@@ -113,6 +114,52 @@ def test_apply_fix_errors_clearly(box: Sandbox, code: str, line: int, message: s
     assert message in str(err.value)
     assert "fixable issues: F401 at line 1" in str(err.value)
     assert box.read() == CODE
+
+
+def test_fix_all_fixes_every_issue_of_one_code(box: Sandbox) -> None:
+    r = fix_all("f401")  # codes are matched case-insensitively
+    # both unused imports go (and the I001 with them); the next issue is alone of its code, so it has its line
+    assert r == {"fixed": "F401", "count": 2, "remaining": 4, "fixable": 3, "next": {"code": "F841", "line": 4}}
+    assert "import" not in box.read() and run_linter()["issues_fixed"] == 3
+
+
+def test_fix_all_on_a_whole_file_with_many_issues(tmp_path: Path) -> None:
+    path = tmp_path / "many.py"
+    body = "".join(f"import mod{i:02d}\n" for i in range(30)) + "\n" + "".join(f"x{i} = {i}  \n" for i in range(30))
+    path.write_text(body, encoding="utf-8")
+    with open_sandbox(path) as b:
+        r = run_linter()
+        assert r["count"] == 60 and r["next"] == {"code": "F401"}
+        assert fix_all("F401") == {
+            "fixed": "F401",
+            "count": 30,
+            "remaining": 30,
+            "fixable": 30,
+            "next": {"code": "W291"},
+        }
+        assert fix_all("W291")["remaining"] == 0
+        assert b.read() == "\n" + "".join(f"x{i} = {i}\n" for i in range(30))
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("E722", "got E722 without an automatic fix; codes with fixable issues: F401, I001, F841, E711, F541"),
+        ("X999", "got no X999 issue;"),
+    ],
+)
+def test_fix_all_errors_clearly(box: Sandbox, code: str, message: str) -> None:
+    with pytest.raises(ValueError, match="expected a code with fixable issues") as err:
+        fix_all(code)
+    assert message in str(err.value)
+    assert box.read() == CODE
+
+
+def test_fix_all_keeps_to_the_symbol(greet_box: Sandbox) -> None:
+    with pytest.raises(ValueError, match="got no F401 issue"):
+        fix_all("F401")  # outside `greet`
+    assert fix_all("F541")["remaining"] == 0
+    assert greet_box.read().startswith("import sys\nimport os\n")
 
 
 def test_apply_fix_rejects_bad_argument_types(box: Sandbox) -> None:
@@ -160,7 +207,7 @@ def test_tools_need_a_sandbox() -> None:
 
 
 def test_schemas_and_exports() -> None:
-    assert [f.__name__ for f in TOOLS] == ["run_linter", "apply_fix", "read_file", "submit_result"]
+    assert [f.__name__ for f in TOOLS] == ["run_linter", "apply_fix", "fix_all", "read_file", "submit_result"]
     assert TERMINAL_TOOL == "submit_result"
     for fn in TOOLS:
         schema = tool_schema(fn)
@@ -187,7 +234,7 @@ def test_agent_yaml_resolves() -> None:
     from toolsmith.shared.agent import load_agent
 
     agent = load_agent("lint", path=Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml", tools=TOOLS)
-    assert [f.__name__ for f in agent.tools] == ["run_linter", "apply_fix", "read_file", "submit_result"]
+    assert [f.__name__ for f in agent.tools] == ["run_linter", "apply_fix", "fix_all", "read_file", "submit_result"]
 
 
 # One source per rule; whether ruff 0.17.5 (with --unsafe-fixes) offers a fix must match FIXABLE_RULES.
@@ -246,7 +293,7 @@ def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
 class FollowTheLinter(FakeModel):
     """Does what the lint expert does, reading the last tool response from the prompt."""
 
-    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>,line:(\d+)\}")
+    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>(?:,line:(\d+))?\}")
 
     def __init__(self) -> None:
         super().__init__(self.decide)
@@ -255,9 +302,11 @@ class FollowTheLinter(FakeModel):
         last = self.prompts[-1].rsplit("<start_function_response>", 1)[-1] if i else ""
         if not i:
             call = "run_linter{}"
-        elif m := self.NEXT.search(last):
+        elif (m := self.NEXT.search(last)) and m[2]:
             call = f"apply_fix{{issue_code:<escape>{m[1]}<escape>,line_number:{m[2]}}}"
-        elif last.startswith("response:apply_fix"):
+        elif m:
+            call = f"fix_all{{issue_code:<escape>{m[1]}<escape>}}"
+        elif last.startswith(("response:apply_fix", "response:fix_all")):
             call = "run_linter{}"
         else:
             count, fixed = re.search(r"count:(\d+)", last)[1], re.search(r"issues_fixed:(\d+)", last)[1]

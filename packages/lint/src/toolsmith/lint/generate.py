@@ -3,12 +3,15 @@
 Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint's own:
 
 1. Cases: a stdlib function/class (5-60 lines, with the module's imports it uses, sorted by ruff's isort) with
-   1-4 realistic problems injected (:mod:`toolsmith.lint.inject`); 15% of cases are limited to the symbol, 30%
-   get only problems ruff has no fix for (most snippets offer them no place; on the default data set 55 of 360
-   training examples start with nothing to fix: run_linter, then submit_result).
-2. The expert: run_linter, apply_fix for each fixable issue (the ``next`` one of the last response), run_linter
-   again (after fixes), submit_result with the counts and a one-line summary. With recovery on, it sometimes
-   makes the mistakes a small model makes — copies a wrong code or line into apply_fix, calls apply_fix on an
+   1-4 realistic problems injected (:mod:`toolsmith.lint.inject`; in 35% of cases one rule 2-3 times); 15% of
+   cases are limited to the symbol, 30% get only problems ruff has no fix for (most snippets offer them no place,
+   so some training examples start with nothing to fix: run_linter, then submit_result). The first snippet of a
+   module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
+   in the rows' meta, the others ``snippet``).
+2. The expert: run_linter, then for the ``next`` issue of the last response apply_fix (its code and line) or, when
+   the response names only a code (more than one of its issues is fixable), fix_all (every fix of that code);
+   run_linter again (after fixes), submit_result with the counts and a one-line summary. With recovery on, it
+   sometimes makes the mistakes a small model makes — copies a wrong code or line into apply_fix, calls apply_fix on an
    issue without a fix, calls run_linter again for nothing, leaves out submit_result's summary — gets the real
    error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
@@ -28,16 +31,18 @@ from typing import Any
 
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import NO_FIX_CODES, inject
-from toolsmith.lint.tools import apply_fix, lint_text, read_file, run_linter, scoped, submit_result
+from toolsmith.lint.tools import apply_fix, fix_all, lint_text, read_file, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
 from toolsmith.shared.proc import ruff_command
 
 MAX_ISSUES = 6  # issues per example after injection (keeps conversations short)
+MAX_FILE_ISSUES = 60  # issues of a whole module taken as it is
 MAX_PREEXISTING = 2  # issues a snippet may already have
 MAX_FIXES = 10
 SYMBOL_SHARE = 0.15  # examples that target one function/class (``path.py::name``)
 NO_FIX_SHARE = 0.3  # cases injected only with rules ruff has no fix for
+REPEAT_RULE_SHARE = 0.35  # cases whose first injected rule is injected 2-3 times (fix_all's data)
 # Recovery: how often the expert makes each mistake (its own random stream; 0 when recovery is off).
 WRONG_COPY_SHARE = 0.12  # per apply_fix: a code or line of another listed issue
 REPEAT_SHARE = 0.12  # per example: run_linter again right after run_linter
@@ -56,6 +61,7 @@ def _ruff_fix_imports(texts: list[str]) -> list[str]:
         return [p.read_text(encoding="utf-8") for p in paths]
 
 
+CORPUS = Corpus()
 _BASE: dict[Snippet, str] = {}
 
 
@@ -68,10 +74,37 @@ def base_texts(snippets: list[Snippet]) -> list[str]:
     return [_BASE[s] for s in snippets]
 
 
+def module_case(snippet: Snippet) -> Case | str:
+    """The snippet's whole module as it is, with its own issues (nothing injected), or why it is skipped."""
+    path = dict(CORPUS.modules())[snippet.module]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return f"module unreadable: {type(e).__name__}"
+    issues = lint_text(text, snippet.filename)
+    if any(i.code == "invalid-syntax" for i in issues):
+        return "module does not parse"
+    if not 1 <= len(issues) <= MAX_FILE_ISSUES:
+        return "module issue count"
+    meta = {
+        "source": snippet.module,
+        "kind": "module",
+        "filename": snippet.filename,
+        "symbol": None,
+        "original": text,
+        "codes": [i.code for i in issues],
+        "injected": [],
+    }
+    return Case(files={snippet.filename: text}, target=snippet.filename, symbol=None, meta=meta)
+
+
 def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
-    """A file with injected problems (``base`` is the snippet's file text), or why the snippet is skipped."""
+    """A file with injected problems (``base`` is the snippet's file text), or why the snippet is skipped; the
+    first snippet of a module gives the whole module instead (:func:`module_case`)."""
+    if snippet == CORPUS.snippets(snippet.module)[0]:
+        return module_case(snippet)
     symbol = snippet.symbol if rng.random() < SYMBOL_SHARE else None
-    text, injected = inject(base, rng, NO_FIX_CODES if rng.random() < NO_FIX_SHARE else None)
+    text, injected = inject(base, rng, NO_FIX_CODES if rng.random() < NO_FIX_SHARE else None, REPEAT_RULE_SHARE)
     if not injected:
         return "nothing injected"
     issues = lint_text(text, snippet.filename)
@@ -84,6 +117,7 @@ def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
         return "issue count"
     meta = {
         "source": snippet.source,
+        "kind": "snippet",
         "filename": snippet.filename,
         "symbol": symbol,
         "original": text,
@@ -104,16 +138,22 @@ def summary_sentence(last: dict[str, Any]) -> str:
 
 
 def wrong_copies(last: dict[str, Any]) -> list[dict[str, Any]]:
-    """apply_fix arguments that a careless copy from the last response gives instead of its ``next`` issue.
+    """Arguments that a careless copy from the last response gives instead of its ``next`` issue's.
 
-    From a run_linter response: another listed issue's code on the next issue's line, or its line with the next
-    issue's code. From an apply_fix response: the issue just fixed again, or its code or line mixed with the next.
-    Calls that name the next issue itself or a listed fixable issue are left out.
+    For ``apply_fix`` (the next issue has a line): from a run_linter response, another listed issue's code on the
+    next issue's line, or its line with the next issue's code; from an apply_fix response, the issue just fixed
+    again, or its code or line mixed with the next. Calls that name the next issue itself or a listed fixable issue
+    are left out. For ``fix_all`` (no line: every issue of the code): another listed code without a fixable issue,
+    or the code just fixed.
     """
-    nxt = (last["next"]["code"], last["next"]["line"])
     listed = last.get("issues", [])
+    if "line" not in last["next"]:
+        fixable = {i["code"] for i in listed if i["fixable"]} | {last["next"]["code"]}
+        codes = [i["code"] for i in listed] + ([last["fixed"]] if "fixed" in last else [])
+        return [{"issue_code": c} for c in dict.fromkeys(codes) if c not in fixable]
+    nxt = (last["next"]["code"], last["next"]["line"])
     wrong = [(i["code"], nxt[1]) for i in listed] + [(nxt[0], i["line"]) for i in listed]
-    if "fixed" in last:
+    if "fixed" in last and "line" in last:
         wrong += [(last["fixed"], last["line"]), (last["fixed"], nxt[1]), (nxt[0], last["line"])]
     fixable = {(i["code"], i["line"]) for i in listed if i["fixable"]} | {nxt}
     return [{"issue_code": c, "line_number": n} for c, n in dict.fromkeys(wrong) if (c, n) not in fixable]
@@ -128,10 +168,15 @@ def expert(rec: Recorder, case: Case) -> None:
     while last.get("next"):
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
+        nxt = last["next"]
+        tool = apply_fix if "line" in nxt else fix_all  # one issue, or every issue of the code
         wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
         if wrong:
-            rec.mistake(apply_fix, **wrong)
-        last = rec.call(apply_fix, issue_code=last["next"]["code"], line_number=last["next"]["line"])
+            rec.mistake(tool, **wrong)
+        if "line" in nxt:
+            last = rec.call(apply_fix, issue_code=nxt["code"], line_number=nxt["line"])
+        else:
+            last = rec.call(fix_all, issue_code=nxt["code"])
         fixes += 1
     if fixes:
         last = rec.call(run_linter)
@@ -161,6 +206,7 @@ def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {
         "with_remaining_issues": remaining,
         "symbol_examples": sum(r["meta"]["symbol"] is not None for rows in splits.values() for r in rows),
+        "whole_module_examples": {k: sum(r["meta"]["kind"] == "module" for r in rows) for k, rows in splits.items()},
         "violation_codes": dict(sorted(codes.items())),
         "injected_codes": dict(sorted(injected.items())),
     }
@@ -168,8 +214,8 @@ def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 RECIPE = Recipe(
     domain="lint",
-    tools=(run_linter, apply_fix, read_file, submit_result),
-    corpus=Corpus(),
+    tools=(run_linter, apply_fix, fix_all, read_file, submit_result),
+    corpus=CORPUS,
     make_case=make_case,
     expert=expert,
     check=check_episode,

@@ -385,9 +385,12 @@ INJECTORS: dict[str, tuple[Callable[[Source, random.Random], str | None], str, f
 NO_FIX_CODES = tuple(sorted({code for _, code, _ in INJECTORS.values()} & UNFIXABLE_RULES))  # ruff has no fix
 
 
-def inject(text: str, rng: random.Random, rules: tuple[str, ...] | None = None) -> tuple[str, list[str]]:
-    """Inject 1-4 problems into ``text`` (only of ``rules`` when given); returns the new text and the rule codes
-    expected."""
+def inject(
+    text: str, rng: random.Random, rules: tuple[str, ...] | None = None, repeat_share: float = 0.0
+) -> tuple[str, list[str]]:
+    """Inject 1-4 problems into ``text`` (only of ``rules`` when given); with probability ``repeat_share`` the
+    first rule picked is injected 2-3 times (a file with several issues of one code, as real files have). Returns
+    the new text and the rule codes expected."""
     want = rng.choices((1, 2, 3, 4), weights=(3, 4, 2, 1))[0]
     names = [n for n, (_, code, _) in INJECTORS.items() if rules is None or code in rules]
     order: list[str] = []
@@ -395,6 +398,10 @@ def inject(text: str, rng: random.Random, rules: tuple[str, ...] | None = None) 
         pick = rng.choices(names, weights=[INJECTORS[n][2] for n in names])[0]
         order.append(pick)
         names.remove(pick)
+    if order and repeat_share and rng.random() < repeat_share:
+        times = rng.randint(2, 3)
+        order = [order[0]] * times + order[1:]
+        want = max(want, times)
     codes: list[str] = []
     src = Source(text)
     for name in order:

@@ -1,11 +1,12 @@
 """Fine-tune overrides for the lint agent (field names of the trainer's ``TrainConfig``).
 
-Lint trajectories are short and very regular (run_linter, one apply_fix per fixable issue,
+Lint trajectories are short and very regular (run_linter, apply_fix or fix_all per fixable issue or code,
 run_linter, submit_result). Chosen so ``make train-lint`` fits this project's budget on 2 CPU cores
 (measured in the README): one pass over 360 examples, LoRA on every layer (it learned much faster per
-step than LoRA on the top half only, for ~25% more time per token). With at most 6 issues
-per example, rendered conversations are 530-1160 tokens (median ~720, seed 0), so ``max_length``
-is 1280: no example is cut.
+step than LoRA on the top half only, for ~25% more time per token). Snippets hold at most 6 issues; whole
+modules (up to 60 issues, at most 12 listed by run_linter) make longer conversations: on a 60-example sample
+(seed 0) rendered conversations were at most 1,429 tokens (median 800), so ``max_length`` is 2048: no example is
+cut (a longer one would be dropped and counted).
 """
 
 from __future__ import annotations
@@ -17,6 +18,6 @@ TRAIN: dict[str, Any] = {
     "lora_alpha": 32,
     "learning_rate": 4e-4,
     "epochs": 1,
-    "max_length": 1280,
+    "max_length": 2048,
     "batch_size": 4,
 }

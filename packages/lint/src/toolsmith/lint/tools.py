@@ -1,4 +1,4 @@
-"""The lint agent's tools: real ruff on the sandbox file, one fix at a time.
+"""The lint agent's tools: real ruff on the sandbox file, one issue's fix or one rule code's fixes at a time.
 
 Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
 :func:`toolsmith.shared.sandbox.current`. They are coarse on purpose: a 270M model only chooses the
@@ -52,6 +52,7 @@ UNFIXABLE_RULES: frozenset[str] = frozenset("E721 E722 E741 B904".split())
 RULES: tuple[str, ...] = tuple(sorted(FIXABLE_RULES | UNFIXABLE_RULES))
 MESSAGE_CHARS = 80
 MAX_LISTED = 12  # run_linter lists at most this many issues (``count`` is always the total)
+MAX_FIX_ALL = 200  # fixes fix_all applies at most (one at a time)
 _APPLICABLE = ("safe", "unsafe")
 CONFIG_FILES = (".ruff.toml", "ruff.toml", "pyproject.toml")  # ruff's precedence inside one folder
 _MAX_EXTENDS = 10
@@ -422,8 +423,14 @@ def _issues_fixed(box: Sandbox, now: int) -> int:
 
 
 def _next(issues: list[Issue]) -> dict[str, Any] | None:
+    """The first fixable issue's code, and its line when it is the only fixable issue of that code (then
+    ``apply_fix`` fixes it; without a line, ``fix_all`` fixes every one of them)."""
     first = next((i for i in issues if i.fixable), None)
-    return {"code": first.code, "line": first.line} if first else None
+    if first is None:
+        return None
+    if sum(i.fixable and i.code == first.code for i in issues) > 1:
+        return {"code": first.code}
+    return {"code": first.code, "line": first.line}
 
 
 def run_linter() -> dict:
@@ -490,6 +497,50 @@ def apply_fix(issue_code: str, line_number: int) -> dict:
         "fixable": sum(i.fixable for i in after),
     }
     nxt = _next(after)
+    if nxt:
+        result["next"] = nxt
+    return result
+
+
+def fix_all(issue_code: str) -> dict:
+    """Apply the linter's automatic fix to every fixable issue with one rule code.
+
+    Args:
+        issue_code: The rule code as the linter's next issue names it, e.g. "F401".
+
+    Returns:
+        The code fixed, how many of its issues were fixed, how many issues remain, how many of them are fixable,
+        and the next fixable issue if any.
+    """
+    if not isinstance(issue_code, str):
+        raise ValueError(f"expected a code string, got {issue_code!r}")
+    code = issue_code.strip().upper()
+    box = current()
+    text, issues = _state(box)
+    if not any(i.code == code and i.fixable for i in issues):
+        fixable = ", ".join(dict.fromkeys(i.code for i in issues if i.fixable)) or "none"
+        got = f"{code} without an automatic fix" if any(i.code == code for i in issues) else f"no {code} issue"
+        raise ValueError(f"expected a code with fixable issues, got {got}; codes with fixable issues: {fixable}")
+    fixed = 0
+    # one fix at a time, linted again after each (a fix moves the lines after it and may merge with the next:
+    # ruff's fix loop does the same); bounded in case a fix brings its own issue back
+    for _ in range(MAX_FIX_ALL):
+        target = next((i for i in issues if i.code == code and i.fixable), None)
+        if target is None:
+            break
+        new = apply_edits(text, target.edits)
+        if not _parses(new):  # fixable issues were checked to parse when listed; kept as a guard
+            break
+        box.write(new)
+        text, issues = _state(box)
+        fixed += 1
+    result: dict[str, Any] = {
+        "fixed": code,
+        "count": fixed,
+        "remaining": len(issues),
+        "fixable": sum(i.fixable for i in issues),
+    }
+    nxt = _next(issues)
     if nxt:
         result["next"] = nxt
     return result
