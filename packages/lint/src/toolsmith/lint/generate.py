@@ -86,16 +86,22 @@ def module_case(snippet: Snippet) -> Case | str:
         return "module does not parse"
     if not 1 <= len(issues) <= MAX_FILE_ISSUES:
         return "module issue count"
+    return _case(snippet.module, "module", snippet.filename, None, text, issues, [])
+
+
+def _case(
+    source: str, kind: str, filename: str, symbol: str | None, text: str, issues: list, injected: list[str]
+) -> Case:
     meta = {
-        "source": snippet.module,
-        "kind": "module",
-        "filename": snippet.filename,
-        "symbol": None,
+        "source": source,
+        "kind": kind,
+        "filename": filename,
+        "symbol": symbol,
         "original": text,
         "codes": [i.code for i in issues],
-        "injected": [],
+        "injected": sorted(injected),
     }
-    return Case(files={snippet.filename: text}, target=snippet.filename, symbol=None, meta=meta)
+    return Case(files={filename: text}, target=filename, symbol=symbol, meta=meta)
 
 
 def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
@@ -115,16 +121,7 @@ def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
     issues = scoped(issues, text, symbol)
     if not 1 <= len(issues) <= MAX_ISSUES:
         return "issue count"
-    meta = {
-        "source": snippet.source,
-        "kind": "snippet",
-        "filename": snippet.filename,
-        "symbol": symbol,
-        "original": text,
-        "codes": [i.code for i in issues],
-        "injected": sorted(injected),
-    }
-    return Case(files={snippet.filename: text}, target=snippet.filename, symbol=symbol, meta=meta)
+    return _case(snippet.source, "snippet", snippet.filename, symbol, text, issues, injected)
 
 
 def summary_sentence(last: dict[str, Any]) -> str:

@@ -490,13 +490,18 @@ def apply_fix(issue_code: str, line_number: int) -> dict:
         )
     box.write(new)
     _, after = _state(box)
+    return _fixed(code, after, line=line_number)
+
+
+def _fixed(code: str, issues: list[Issue], **what: int) -> dict[str, Any]:
+    """A fix tool's response: the code fixed, ``what`` (its line, or how many), the issues left and the next."""
     result: dict[str, Any] = {
         "fixed": code,
-        "line": line_number,
-        "remaining": len(after),
-        "fixable": sum(i.fixable for i in after),
+        **what,
+        "remaining": len(issues),
+        "fixable": sum(i.fixable for i in issues),
     }
-    nxt = _next(after)
+    nxt = _next(issues)
     if nxt:
         result["next"] = nxt
     return result
@@ -534,16 +539,7 @@ def fix_all(issue_code: str) -> dict:
         box.write(new)
         text, issues = _state(box)
         fixed += 1
-    result: dict[str, Any] = {
-        "fixed": code,
-        "count": fixed,
-        "remaining": len(issues),
-        "fixable": sum(i.fixable for i in issues),
-    }
-    nxt = _next(issues)
-    if nxt:
-        result["next"] = nxt
-    return result
+    return _fixed(code, issues, count=fixed)
 
 
 def read_file() -> str:
