@@ -474,8 +474,7 @@ class ComposedField:
 
 
 def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
-    """4-9 fields with distinct meanings (names from the split's vocabulary), maybe an enum, some optional; half the
-    years and ages without bounds."""
+    """4-9 fields with distinct meanings (names from the split's vocabulary), maybe an enum, some optional."""
     meanings = rng.sample(sorted(VOCABULARY), rng.randint(4, 8))
     out = []
     for meaning in meanings:
@@ -484,8 +483,6 @@ def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
         annotation, constraints = FIELD_TYPES[kind]
         if kind == "email" and rng.random() < 0.3:
             constraints = {"max_length": 80}
-        if kind in ("year", "age") and rng.random() < 0.5:
-            constraints = {}  # no bounds, as real types often have: the provider's options must give them
         out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
     if rng.random() < 0.6:
         name = rng.choice(sorted(ENUMS[split]))
