@@ -256,3 +256,19 @@ def test_currency_codes_are_iso_4217_codes() -> None:
     args = arguments("currency_code", spec, None)
     values = {raw_value(fake, "currency_code", spec, args) for _ in range(2000)}
     assert len(values) > 100 and all(CHECKS["currency_code"](v) for v in values)
+
+
+def test_language_codes_are_iso_639_codes() -> None:
+    """Faker's language codes hold 2 that are no ISO 639 language code (iw, ber); the provider draws the others."""
+    from faker.providers import BaseProvider
+
+    from toolsmith.sample_data.providers import LANGUAGE_CODES, NOT_ISO_639
+
+    assert NOT_ISO_639 <= set(BaseProvider.language_locale_codes)  # still in Faker's list: still left out
+    assert set(LANGUAGE_CODES) == set(BaseProvider.language_locale_codes) - NOT_ISO_639
+    assert not any(CHECKS["language_code"](code) for code in NOT_ISO_639)  # the judge's reason to leave them out
+    spec = {"type": "str"}
+    fake = seeded(0)
+    args = arguments("language_code", spec, None)
+    values = {raw_value(fake, "language_code", spec, args) for _ in range(2000)}
+    assert len(values) > 150 and all(CHECKS["language_code"](v) for v in values)

@@ -7,6 +7,8 @@ constraints, e.g. a field's ``le`` becomes ``max_value``).
 
 :data:`CURRENCY_CODES`: the ISO 4217 codes among Faker's currencies (what ``currency_code`` draws from).
 
+:data:`LANGUAGE_CODES`: the ISO 639 codes among Faker's language codes (what ``language_code`` draws from).
+
 :data:`COMMON`: the providers offered first when a field's name relates to none (a person, a company, ...).
 
 :data:`COMPOUNDS`: the words inside a provider name's compound words (``postcode``: ``post``, ``code``), for
@@ -27,6 +29,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from faker.providers import BaseProvider
 from faker.providers.currency import Provider as CurrencyProvider
 
 REFERENCE_DAY = datetime.datetime(2026, 1, 1)  # the end of the fixed windows of the date providers
@@ -35,6 +38,10 @@ LEFT_DIGITS = 4  # digits before the point of a float/decimal with no upper boun
 # IMP, JEP; unofficial: SPL, TVD): currency_code draws from the others
 NOT_ISO_4217 = frozenset({"CUC", "GGP", "IMP", "JEP", "NIS", "SPL", "TVD"})
 CURRENCY_CODES = tuple(code for code, _ in CurrencyProvider.currencies if code not in NOT_ISO_4217)
+# Faker's language codes that are no ISO 639 language code: iw (Hebrew's code withdrawn in 1989, now he), ber
+# (Berber languages: a collective code of ISO 639-5, no language)
+NOT_ISO_639 = frozenset({"iw", "ber"})
+LANGUAGE_CODES = tuple(code for code in BaseProvider.language_locale_codes if code not in NOT_ISO_639)
 
 
 def _days(n: int, date: bool = False) -> datetime.datetime | datetime.date:
@@ -106,7 +113,7 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     "isbn13": {"returns": "str"},
     "ean13": {"returns": "str"},
     "license_plate": {"returns": "str"},
-    "language_code": {"returns": "str"},
+    "language_code": {"returns": "str", "method": "random_element", "args": {"elements": LANGUAGE_CODES}},
     "locale": {"returns": "str"},
     "color_name": {"returns": "str"},
     "hex_color": {"returns": "str"},
