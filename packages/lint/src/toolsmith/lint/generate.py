@@ -166,14 +166,14 @@ def expert(rec: Recorder, case: Case) -> None:
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
         nxt = last["next"]
-        tool = apply_fix if "line" in nxt else fix_all  # one issue, or every issue of the code
+        if "line" in nxt:  # one issue
+            tool, arguments = apply_fix, {"issue_code": nxt["code"], "line_number": nxt["line"]}
+        else:  # every issue of the code
+            tool, arguments = fix_all, {"issue_code": nxt["code"]}
         wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
         if wrong:
             rec.mistake(tool, **wrong)
-        if "line" in nxt:
-            last = rec.call(apply_fix, issue_code=nxt["code"], line_number=nxt["line"])
-        else:
-            last = rec.call(fix_all, issue_code=nxt["code"])
+        last = rec.call(tool, **arguments)
         fixes += 1
     if fixes:
         last = rec.call(run_linter)
