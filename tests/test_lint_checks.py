@@ -128,6 +128,40 @@ def test_check_episode(
     assert (r["reason"] == "") == success
 
 
+REWRITTEN = FIXED.replace("except:", "except Exception:")  # the E722 rewritten: nothing left
+REGRESSIONS = [
+    # name, final, (compiles, new_violations, changed_outside), reason
+    ("the rewrite, no regression", REWRITTEN, (True, 0, 0), ""),
+    (
+        "a line without an issue changed",
+        REWRITTEN.replace("return 1 / x", "return 2 / x"),
+        (True, 0, 1),
+        "expected changes only in statements with an issue, got line(s) [8] changed",
+    ),
+    (
+        "a new violation",
+        REWRITTEN.replace("except Exception:", "except Exception: "),  # trailing whitespace on the rewritten line
+        (True, 1, 0),
+        "expected no new violations, got more W291 than before",
+    ),
+    (
+        "parses but does not compile",
+        REWRITTEN.replace("        return -1", "        nonlocal y\n        return -1"),
+        (False, 0, 0),
+        "expected the final file to compile, got SyntaxError",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("final", "regressions", "reason"), [c[1:] for c in REGRESSIONS], ids=[c[0] for c in REGRESSIONS]
+)
+def test_regressions_fail_the_run(final: str, regressions: tuple, reason: str) -> None:
+    r = judge(ORIGINAL, final, {"issues_fixed": 3, "issues_remaining": 0}, judge_submission=False)
+    assert (r["compiles"], r["new_violations"], r["changed_outside"]) == regressions
+    assert r["success"] == (not reason) and r["reason"].startswith(reason)
+
+
 def test_check_episode_with_symbol() -> None:
     original = "import os\n\n\ndef f(x):\n    return x == None\n\n\ndef g(y):\n    return y == None\n"
     final = original.replace("return x == None", "return x is None")

@@ -10,12 +10,19 @@ configuration when the episode's project holds one (:func:`~toolsmith.lint.tools
 - ``counts_true``: ``submitted`` (the submit_result arguments) has
   ``issues_remaining == len(issues(final))`` and
   ``issues_fixed == max(0, len(issues(original)) - len(issues(final)))`` (the net number gone).
-- ``success``: all three (for the no-model baseline, which submits nothing: the first two).
+- Regressions (each one fails the run): ``compiles`` (``compile()`` accepts the final file: also catches what
+  ``ast.parse`` lets through, e.g. ``nonlocal`` without a binding); ``new_violations``, the rule codes the final file
+  has more of than the original, in the whole file; ``changed_outside``, the original code lines (not blank) changed
+  that belong to no statement with an issue before (the statement's own lines, or a compound statement's header,
+  and the ``except`` line above an issue in its clause; ruff's fix ranges count too).
+- ``success``: all of them (for the no-model baseline, which submits nothing: all but ``counts_true``).
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
+from collections import Counter
 from typing import Any
 
 from toolsmith.lint.tools import find_config, lint_text, scoped
@@ -29,6 +36,50 @@ def _count_arg(submitted: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _spans(tree: ast.Module) -> list[tuple[int, int]]:
+    """Line ranges of every simple statement and of every compound statement's (or ``except`` clause's) header."""
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.stmt, ast.ExceptHandler)):
+            body = getattr(node, "body", None)
+            end = body[0].lineno - 1 if isinstance(body, list) and body else node.end_lineno
+            spans.append((node.lineno, max(node.lineno, end or node.lineno)))
+    return spans
+
+
+def allowed_lines(text: str, issues: list) -> set[int]:
+    """The lines a fix of ``issues`` may change in ``text``: each issue's innermost statement (or header), the
+    header of the ``except`` clause it is in, and the rows of ruff's own fix."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set(range(1, text.count("\n") + 2))  # a file that does not parse: nothing to hold a fix to
+    spans = _spans(tree)
+    handlers = [(h.lineno, h.end_lineno or h.lineno) for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler)]
+    lines: set[int] = set()
+    for issue in issues:
+        inner = min((s for s in spans if s[0] <= issue.line <= s[1]), key=lambda s: s[1] - s[0], default=None)
+        lines.update(range(inner[0], inner[1] + 1) if inner else {issue.line})
+        lines.update(max((h for h in handlers if h[0] <= issue.line <= h[1]), default=(issue.line,))[:1])
+        for row, _, end_row, _, _ in issue.edits:
+            lines.update(range(row, end_row + 1))
+    return lines
+
+
+def changed_outside(before: str, after: str, allowed: set[int]) -> list[int]:
+    """Code lines of ``before`` that ``after`` changes or removes outside ``allowed``; code inserted between two lines
+    counts when neither of them is allowed (the first of them is listed). Blank lines are not code."""
+    old, new = before.splitlines(), after.splitlines()
+    outside: set[int] = set()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "insert":
+            if any(line.strip() for line in new[j1:j2]) and not {i1, i1 + 1} & allowed:
+                outside.add(max(i1, 1))
+        elif tag != "equal":
+            outside.update(n for n in range(i1 + 1, i2 + 1) if n not in allowed and old[n - 1].strip())
+    return sorted(outside)
+
+
 def check_episode(episode: Episode) -> dict[str, Any]:
     """Judge a run from the target before and after, and what the agent submitted.
 
@@ -36,8 +87,9 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         episode: The finished run (the target, its symbol, the submit_result arguments).
 
     Returns:
-        ``success``, ``all_fixable_fixed``, ``parses``, ``counts_true`` and ``reason`` (empty on
-        success, else the first failure as "expected X, got Y"), and the issue counts before and after.
+        ``success``, ``all_fixable_fixed``, ``parses``, ``counts_true``, ``compiles``, ``new_violations``,
+        ``changed_outside`` and ``reason`` (empty on success, else the first failure as "expected X, got Y"), and
+        the issue counts before and after.
     """
     original_code, final_code, submitted = episode.original, episode.final, episode.submitted
     symbol, filename = episode.symbol, episode.target.rsplit("/", 1)[-1]
@@ -51,11 +103,13 @@ def check_episode(episode: Episode) -> dict[str, Any]:
 
     config = find_config(episode.root, episode.target)
 
-    def issues_of(text: str) -> list:
+    def whole_issues(text: str) -> list:
         if config is None:
-            found = lint_text(text, filename)
-        else:
-            found = lint_text(text, episode.target, cwd=episode.root, config=config)
+            return lint_text(text, filename)
+        return lint_text(text, episode.target, cwd=episode.root, config=config)
+
+    def issues_of(text: str) -> list:
+        found = whole_issues(text)
         try:
             return scoped(found, text, symbol)
         except ValueError:  # the symbol is gone or the file does not parse: judge the whole file
@@ -63,6 +117,19 @@ def check_episode(episode: Episode) -> dict[str, Any]:
 
     before = issues_of(original_code)
     after = issues_of(final_code)
+    compiles = parses
+    if parses:
+        try:
+            compile(final_code, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            compiles = False
+            reasons.append(f"expected the final file to compile, got {type(e).__name__}: {e}")
+    whole = Counter(i.code for i in whole_issues(final_code)) - Counter(i.code for i in whole_issues(original_code))
+    if whole:
+        reasons.append(f"expected no new violations, got more {', '.join(sorted(whole))} than before")
+    outside = changed_outside(original_code, final_code, allowed_lines(original_code, whole_issues(original_code)))
+    if outside:
+        reasons.append(f"expected changes only in statements with an issue, got line(s) {outside[:5]} changed")
     left = [i for i in after if i.fixable]
     all_fixable_fixed = parses and not left
     if left:
@@ -86,12 +153,16 @@ def check_episode(episode: Episode) -> dict[str, Any]:
             )
         else:
             counts_true = True
-    success = parses and all_fixable_fixed and (counts_true or not episode.judge_submission)
+    regression_free = compiles and not whole and not outside
+    success = parses and all_fixable_fixed and regression_free and (counts_true or not episode.judge_submission)
     return {
         "success": success,
         "all_fixable_fixed": all_fixable_fixed,
         "parses": parses,
         "counts_true": counts_true,
+        "compiles": compiles,
+        "new_violations": len(whole),
+        "changed_outside": len(outside),
         "reason": "" if success else reasons[0],
         "issues_before": len(before),
         "issues_after": len(after),
