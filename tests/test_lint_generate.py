@@ -39,15 +39,19 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_several_issues_of_one_code_are_fixed_with_fix_all(rows: list[dict]) -> None:
-    # cases with one rule injected 2-3 times: the next issue names only its code, and fix_all fixes them all
-    calls = [
-        m["tool_calls"][0]["function"]
-        for r in rows
-        for m in r["messages"]
-        if m.get("tool_calls") and m.get("weight", 1)
-    ]
-    assert any(c["name"] == "fix_all" for c in calls) and any(c["name"] == "apply_fix" for c in calls)
+def test_every_fix_is_fix_all_of_the_next_code(rows: list[dict]) -> None:
+    # each right fix_all call copies the code the response before it names as next; one call fixes several issues
+    # (cases with one rule injected 2-3 times)
+    counts = []
+    for r in rows:
+        msgs = r["messages"]
+        for i, m in enumerate(msgs):
+            if m.get("tool_calls") and m.get("weight", 1) and m["tool_calls"][0]["function"]["name"] == "fix_all":
+                responses = [p["content"] for p in msgs[:i] if p["role"] == "tool" and "error" not in p["content"]]
+                last = responses[-1]
+                assert m["tool_calls"][0]["function"]["arguments"] == {"issue_code": last["next"]["code"]}
+                counts.append(msgs[i + 1]["content"]["count"])
+    assert counts and max(counts) > 1
     assert any(r["meta"]["injected"] and Counter(r["meta"]["injected"]).most_common(1)[0][1] > 1 for r in rows)
 
 
@@ -103,7 +107,7 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         names = [m["tool_calls"][0]["function"]["name"] for m in calls]
         assert names[0] == "run_linter" and names[-1] == "submit_result"
         assert row["messages"][-2].get("weight", 1) == 1  # the last call is a right one
-        assert set(names) <= {"run_linter", "apply_fix", "fix_all", "submit_result"}
+        assert set(names) <= {"run_linter", "fix_all", "rewrite", "submit_result"}
         # the trajectory ends with submit_result's response: the runner stops at the terminal call
         assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
 
@@ -199,24 +203,7 @@ def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: lis
 @pytest.mark.parametrize(
     ("last", "expected"),
     [
-        # run_linter: another listed code on the next line, or the next code on another line; never a real issue
-        (
-            {
-                "issues": [{"code": "I001", "line": 1, "fixable": True}, {"code": "F401", "line": 3, "fixable": True}],
-                "next": {"code": "I001", "line": 1},
-            },
-            [{"issue_code": "F401", "line_number": 1}, {"issue_code": "I001", "line_number": 3}],
-        ),
-        # apply_fix: the issue just fixed again, or mixed with the next one
-        (
-            {"fixed": "F401", "line": 1, "next": {"code": "E711", "line": 7}},
-            [
-                {"issue_code": "F401", "line_number": 1},
-                {"issue_code": "F401", "line_number": 7},
-                {"issue_code": "E711", "line_number": 1},
-            ],
-        ),
-        # fix_all (the next names a code only): a listed code without a fixable issue, never one with
+        # a listed code without a fixable issue, never one with
         (
             {
                 "issues": [{"code": "E722", "line": 2, "fixable": False}, {"code": "F401", "line": 3, "fixable": True}],
@@ -248,25 +235,25 @@ def test_injecting_only_rules_without_a_fix_leaves_nothing_to_fix(seed: int) -> 
     assert lint_text(NO_FIX_TEXT, "m.py") == []
     text, codes = inject(NO_FIX_TEXT, random.Random(seed), NO_FIX_CODES)
     issues = lint_text(text, "m.py")
-    assert codes and set(codes) <= set(NO_FIX_CODES) == {"E721", "E722", "E741"}
+    assert codes and set(codes) <= set(NO_FIX_CODES) == {"B904", "E721", "E722", "E741"}
     assert sorted(i.code for i in issues) == sorted(codes) and not any(i.fixable for i in issues)
 
 
 def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the model's mistake on a file with nothing to fix (apply_fix on a listed issue): the real error, then the
+    # the model's mistake on a file with nothing to fix (fix_all on a listed code): the real error, then the
     # submission with the issue left
     for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "MISSING_SUMMARY_SHARE"):
         monkeypatch.setattr(gen, share, 0.0)
     monkeypatch.setattr(gen, "NO_FIX_MISTAKE_SHARE", 1.0)
-    text = NO_FIX_TEXT.replace("isinstance(value, kind)", "type(value) == kind")
-    meta = {"source": "m:first", "filename": "m.py", "symbol": None, "original": text, "codes": ["E721"],
-            "injected": ["E721"]}  # fmt: skip
+    text = NO_FIX_TEXT.replace("value", "l")  # E741: no ruff fix, no rewrite
+    meta = {"source": "m:first", "filename": "m.py", "symbol": None, "original": text, "codes": ["E741"],
+            "injected": ["E741"]}  # fmt: skip
     case = Case(files={"m.py": text}, target="m.py", symbol=None, meta=meta)
     row, status = record_case(gen.RECIPE, case, random.Random(0))
     assert status == "ok", status
     calls = [(m["tool_calls"][0]["function"], m.get("weight")) for m in row["messages"] if m.get("tool_calls")]
-    assert [(f["name"], w) for f, w in calls] == [("run_linter", None), ("apply_fix", 0), ("submit_result", None)]
-    assert calls[1][0]["arguments"] == {"issue_code": "E721", "line_number": 4}
+    assert [(f["name"], w) for f, w in calls] == [("run_linter", None), ("fix_all", 0), ("submit_result", None)]
+    assert calls[1][0]["arguments"] == {"issue_code": "E741"}
     error = next(m for m in row["messages"] if m.get("role") == "tool" and "error" in m["content"])["content"]
-    assert "E721 at line 4 without an automatic fix" in error["error"]
+    assert "E741 without an automatic fix;" in error["error"]
     assert calls[2][0]["arguments"]["issues_remaining"] == 1

@@ -1,4 +1,4 @@
-"""The lint tools on real ruff: output shapes, one fix at a time, clear errors, the symbol filter, schemas."""
+"""The lint tools on real ruff: output shapes, one rule code's fixes at a time, clear errors, symbols, schemas."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from fakes import FakeModel
 
-from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, apply_fix, fix_all, read_file, run_linter, submit_result
+from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, fix_all, read_file, rewrite, run_linter, submit_result
+from toolsmith.lint.rewrite import REPLACEMENTS
 from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
 from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
@@ -63,63 +64,38 @@ def test_run_linter_shape(box: Sandbox) -> None:
     assert r["count"] == 7 and r["fixable"] == 6 and r["issues_fixed"] == 0
     assert {i["code"]: i["fixable"] for i in r["issues"]}["E722"] is False
     assert r["issues"][0]["message"] == "`sys` imported but unused"
-    assert r["next"] == {"code": "F401"}  # two fixable F401: no line, fix_all fixes both
+    assert r["next"] == {"code": "F401"}  # the first fixable issue's code: fix_all fixes both
 
 
-def test_apply_fix_removes_unused_import(box: Sandbox) -> None:
-    r = apply_fix("F401", 1)
-    # the I001 goes too: one import left cannot be unsorted
-    assert r == {"fixed": "F401", "line": 1, "remaining": 5, "fixable": 4, "next": {"code": "F401", "line": 1}}
-    assert box.read().startswith("import os\n")
-    assert run_linter()["issues_fixed"] == 2  # net issues gone since the start
-
-
-def test_apply_fix_sorts_imports(tmp_path: Path) -> None:
+def test_fix_all_sorts_imports(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text("import sys\nimport os\n\nprint(os.sep, sys.argv)\n", encoding="utf-8")
     with open_sandbox(path) as b:
         assert [i["code"] for i in run_linter()["issues"]] == ["I001"]
-        r = apply_fix("i001", 1)  # codes are matched case-insensitively
-        assert r == {"fixed": "I001", "line": 1, "remaining": 0, "fixable": 0}
+        r = fix_all("i001")  # codes are matched case-insensitively
+        assert r == {"fixed": "I001", "count": 1, "remaining": 0, "fixable": 0}
         assert b.read() == "import os\nimport sys\n\nprint(os.sep, sys.argv)\n"
 
 
-def test_fix_every_fixable_issue_then_only_unfixable_remain(box: Sandbox) -> None:
+def test_fix_every_fixable_issue_then_rewrite_the_rest(box: Sandbox) -> None:
     r = run_linter()
-    steps = 0
+    steps = []
     while "next" in r:
-        nxt = r["next"]
-        r = apply_fix(nxt["code"], nxt["line"]) if "line" in nxt else fix_all(nxt["code"])
-        steps += 1
+        code = r["next"]["code"]
+        r = rewrite(code, REPLACEMENTS[code]) if code in REPLACEMENTS else fix_all(code)
+        steps.append(code)
     final = run_linter()
-    assert steps == 4  # F401 (both, and the I001 goes with them), F841, E711, F541
-    assert [i["code"] for i in final["issues"]] == ["E722"]
-    assert final["count"] == 1 and final["fixable"] == 0 and final["issues_fixed"] == 6
+    # ruff's fixes first (both F401, and the I001 goes with them), then the one without a ruff fix
+    assert steps == ["F401", "F841", "E711", "F541", "E722"]
+    assert final == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 7}
     ast.parse(box.read())
-    assert "if width is None:" in box.read()
-
-
-@pytest.mark.parametrize(
-    ("code", "line", "message"),
-    [
-        ("F401", 5, "got no F401 at line 5"),
-        ("E711", 6, "got no E711 at line 6 (line 6 has F841)"),
-        ("E722", 11, "got E722 at line 11 without an automatic fix"),
-        ("X999", 1, "got no X999 at line 1 (line 1 has F401, I001)"),
-    ],
-)
-def test_apply_fix_errors_clearly(box: Sandbox, code: str, line: int, message: str) -> None:
-    with pytest.raises(ValueError, match="expected a fixable issue") as err:
-        apply_fix(code, line)
-    assert message in str(err.value)
-    assert "fixable issues: F401 at line 1" in str(err.value)
-    assert box.read() == CODE
+    assert "if width is None:" in box.read() and "    except Exception:\n" in box.read()
 
 
 def test_fix_all_fixes_every_issue_of_one_code(box: Sandbox) -> None:
     r = fix_all("f401")  # codes are matched case-insensitively
-    # both unused imports go (and the I001 with them); the next issue is alone of its code, so it has its line
-    assert r == {"fixed": "F401", "count": 2, "remaining": 4, "fixable": 3, "next": {"code": "F841", "line": 4}}
+    # both unused imports go (and the I001 with them)
+    assert r == {"fixed": "F401", "count": 2, "remaining": 4, "fixable": 3, "next": {"code": "F841"}}
     assert "import" not in box.read() and run_linter()["issues_fixed"] == 3
 
 
@@ -144,7 +120,7 @@ def test_fix_all_on_a_whole_file_with_many_issues(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("E722", "got E722 without an automatic fix; codes with fixable issues: F401, I001, F841, E711, F541"),
+        ("E722", "got E722 without an automatic fix (rewrite fixes E722); codes with fixable issues: F401, I001, F841"),
         ("X999", "got no X999 issue;"),
     ],
 )
@@ -162,17 +138,15 @@ def test_fix_all_keeps_to_the_symbol(greet_box: Sandbox) -> None:
     assert greet_box.read().startswith("import sys\nimport os\n")
 
 
-def test_apply_fix_rejects_bad_argument_types(box: Sandbox) -> None:
-    with pytest.raises(ValueError, match="expected a code string and a line number"):
-        apply_fix("F401", "1")  # type: ignore[arg-type]
+def test_fix_all_rejects_bad_argument_types(box: Sandbox) -> None:
+    with pytest.raises(ValueError, match="expected a code string, got 1"):
+        fix_all(1)  # type: ignore[arg-type]
 
 
 def test_symbol_filter(greet_box: Sandbox) -> None:
     r = run_linter()
     assert [(i["code"], i["line"]) for i in r["issues"]] == [("F541", 16)]
-    with pytest.raises(ValueError, match="got no F401 at line 1"):
-        apply_fix("F401", 1)  # outside `greet`
-    assert apply_fix("F541", 16)["remaining"] == 0
+    assert fix_all("F541")["remaining"] == 0
     assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 1}
     assert read_file().splitlines() == [" 15| def greet(name):", ' 16|     print("hello")', " 17|     return name"]
 
@@ -207,7 +181,7 @@ def test_tools_need_a_sandbox() -> None:
 
 
 def test_schemas_and_exports() -> None:
-    assert [f.__name__ for f in TOOLS] == ["run_linter", "apply_fix", "fix_all", "read_file", "submit_result"]
+    assert [f.__name__ for f in TOOLS] == ["run_linter", "fix_all", "rewrite", "read_file", "submit_result"]
     assert TERMINAL_TOOL == "submit_result"
     for fn in TOOLS:
         schema = tool_schema(fn)
@@ -216,15 +190,14 @@ def test_schemas_and_exports() -> None:
         assert schema["function"]["description"] == fn.__doc__.strip().split("\n\n")[0].replace("\n", " ")
         for prop in schema["function"]["parameters"].get("properties", {}).values():
             assert prop["description"] and prop["description"].split()[0] in fn.__doc__
-    fix = tool_schema(apply_fix)
+    fix = tool_schema(fix_all)
     assert fix["function"]["parameters"]["properties"] == {
-        "issue_code": {"type": "string", "description": 'The issue\'s rule code as listed by the linter, e.g. "F401".'},
-        "line_number": {"type": "integer", "description": "The line of the issue as listed by the linter."},
+        "issue_code": {"type": "string", "description": 'The rule code the linter names as next, e.g. "F401".'},
     }
-    assert fix["function"]["parameters"]["required"] == ["issue_code", "line_number"]
+    assert fix["function"]["parameters"]["required"] == ["issue_code"]
     assert tool_schema(run_linter)["function"]["parameters"] == {"type": "object", "properties": {}}
-    assert check_arguments(fix, {"issue_code": "F401", "line_number": 3}) == []
-    assert check_arguments(fix, {"issue_code": "F401", "line_number": "3"})
+    assert check_arguments(fix, {"issue_code": "F401"}) == []
+    assert check_arguments(fix, {"issue_code": 401})
     submit = tool_schema(submit_result)
     assert check_arguments(submit, {"summary": "s", "issues_fixed": 1, "issues_remaining": 0}) == []
     assert set(TRAIN) == {"lora_r", "lora_alpha", "learning_rate", "epochs", "max_length", "batch_size"}
@@ -234,7 +207,7 @@ def test_agent_yaml_resolves() -> None:
     from toolsmith.shared.agent import load_agent
 
     agent = load_agent("lint", path=Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml", tools=TOOLS)
-    assert [f.__name__ for f in agent.tools] == ["run_linter", "apply_fix", "fix_all", "read_file", "submit_result"]
+    assert [f.__name__ for f in agent.tools] == ["run_linter", "fix_all", "rewrite", "read_file", "submit_result"]
 
 
 # One source per rule; whether ruff 0.17.5 (with --unsafe-fixes) offers a fix must match FIXABLE_RULES.
@@ -293,7 +266,7 @@ def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
 class FollowTheLinter(FakeModel):
     """Does what the lint expert does, reading the last tool response from the prompt."""
 
-    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>(?:,line:(\d+))?\}")
+    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>\}")
 
     def __init__(self) -> None:
         super().__init__(self.decide)
@@ -302,11 +275,11 @@ class FollowTheLinter(FakeModel):
         last = self.prompts[-1].rsplit("<start_function_response>", 1)[-1] if i else ""
         if not i:
             call = "run_linter{}"
-        elif (m := self.NEXT.search(last)) and m[2]:
-            call = f"apply_fix{{issue_code:<escape>{m[1]}<escape>,line_number:{m[2]}}}"
+        elif (m := self.NEXT.search(last)) and m[1] in REPLACEMENTS:
+            call = f"rewrite{{issue_code:<escape>{m[1]}<escape>,replacement:<escape>{REPLACEMENTS[m[1]]}<escape>}}"
         elif m:
             call = f"fix_all{{issue_code:<escape>{m[1]}<escape>}}"
-        elif last.startswith(("response:apply_fix", "response:fix_all")):
+        elif last.startswith(("response:fix_all", "response:rewrite")):
             call = "run_linter{}"
         else:
             count, fixed = re.search(r"count:(\d+)", last)[1], re.search(r"issues_fixed:(\d+)", last)[1]
@@ -464,9 +437,9 @@ def test_a_rule_outside_the_trained_set_is_fixed_when_ruff_has_a_fix(
     assert code not in RULES
     with open_sandbox(project(tmp_path, {"ruff.toml": config}, "m.py")) as b:
         listed = run_linter()
-        assert {"code": code, "line": line} == listed["next"] and listed["fixable"] == 1
-        r = apply_fix(code.lower(), line)
-        assert r == {"fixed": code, "line": line, "remaining": 0, "fixable": 0}
+        assert {"code": code} == listed["next"] and listed["fixable"] == 1
+        r = fix_all(code.lower())
+        assert r == {"fixed": code, "count": 1, "remaining": 0, "fixable": 0}
         assert b.read().splitlines()[line - 1] == after
         assert run_linter()["issues_fixed"] == 1
 
@@ -476,8 +449,8 @@ def test_a_rule_outside_the_trained_set_without_a_fix_is_reported(tmp_path: Path
     with open_sandbox(project(tmp_path, files, target)) as b:
         r = run_linter()
         assert r["issues"][0]["fixable"] is False and r["fixable"] == 0 and "next" not in r
-        with pytest.raises(ValueError, match="expected a fixable issue E501 at line 7, got E501 at line 7 without"):
-            apply_fix("E501", 7)
+        with pytest.raises(ValueError, match="expected a code with fixable issues, got E501 without an automatic fix"):
+            fix_all("E501")
         assert b.read() == CONFIGURED
 
 

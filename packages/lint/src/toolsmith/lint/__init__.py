@@ -4,9 +4,9 @@ from toolsmith.lint.baseline import BASELINE, baseline
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.generate import generate
 from toolsmith.lint.settings import TRAIN
-from toolsmith.lint.tools import RULES, apply_fix, fix_all, read_file, run_linter, submit_result
+from toolsmith.lint.tools import RULES, fix_all, read_file, rewrite, run_linter, submit_result
 
-TOOLS = (run_linter, apply_fix, fix_all, read_file, submit_result)
+TOOLS = (run_linter, fix_all, rewrite, read_file, submit_result)
 TERMINAL_TOOL = "submit_result"
 
 __all__ = [
@@ -15,12 +15,12 @@ __all__ = [
     "TERMINAL_TOOL",
     "TOOLS",
     "TRAIN",
-    "apply_fix",
     "baseline",
     "check_episode",
     "fix_all",
     "generate",
     "read_file",
+    "rewrite",
     "run_linter",
     "submit_result",
 ]

@@ -4,16 +4,18 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
 
 1. Cases: a stdlib function/class (5-60 lines, with the module's imports it uses, sorted by ruff's isort) with
    1-4 realistic problems injected (:mod:`toolsmith.lint.inject`; in 35% of cases one rule 2-3 times); 15% of
-   cases are limited to the symbol, 30% get only problems ruff has no fix for (most snippets offer them no place,
-   so some training examples start with nothing to fix: run_linter, then submit_result). The first snippet of a
+   cases are limited to the symbol, 30% get only problems ruff has no fix for (B904, E721 and E722 are rewritten,
+   E741 is left; most snippets offer them no place, so some training examples start with nothing to fix:
+   run_linter, then submit_result). The first snippet of a
    module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
    in the rows' meta, the others ``snippet``).
-2. The expert: run_linter, then for the ``next`` issue of the last response apply_fix (its code and line) or, when
-   the response names only a code (more than one of its issues is fixable), fix_all (every fix of that code);
-   run_linter again (after fixes), submit_result with the counts and a one-line summary. With recovery on, it
-   sometimes makes the mistakes a small model makes — copies a wrong code or line into apply_fix, calls apply_fix on an
-   issue without a fix, calls run_linter again for nothing, leaves out submit_result's summary — gets the real
-   error and makes the right call.
+2. The expert: run_linter, then for the ``next`` code of the last response fix_all (every ruff fix of that code) or,
+   for a rule ruff has no fix for, rewrite with that rule's replacement (:data:`toolsmith.lint.rewrite.REPLACEMENTS`:
+   ``err``, ``is``, ``Exception``), until none is next; run_linter again (after fixes), submit_result with the counts
+   and a one-line summary. With recovery on, it sometimes makes the mistakes a small model makes — copies a wrong
+   code into fix_all (another listed code without a fix, the code just fixed), calls fix_all for a code to rewrite
+   or, before submitting, for one left without a fix, calls run_linter again for nothing, leaves out submit_result's
+   summary — gets the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -31,7 +33,8 @@ from typing import Any
 
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import NO_FIX_CODES, inject
-from toolsmith.lint.tools import apply_fix, fix_all, lint_text, read_file, run_linter, scoped, submit_result
+from toolsmith.lint.rewrite import REPLACEMENTS
+from toolsmith.lint.tools import fix_all, lint_text, read_file, rewrite, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
 from toolsmith.shared.proc import ruff_command
@@ -39,15 +42,15 @@ from toolsmith.shared.proc import ruff_command
 MAX_ISSUES = 6  # issues per example after injection (keeps conversations short)
 MAX_FILE_ISSUES = 60  # issues of a whole module taken as it is
 MAX_PREEXISTING = 2  # issues a snippet may already have
-MAX_FIXES = 10
+MAX_FIXES = 20  # fix_all calls (rule codes) per example
 SYMBOL_SHARE = 0.15  # examples that target one function/class (``path.py::name``)
 NO_FIX_SHARE = 0.3  # cases injected only with rules ruff has no fix for
 REPEAT_RULE_SHARE = 0.35  # cases whose first injected rule is injected 2-3 times (fix_all's data)
 # Recovery: how often the expert makes each mistake (its own random stream; 0 when recovery is off).
-WRONG_COPY_SHARE = 0.12  # per apply_fix: a code or line of another listed issue
+WRONG_COPY_SHARE = 0.12  # per fix: fix_all with a listed code without a fix, the code just fixed, or one to rewrite
 REPEAT_SHARE = 0.12  # per example: run_linter again right after run_linter
 MISSING_SUMMARY_SHARE = 0.12  # per example: submit_result without its summary
-NO_FIX_MISTAKE_SHARE = 0.4  # per example that ends with issues left: apply_fix on one of them before submitting
+NO_FIX_MISTAKE_SHARE = 0.4  # per example that ends with issues left: fix_all on one of their codes before submitting
 
 
 def _ruff_fix_imports(texts: list[str]) -> list[str]:
@@ -135,25 +138,12 @@ def summary_sentence(last: dict[str, Any]) -> str:
 
 
 def wrong_copies(last: dict[str, Any]) -> list[dict[str, Any]]:
-    """Arguments that a careless copy from the last response gives instead of its ``next`` issue's.
-
-    For ``apply_fix`` (the next issue has a line): from a run_linter response, another listed issue's code on the
-    next issue's line, or its line with the next issue's code; from an apply_fix response, the issue just fixed
-    again, or its code or line mixed with the next. Calls that name the next issue itself or a listed fixable issue
-    are left out. For ``fix_all`` (no line: every issue of the code): another listed code without a fixable issue,
-    or the code just fixed.
-    """
+    """Arguments that a careless copy from the last response gives ``fix_all`` instead of its ``next`` code: another
+    listed code without a fixable issue, or the code just fixed (codes with a fixable issue are left out)."""
     listed = last.get("issues", [])
-    if "line" not in last["next"]:
-        fixable = {i["code"] for i in listed if i["fixable"]} | {last["next"]["code"]}
-        codes = [i["code"] for i in listed] + ([last["fixed"]] if "fixed" in last else [])
-        return [{"issue_code": c} for c in dict.fromkeys(codes) if c not in fixable]
-    nxt = (last["next"]["code"], last["next"]["line"])
-    wrong = [(i["code"], nxt[1]) for i in listed] + [(nxt[0], i["line"]) for i in listed]
-    if "fixed" in last and "line" in last:
-        wrong += [(last["fixed"], last["line"]), (last["fixed"], nxt[1]), (nxt[0], last["line"])]
-    fixable = {(i["code"], i["line"]) for i in listed if i["fixable"]} | {nxt}
-    return [{"issue_code": c, "line_number": n} for c, n in dict.fromkeys(wrong) if (c, n) not in fixable]
+    fixable = {i["code"] for i in listed if i["fixable"]} | {last["next"]["code"]}
+    codes = [i["code"] for i in listed] + ([last["fixed"]] if "fixed" in last else [])
+    return [{"issue_code": c} for c in dict.fromkeys(codes) if c not in fixable]
 
 
 def expert(rec: Recorder, case: Case) -> None:
@@ -165,15 +155,16 @@ def expert(rec: Recorder, case: Case) -> None:
     while last.get("next"):
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
-        nxt = last["next"]
-        if "line" in nxt:  # one issue
-            tool, arguments = apply_fix, {"issue_code": nxt["code"], "line_number": nxt["line"]}
-        else:  # every issue of the code
-            tool, arguments = fix_all, {"issue_code": nxt["code"]}
-        wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
-        if wrong:
-            rec.mistake(tool, **wrong)
-        last = rec.call(tool, **arguments)
+        code = last["next"]["code"]
+        if code in REPLACEMENTS:  # no ruff fix: the statement is rewritten
+            if rec.chance(WRONG_COPY_SHARE):
+                rec.mistake(fix_all, issue_code=code)  # "without an automatic fix"
+            last = rec.call(rewrite, issue_code=code, replacement=REPLACEMENTS[code])
+        else:
+            wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
+            if wrong:
+                rec.mistake(fix_all, **wrong)
+            last = rec.call(fix_all, issue_code=code)
         fixes += 1
     if fixes:
         last = rec.call(run_linter)
@@ -184,7 +175,7 @@ def expert(rec: Recorder, case: Case) -> None:
     }
     left = [i for i in last["issues"] if not i["fixable"]]
     if left and rec.chance(NO_FIX_MISTAKE_SHARE):
-        rec.mistake(apply_fix, issue_code=left[0]["code"], line_number=left[0]["line"])  # "without an automatic fix"
+        rec.mistake(fix_all, issue_code=left[0]["code"])  # "without an automatic fix"
     if rec.chance(MISSING_SUMMARY_SHARE):
         rec.mistake(submit_result, **{k: v for k, v in submitted.items() if k != "summary"})
     rec.call(submit_result, **submitted)  # terminal: the runner stops here, so no text follows
@@ -211,7 +202,7 @@ def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 RECIPE = Recipe(
     domain="lint",
-    tools=(run_linter, apply_fix, fix_all, read_file, submit_result),
+    tools=(run_linter, fix_all, rewrite, read_file, submit_result),
     corpus=CORPUS,
     make_case=make_case,
     expert=expert,

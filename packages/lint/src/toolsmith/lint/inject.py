@@ -292,6 +292,48 @@ def inject_type_comparison(src: Source, rng: random.Random) -> str | None:
     return src.replace(n, f"type({obj}) == {cls}")
 
 
+def inject_raise_without_from(src: Source, rng: random.Random) -> str | None:
+    """``raise X(...) from err`` (or ``from None``) on one line loses its ``from`` (B904 when inside ``except``)."""
+    found = [
+        n
+        for n in ast.walk(src.tree)
+        if isinstance(n, ast.Raise)
+        and n.exc is not None
+        and n.cause is not None
+        and n.lineno == n.end_lineno == n.exc.end_lineno
+    ]
+    if not found:
+        return None
+    n = rng.choice(found)
+    i = n.lineno - 1
+    line = src.lines[i]
+    lines = list(src.lines)
+    lines[i] = line[: n.exc.end_col_offset] + line[n.end_col_offset :]  # type: ignore[index]
+    return "".join(lines)
+
+
+_RAISED = ("ValueError", "TypeError", "RuntimeError", "LookupError", "OSError")
+
+
+def inject_raise_in_except(src: Source, rng: random.Random) -> str | None:
+    """A ``raise X("...")`` as the first statement of a typed ``except`` clause (B904)."""
+    found = [
+        h
+        for h in ast.walk(src.tree)
+        if isinstance(h, ast.ExceptHandler)
+        and h.type is not None
+        and h.body[0].lineno > h.lineno
+        and h.body[0].lineno not in src.string_lines
+        and not any(isinstance(n, ast.Raise) for b in h.body for n in ast.walk(b))
+    ]
+    if not found:
+        return None
+    h = rng.choice(found)
+    first = h.body[0]
+    words = rng.choice(("invalid value", "cannot read", "unexpected input", "lookup failed", "bad argument"))
+    return src.insert_line(first.lineno - 1, " " * first.col_offset + f"raise {rng.choice(_RAISED)}({words!r})\n")
+
+
 def inject_ambiguous_name(src: Source, rng: random.Random) -> str | None:
     if "l" in _names(src):
         return None
@@ -377,6 +419,8 @@ INJECTORS: dict[str, tuple[Callable[[Source, random.Random], str | None], str, f
     "not_is": (inject_not_is, "E714", 3.0),
     "bare_except": (inject_bare_except, "E722", 4.0),
     "type_comparison": (inject_type_comparison, "E721", 4.0),
+    "raise_without_from": (inject_raise_without_from, "B904", 4.0),
+    "raise_in_except": (inject_raise_in_except, "B904", 2.0),
     "ambiguous_name": (inject_ambiguous_name, "E741", 3.0),
     "fstring": (inject_fstring, "F541", 1.5),
     "trailing_whitespace": (inject_trailing_whitespace, "W291", 1.0),

@@ -1,6 +1,6 @@
 """Fine-tune overrides for the lint agent (field names of the trainer's ``TrainConfig``).
 
-Lint trajectories are short and very regular (run_linter, apply_fix or fix_all per fixable issue or code,
+Lint trajectories are short and very regular (run_linter, fix_all per rule code with fixable issues,
 run_linter, submit_result). Chosen so ``make train-lint`` fits this project's budget on 2 CPU cores
 (measured in the README): one pass over 360 examples, LoRA on every layer (it learned much faster per
 step than LoRA on the top half only, for ~25% more time per token). Snippets hold at most 6 issues; whole

@@ -1,15 +1,15 @@
-"""The lint agent's tools: real ruff on the sandbox file, one issue's fix or one rule code's fixes at a time.
+"""The lint agent's tools: real ruff on the sandbox file, every fix of one rule code at a time.
 
 Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
 :func:`toolsmith.shared.sandbox.current`. They are coarse on purpose: a 270M model only chooses the
-next step and copies values (an issue's code and line, the counts) from the last tool response.
+next step and copies values (the next rule code, the counts) from the last tool response.
 
 Which rules: the project's own ruff configuration when the sandbox copy holds one (:func:`find_config`: the nearest
 ``.ruff.toml``, ``ruff.toml`` or ``pyproject.toml`` with ``[tool.ruff]`` from the target's folder up to the project
 root, as ruff finds it) with all its settings (``select``, ``ignore``, ``per-file-ignores``, ``line-length``,
 ``target-version``, ...); else, or when the sandbox's ``project_config`` is off (``toolsmith run --isolated``),
 ``ruff --isolated`` with :data:`RULES` (the rules the model is trained on; training data never has a config). A rule
-outside :data:`RULES` works the same way: ``apply_fix`` applies ruff's edit when ruff has one (the model copies the
+outside :data:`RULES` works the same way: ``fix_all`` applies ruff's edits when ruff has them (the model copies the
 code), else the issue is listed as not fixable.
 
 Definitions shared with the evaluator (:mod:`toolsmith.lint.checks`):
@@ -33,11 +33,12 @@ import subprocess
 import tempfile
 import threading
 import tomllib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolsmith.lint.rewrite import REPLACEMENTS, rewrite_text
 from toolsmith.shared.proc import ruff_command, run_bounded
 from toolsmith.shared.sandbox import Sandbox, current
 
@@ -422,15 +423,47 @@ def _issues_fixed(box: Sandbox, now: int) -> int:
     return max(0, before - now)
 
 
-def _next(issues: list[Issue]) -> dict[str, Any] | None:
-    """The first fixable issue's code, and its line when it is the only fixable issue of that code (then
-    ``apply_fix`` fixes it; without a line, ``fix_all`` fixes every one of them)."""
-    first = next((i for i in issues if i.fixable), None)
-    if first is None:
-        return None
-    if sum(i.fixable and i.code == first.code for i in issues) > 1:
-        return {"code": first.code}
-    return {"code": first.code, "line": first.line}
+def _checked_rewrite(box: Sandbox, text: str, issue: Issue, replacement: str) -> str:
+    """The text with ``issue`` rewritten (:func:`toolsmith.lint.rewrite.rewrite_text`), after checking that it still
+    compiles, changed no line but the rewritten statement's, and that ruff finds that issue gone and no new one.
+
+    Raises:
+        ValueError: The rewrite is not possible or fails a check ("expected X, got Y").
+    """
+    new = rewrite_text(text, issue.code, issue.line, replacement)
+    try:
+        compile(new.text, box.rel_target, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        raise ValueError(f"expected the rewrite to keep the file valid Python, got {type(e).__name__}: {e}") from None
+    old_lines, new_lines = text.splitlines(), new.text.splitlines()
+    changed = [n for n, (a, b) in enumerate(zip(old_lines, new_lines), 1) if a != b and n not in new.lines]
+    if len(old_lines) != len(new_lines) or changed:
+        raise ValueError(f"expected only line {issue.line}'s statement to change, got other lines changed")
+    before, after = _lint_sandbox(box, text), _lint_sandbox(box, new.text)
+    if any(i.code == issue.code and i.line == issue.line for i in after):
+        raise ValueError(f"expected the rewrite to remove {issue.code} at line {issue.line}, got it still there")
+    added = Counter(i.code for i in after) - Counter(i.code for i in before)
+    if added:
+        raise ValueError(f"expected no new issue, got {', '.join(sorted(added))} after rewriting line {issue.line}")
+    return new.text
+
+
+def _rewritable(box: Sandbox, text: str, issue: Issue) -> bool:
+    """Whether ``rewrite`` with the rule's usual replacement fixes ``issue`` (a dry run; the file is not changed)."""
+    if issue.fixable or issue.code not in REPLACEMENTS:
+        return False
+    try:
+        _checked_rewrite(box, text, issue, REPLACEMENTS[issue.code])
+    except ValueError:
+        return False
+    return True
+
+
+def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None:
+    """The code of the first fixable issue (``fix_all`` fixes every fixable issue of it); when none is fixable, of
+    the first issue ``rewrite`` can fix."""
+    first = next((i for i in issues if i.fixable), None) or next((i for i in issues if _rewritable(box, text, i)), None)
+    return None if first is None else {"code": first.code}
 
 
 def run_linter() -> dict:
@@ -438,7 +471,7 @@ def run_linter() -> dict:
 
     Returns:
         The issues sorted by line (code, line, message, whether it has an automatic fix), their count,
-        how many are fixable, how many issues were fixed so far, and the next fixable issue if any.
+        how many are fixable, how many issues were fixed so far, and the code of the next fixable issue if any.
     """
     # The first MAX_LISTED issues are listed (keeps the context small); the counts cover all of them.
     box = current()
@@ -449,59 +482,16 @@ def run_linter() -> dict:
         "fixable": sum(i.fixable for i in issues),
         "issues_fixed": _issues_fixed(box, len(issues)),
     }
-    nxt = _next(issues)
+    nxt = _next(box, text, issues)
     if nxt:
         result["next"] = nxt
     return result
 
 
-def apply_fix(issue_code: str, line_number: int) -> dict:
-    """Apply the linter's automatic fix for one issue.
-
-    Args:
-        issue_code: The issue's rule code as listed by the linter, e.g. "F401".
-        line_number: The line of the issue as listed by the linter.
-
-    Returns:
-        The fixed code and line, how many issues remain, how many of them are fixable, and the next fixable
-        issue if any.
-    """
-    if not isinstance(issue_code, str) or isinstance(line_number, bool) or not isinstance(line_number, int):
-        raise ValueError(f"expected a code string and a line number, got {issue_code!r} and {line_number!r}")
-    code = issue_code.strip().upper()
-    box = current()
-    text, issues = _state(box)
-    here = [i for i in issues if i.code == code and i.line == line_number]
-    target = next((i for i in here if i.fixable), None)
-    if target is None:
-        fixable = ", ".join(f"{i.code} at line {i.line}" for i in issues if i.fixable) or "none"
-        if here:
-            got = f"{code} at line {line_number} without an automatic fix"
-        else:
-            at_line = ", ".join(i.code for i in issues if i.line == line_number)
-            got = f"no {code} at line {line_number}" + (f" (line {line_number} has {at_line})" if at_line else "")
-        raise ValueError(f"expected a fixable issue {code} at line {line_number}, got {got}; fixable issues: {fixable}")
-    new = apply_edits(text, target.edits)
-    if not _parses(new):  # checked when listing; kept as a guard: the file is left as it was
-        box.write(text)
-        raise ValueError(
-            f"expected the fix for {code} at line {line_number} to keep the file valid Python, "
-            "got a syntax error; the file is unchanged"
-        )
-    box.write(new)
-    _, after = _state(box)
-    return _fixed(code, after, line=line_number)
-
-
-def _fixed(code: str, issues: list[Issue], **what: int) -> dict[str, Any]:
-    """A fix tool's response: the code fixed, ``what`` (its line, or how many), the issues left and the next."""
-    result: dict[str, Any] = {
-        "fixed": code,
-        **what,
-        "remaining": len(issues),
-        "fixable": sum(i.fixable for i in issues),
-    }
-    nxt = _next(issues)
+def _fixed(box: Sandbox, text: str, issues: list[Issue], **what: Any) -> dict[str, Any]:
+    """A fix tool's response: ``what`` it fixed (the code, how many), the issues left and the next code."""
+    result: dict[str, Any] = {**what, "remaining": len(issues), "fixable": sum(i.fixable for i in issues)}
+    nxt = _next(box, text, issues)
     if nxt:
         result["next"] = nxt
     return result
@@ -511,11 +501,11 @@ def fix_all(issue_code: str) -> dict:
     """Apply the linter's automatic fix to every fixable issue with one rule code.
 
     Args:
-        issue_code: The rule code as the linter's next issue names it, e.g. "F401".
+        issue_code: The rule code the linter names as next, e.g. "F401".
 
     Returns:
         The code fixed, how many of its issues were fixed, how many issues remain, how many of them are fixable,
-        and the next fixable issue if any.
+        and the code of the next fixable issue if any.
     """
     if not isinstance(issue_code, str):
         raise ValueError(f"expected a code string, got {issue_code!r}")
@@ -525,6 +515,8 @@ def fix_all(issue_code: str) -> dict:
     if not any(i.code == code and i.fixable for i in issues):
         fixable = ", ".join(dict.fromkeys(i.code for i in issues if i.fixable)) or "none"
         got = f"{code} without an automatic fix" if any(i.code == code for i in issues) else f"no {code} issue"
+        if code in REPLACEMENTS and any(i.code == code for i in issues):
+            got += f" (rewrite fixes {code})"
         raise ValueError(f"expected a code with fixable issues, got {got}; codes with fixable issues: {fixable}")
     fixed = 0
     # one fix at a time, linted again after each (a fix moves the lines after it and may merge with the next:
@@ -539,7 +531,45 @@ def fix_all(issue_code: str) -> dict:
         box.write(new)
         text, issues = _state(box)
         fixed += 1
-    return _fixed(code, issues, count=fixed)
+    return _fixed(box, text, issues, fixed=code, count=fixed)
+
+
+def rewrite(issue_code: str, replacement: str) -> dict:
+    """Fix every issue of one rule code that has no automatic fix by rewriting its statement, checked by the linter.
+
+    Args:
+        issue_code: The rule code the linter names as next: B904, E721 or E722.
+        replacement: What to write: for B904 "err" (raise from the caught exception) or "None"; for E721 "is";
+            for E722 the exception class to catch, e.g. "Exception".
+
+    Returns:
+        The code rewritten, how many of its issues were rewritten, how many issues remain, how many of them are
+        fixable, and the code of the next issue to fix if any.
+    """
+    if not isinstance(issue_code, str) or not isinstance(replacement, str):
+        raise ValueError(f"expected a code string and a replacement string, got {issue_code!r} and {replacement!r}")
+    code = issue_code.strip().upper()
+    if code not in REPLACEMENTS:
+        raise ValueError(f"expected one of the codes {', '.join(REPLACEMENTS)} to rewrite, got {code!r}")
+    box = current()
+    text, issues = _state(box)
+    if not any(i.code == code and not i.fixable for i in issues):
+        raise ValueError(f"expected a code with issues to rewrite, got no {code} issue")
+    count, tried, refused = 0, set(), []
+    # one issue at a time, each checked by ruff; the lines do not move (a rewrite changes no line count)
+    while target := next((i for i in issues if i.code == code and not i.fixable and i.line not in tried), None):
+        tried.add(target.line)
+        try:
+            new = _checked_rewrite(box, text, target, replacement)
+        except ValueError as e:
+            refused.append(str(e))
+            continue
+        box.write(new)
+        text, issues = _state(box)
+        count += 1
+    if not count:
+        raise ValueError(f"{refused[0]}; the file is unchanged")
+    return _fixed(box, text, issues, rewritten=code, count=count)
 
 
 def read_file() -> str:

@@ -1,0 +1,185 @@
+"""Rewrites for issues ruff has no fix for: the model chooses what to write, these functions change the text.
+
+Each rewrite changes one statement and says which lines it may touch;
+:func:`toolsmith.lint.tools.rewrite` then checks the result with ruff (the issue gone, no new one) before keeping it.
+
+- ``E722`` bare ``except:``: ``replacement`` is the exception class to catch (``except Exception:``).
+- ``E721`` ``type(x) == T``: ``replacement`` is ``is`` (``==`` becomes ``is``, ``!=`` becomes ``is not``, and
+  ``not type(x) == T`` becomes ``type(x) is not T``: the same test, exactly; ``isinstance`` would also accept
+  subclasses).
+- ``B904`` ``raise X`` inside ``except``: ``replacement`` is ``err`` (chain the caught exception: ``raise X from err``,
+  with the name the ``except`` clause binds, or ``as err`` added when it binds none) or ``None`` (``from None``).
+
+Every function here raises ``ValueError`` ("expected X, got Y") when the issue is not one it can rewrite.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+# The rules rewritten, with what the expert writes for each (the tools' dry run for ``next`` uses it too).
+REPLACEMENTS: dict[str, str] = {"B904": "err", "E721": "is", "E722": "Exception"}
+CHAIN = "err"  # B904: the replacement that chains the caught exception
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A rewritten file.
+
+    Attributes:
+        text: The new text.
+        lines: The lines (1-based) the rewrite may change; every other line must stay as it was.
+    """
+
+    text: str
+    lines: frozenset[int]
+
+
+class _Text:
+    """Edits on a text by ``ast`` positions (1-based lines, UTF-8 byte columns)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines(keepends=True)
+        self.text = text
+
+    def offset(self, line: int, col: int) -> int:
+        """Character offset in the text of ``ast``'s (line, byte column)."""
+        before = sum(len(x) for x in self.lines[: line - 1])
+        return before + len(self.lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="replace"))
+
+    def replace(self, start: int, end: int, new: str) -> str:
+        return self.text[:start] + new + self.text[end:]
+
+
+def _nodes_at(tree: ast.AST, line: int, kind: type | tuple[type, ...]) -> list:
+    return [n for n in ast.walk(tree) if isinstance(n, kind) and n.lineno == line]
+
+
+def _bare_except(text: str, tree: ast.Module, line: int, replacement: str) -> Rewrite:
+    name = replacement.strip() if isinstance(replacement, str) else replacement
+    if not isinstance(name, str) or not _DOTTED.fullmatch(name):
+        raise ValueError(f"expected an exception class to catch, e.g. Exception, got {replacement!r}")
+    handlers = [h for h in _nodes_at(tree, line, ast.ExceptHandler) if h.type is None]
+    if not handlers:
+        raise ValueError(f"expected a bare `except:` at line {line}, got none")
+    t = _Text(text)
+    start = t.offset(line, handlers[0].col_offset)
+    m = re.compile(r"except\s*:").match(text, start)
+    if m is None:
+        raise ValueError(f"expected `except:` at line {line}, got {text[start : start + 20]!r}")
+    return Rewrite(t.replace(m.start(), m.end(), f"except {name}:"), frozenset({line}))
+
+
+def _is_type_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "type"
+        and len(node.args) == 1
+        and not node.keywords
+    )
+
+
+def _type_compare(text: str, tree: ast.Module, line: int, replacement: str) -> Rewrite:
+    if not isinstance(replacement, str) or replacement.strip() != "is":
+        raise ValueError(f"expected 'is' (type(x) == T becomes type(x) is T), got {replacement!r}")
+    t = _Text(text)
+    negated = {  # `not type(x) == T` becomes `type(x) is not T` (`not ... is` would be E714)
+        id(n.operand): n for n in ast.walk(tree) if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not)
+    }
+    edits: list[tuple[int, int, str]] = []
+    lines: set[int] = set()
+    for cmp in _nodes_at(tree, line, ast.Compare):
+        operands = [cmp.left, *cmp.comparators]
+        flip = id(cmp) in negated and len(cmp.ops) == 1
+        for op, left, right in zip(cmp.ops, operands[:-1], operands[1:], strict=True):
+            if not isinstance(op, (ast.Eq, ast.NotEq)) or not (_is_type_call(left) or _is_type_call(right)):
+                continue
+            start = t.offset(left.end_lineno, left.end_col_offset)
+            end = t.offset(right.lineno, right.col_offset)
+            between = text[start:end]
+            symbol = "==" if isinstance(op, ast.Eq) else "!="
+            at = between.find(symbol)
+            if at < 0:  # never for code that parses; kept as a guard
+                raise ValueError(f"expected {symbol} between the operands at line {line}, got {between!r}")
+            word = "is" if (symbol == "==") != flip else "is not"
+            before, after = between[:at][-1:], between[at + 2 :][:1]
+            word = ("" if before.isspace() else " ") + word + ("" if after.isspace() else " ")
+            edits.append((start + at, start + at + 2, word))
+            lines.update(range(left.end_lineno, right.lineno + 1))
+            if flip:
+                unary = negated[id(cmp)]
+                edits.append((t.offset(unary.lineno, unary.col_offset), t.offset(cmp.lineno, cmp.col_offset), ""))
+                lines.update(range(unary.lineno, cmp.lineno + 1))
+    if not edits:
+        raise ValueError(f"expected a comparison with type(...) by == or != at line {line}, got none")
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return Rewrite(text, frozenset(lines))
+
+
+def _raise_in_except(text: str, tree: ast.Module, line: int, replacement: str) -> Rewrite:
+    cause = replacement.strip() if isinstance(replacement, str) else replacement
+    if cause not in (CHAIN, "None"):
+        raise ValueError(
+            f"expected {CHAIN!r} (raise ... from the caught exception) or 'None' (raise ... from None), "
+            f"got {replacement!r}"
+        )
+    found: list[tuple[ast.ExceptHandler, ast.Raise]] = []
+
+    def visit(node: ast.AST, handler: ast.ExceptHandler | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                visit(child, None)  # a raise in a function defined in the handler is not the handler's
+            elif isinstance(child, ast.ExceptHandler):
+                visit(child, child)
+            else:
+                if isinstance(child, ast.Raise) and child.lineno == line and handler is not None:
+                    found.append((handler, child))
+                visit(child, handler)
+
+    visit(tree, None)
+    todo = [(h, r) for h, r in found if r.exc is not None and r.cause is None]
+    if not todo:
+        raise ValueError(f"expected a `raise X` without `from` inside an `except` clause at line {line}, got none")
+    handler, node = todo[0]
+    t = _Text(text)
+    edits = [(t.offset(node.end_lineno, node.end_col_offset), "")]
+    lines = set(range(node.lineno, node.end_lineno + 1))
+    name = handler.name
+    if cause == "None":
+        edits[0] = (edits[0][0], " from None")
+    else:
+        if name is None:
+            if handler.type is None:
+                raise ValueError(f"expected an `except` clause naming its exception at line {line}, got a bare except")
+            name = CHAIN
+            used = {n.id for n in ast.walk(handler) if isinstance(n, ast.Name)}
+            if name in used:
+                raise ValueError(f"expected the name {name!r} free inside the except clause, got it in use")
+            edits.append((t.offset(handler.type.end_lineno, handler.type.end_col_offset), f" as {name}"))
+            lines.add(handler.type.end_lineno)
+        edits[0] = (edits[0][0], f" from {name}")
+    for at, new in sorted(edits, reverse=True):
+        text = text[:at] + new + text[at:]
+    return Rewrite(text, frozenset(lines))
+
+
+def rewrite_text(text: str, code: str, line: int, replacement: str) -> Rewrite:
+    """Rewrite the issue ``code`` at ``line`` of ``text`` with ``replacement`` (see the module docstring).
+
+    Raises:
+        ValueError: ``code`` is not one of :data:`REPLACEMENTS`, the text has no such issue at ``line`` that can
+            be rewritten, or ``replacement`` does not fit the rule.
+    """
+    tree = ast.parse(text)
+    if code == "E722":
+        return _bare_except(text, tree, line, replacement)
+    if code == "E721":
+        return _type_compare(text, tree, line, replacement)
+    if code == "B904":
+        return _raise_in_except(text, tree, line, replacement)
+    raise ValueError(f"expected one of the codes {', '.join(REPLACEMENTS)}, got {code!r}")
