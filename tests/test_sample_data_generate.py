@@ -152,7 +152,6 @@ RIGHT_AFTER = {  # the mistake's error, and what the expert does next
     "unknown_provider": ("expected a provider that fits ", "set_field"),
     "wrong_provider": ("expected ", "set_field"),  # of another type, or values that do not fit
     "provider_as_field": ("expected a field of Order (", "set_field"),
-    "wrong_option": ("expected options of ", "set_field"),
     "wrong_edge": ("expected ", "add_edge_case"),
     "missing_argument": ("expected argument 'provider', got none", "set_field"),
     "repeat_describe": ("expected progress, got the same describe_target result as before", "set_field"),

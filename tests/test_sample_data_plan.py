@@ -79,7 +79,6 @@ def test_set_field_accepts_and_answers_next(plan: dict) -> None:
     [
         ("contact_email", "emale", None, "expected a provider that fits contact_email (email, company_email"),
         ("age", "email", None, "expected a provider of int values for age (pyint), got email (str values)"),
-        ("contact_email", "email", {"dom": "x.org"}, "expected options of email (safe, domain), got 'dom'"),
         ("code", "word", None, "does not match /^[A-Z]{3}$/"),
         ("age", "pyint", {"min_value": 0, "max_value": 10}, "not >= 18"),
         ("code", "text", None, "does not match /^[A-Z]{3}$/"),
@@ -95,9 +94,21 @@ def test_set_field_refuses(plan: dict, path: str, provider: str, options: dict |
     assert plan["choices"] == {}
 
 
-def test_set_field_refuses_unknown_options_even_when_the_provider_takes_none(plan: dict) -> None:
-    with pytest.raises(ValueError, match=r"expected options of city \(none\), got 'x'"):
-        set_field(DESCRIPTION, plan, "code", "city", {"x": 1})
+@pytest.mark.parametrize(
+    ("path", "provider", "options", "kept", "ignored"),
+    [
+        ("code", "currency_code", {"x": 1}, {}, ["x"]),  # a provider that takes no option
+        ("contact_email", "email", {"dom": "x.org", "domain": "x.org"}, {"domain": "x.org"}, ["dom"]),
+        ("age", "pyint", {"right_digits": 2, "max_value": 30}, {"max_value": 30}, ["right_digits"]),
+        ("age", "pyint", {"max_value": 30}, {"max_value": 30}, None),
+    ],
+)
+def test_set_field_leaves_out_options_the_provider_does_not_take(
+    plan: dict, path: str, provider: str, options: dict, kept: dict, ignored: list | None
+) -> None:
+    out = set_field(DESCRIPTION, plan, path, provider, options)
+    assert out.get("ignored_options") == ignored
+    assert plan["choices"][path] == {"provider": provider, "options": kept}
 
 
 def test_list_providers_by_type_and_constraints() -> None:

@@ -9,11 +9,9 @@ default provider. It reads the target's full description from the run's state (r
 Recovery (about :data:`MISTAKE_SHARE` of the examples hold one mistake, each followed by the right call): a
 provider name that does not exist (the field's own name, a near miss) answered by the right provider, which the
 error names among the providers that fit; the last field's provider copied where it does not fit; the provider's
-name written as the field (the error names the fields); an option the provider does not take (one of another
-provider's, :data:`WRONG_OPTIONS`; the error names those it takes); an edge kind
-that does not apply (the last edge's kind copied, or ``none`` on a required field); a call without one of its
-arguments; ``describe_target`` again (the loop guard answers); ``write_samples`` before ``generate``;
-``submit_result`` without its summary.
+name written as the field (the error names the fields); an edge kind that does not apply (the last edge's kind
+copied, or ``none`` on a required field); a call without one of its arguments; ``describe_target`` again (the loop
+guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
 """
 
 from __future__ import annotations
@@ -37,13 +35,12 @@ from toolsmith.sample_data.tools import (
     submit_result,
     write_samples,
 )
-from toolsmith.sample_data.values import default_choice, fitted, parameters
+from toolsmith.sample_data.values import default_choice, fitted
 from toolsmith.shared.examples import Failed, Recorder
 
 COUNT = 5
 SEED = 0
 FORMATS = ["json", "pytest"]
-WRONG_OPTIONS = ("right_digits", "max_nb_chars", "min_value")  # options of other providers a model writes
 MISTAKE_SHARE = 0.4  # examples that hold one recovery mistake
 # mistake kind -> how many times as likely as the others: a wrong provider is what the trained model does most
 # (the stop-18 eval's failed runs repeat a refused provider), so its recovery is seen most
@@ -51,7 +48,6 @@ MISTAKES = {
     "unknown_provider": 3,
     "wrong_provider": 2,
     "provider_as_field": 1,
-    "wrong_option": 1,
     "wrong_edge": 1,
     "missing_argument": 1,
     "repeat_describe": 1,
@@ -146,7 +142,7 @@ class _Run:
         kinds = [
             k
             for k, weight in MISTAKES.items()
-            if (k in ("unknown_provider", "missing_argument", "provider_as_field", "wrong_option") and n_fields)
+            if (k in ("unknown_provider", "missing_argument", "provider_as_field") and n_fields)
             or (k == "wrong_provider" and n_fields > 1)
             or (k == "wrong_edge" and n_edges)
             or k in ("repeat_describe", "write_too_early", "missing_summary")
@@ -185,10 +181,6 @@ def _set_field(run: _Run, i: int, path: str, last: dict | None) -> dict:
         run.mistake(set_field, field=path)
     elif run.due("provider_as_field", i) and provider not in fields_by_path(description):
         run.mistake(set_field, **_setting({"field": provider}, provider, options))  # the error names the fields
-    elif run.due("wrong_option", i) and (
-        wrong := next((k for k in WRONG_OPTIONS if k not in parameters(provider)), None)
-    ):
-        run.mistake(set_field, **_setting({"field": path}, provider, {**options, wrong: 2}))
     return run.call(set_field, **right)
 
 

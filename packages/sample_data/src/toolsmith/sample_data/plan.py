@@ -40,6 +40,7 @@ from toolsmith.sample_data.values import (
     default_choice,
     field_value,
     one_value,
+    parameters,
     produces,
     raw_value,
     seeded,
@@ -209,12 +210,15 @@ def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[in
 def set_field(description: dict, plan: dict, path: str, provider: str, options: dict | None = None) -> dict:
     """Choose ``provider`` (with Faker ``options``) for the field at ``path``; updates ``plan``.
 
-    Refuses a provider that does not exist, cannot give the field's type, takes no such option, or whose
-    values mostly (more than half of :data:`SAMPLE`) fail the field's constraints; a refused provider's error
-    names the providers that fit (:func:`list_providers`).
+    Refuses a provider that does not exist, cannot give the field's type, or whose values mostly (more than half
+    of :data:`SAMPLE`) fail the field's constraints; a refused provider's error names the providers that fit
+    (:func:`list_providers`). Options the provider does not take are left out and named in the response (a small
+    model copies ``right_digits`` from the money fields it has seen onto an int): the values are checked against
+    the field all the same.
 
     Returns:
-        The field, the provider, an example value (JSON) and the next field without a provider.
+        The field, the provider, an example value (JSON), the options left out (``ignored_options``, when any)
+        and the next field without a provider.
     """
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
@@ -231,13 +235,19 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
             f"expected a provider of {leaf['type']} values for {path} ({fitting()}), got {provider} "
             f"({PROVIDERS[provider]['returns']} values)"
         )
+    taken = parameters(provider)
+    ignored = [k for k in options or {} if k not in taken]
+    options = {k: v for k, v in (options or {}).items() if k in taken}
     fits, example, error = _sample(provider, leaf, options, SAMPLE)
     if fits * 2 <= SAMPLE:
         raise ValueError(
             f"expected values that fit {path} ({short(field)}; fit: {fitting()}), got {error} ({fits}/{SAMPLE} fit)"
         )
-    plan["choices"][path] = {"provider": provider, "options": dict(options or {})}
-    return {"field": path, "provider": provider, "example": encode(example), "next": next_step(description, plan)}
+    plan["choices"][path] = {"provider": provider, "options": options}
+    out = {"field": path, "provider": provider, "example": encode(example)}
+    if ignored:
+        out["ignored_options"] = ignored
+    return {**out, "next": next_step(description, plan)}
 
 
 def _step(spec: dict) -> Any:
