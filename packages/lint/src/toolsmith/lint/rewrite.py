@@ -3,7 +3,8 @@
 Each rewrite changes one statement and says which lines it may touch;
 :func:`toolsmith.lint.tools.rewrite` then checks the result with ruff (the issue gone, no new one) before keeping it.
 
-- ``E722`` bare ``except:``: ``replacement`` is the exception class to catch (``except Exception:``).
+- ``E722`` bare ``except:``: ``replacement`` is the exception class to catch (``except Exception:``): a builtin
+  exception or a name the module imports or defines (ruff's rules here do not see an undefined name).
 - ``E721`` ``type(x) == T``: ``replacement`` is ``is`` (``==`` becomes ``is``, ``!=`` becomes ``is not``, and
   ``not type(x) == T`` becomes ``type(x) is not T``: the same test, exactly; ``isinstance`` would also accept
   subclasses).
@@ -16,6 +17,7 @@ Every function here raises ``ValueError`` ("expected X, got Y") when the issue i
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -58,10 +60,31 @@ def _nodes_at(tree: ast.AST, line: int, kind: type | tuple[type, ...]) -> list:
     return [n for n in ast.walk(tree) if isinstance(n, kind) and n.lineno == line]
 
 
+def _known_class(tree: ast.Module, name: str) -> bool:
+    """Whether ``name`` is a builtin exception class or a name the module imports, defines or assigns."""
+    builtin = getattr(builtins, name, None)
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name).split(".")[0] == name for a in node.names):
+                return True
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return True
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            return True
+    return False
+
+
 def _bare_except(text: str, tree: ast.Module, line: int, replacement: str) -> Rewrite:
     name = replacement.strip() if isinstance(replacement, str) else replacement
     if not isinstance(name, str) or not _DOTTED.fullmatch(name):
         raise ValueError(f"expected an exception class to catch, e.g. Exception, got {replacement!r}")
+    if not _known_class(tree, name.split(".")[0]):
+        raise ValueError(
+            "expected an exception class the module knows (a builtin such as Exception, or a name it imports or "
+            f"defines), got {name!r}"
+        )
     handlers = [h for h in _nodes_at(tree, line, ast.ExceptHandler) if h.type is None]
     if not handlers:
         raise ValueError(f"expected a bare `except:` at line {line}, got none")
