@@ -1,12 +1,12 @@
 """Fine-tune overrides for the lint agent (field names of the trainer's ``TrainConfig``).
 
-Lint trajectories are short and very regular (run_linter, fix_all per rule code with fixable issues,
-run_linter, submit_result). Chosen so ``make train-lint`` fits this project's budget on 2 CPU cores
-(measured in the README): one pass over 360 examples, LoRA on every layer (it learned much faster per
-step than LoRA on the top half only, for ~25% more time per token). Snippets hold at most 6 issues; whole
-modules (up to 60 issues, at most 12 listed by run_linter) make longer conversations: on a 60-example sample
-(seed 0) rendered conversations were at most 1,429 tokens (median 800), so ``max_length`` is 2048: no example is
-cut (a longer one would be dropped and counted).
+Lint trajectories are short and very regular (run_linter, fix_all per rule code with fixable issues and rewrite per
+rule code ruff cannot fix, run_linter, submit_result). Chosen so ``make train-lint`` fits this project's budget on 2
+CPU cores (measured in the README): one pass over 360 examples, LoRA on every layer (it learned much faster per step
+than LoRA on the top half only, for ~25% more time per token). Snippets hold at most 6 issues; whole modules (up to
+60 issues, at most 12 listed by run_linter) make longer conversations: the 360 training examples of ``make
+generate-lint`` (stop 26) render to at most 1,434 tokens (median 846), so ``max_length`` is 2048: no example is cut
+(a longer one would be dropped and counted).
 """
 
 from __future__ import annotations
