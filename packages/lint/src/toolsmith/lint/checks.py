@@ -115,6 +115,7 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         except ValueError:  # the symbol is gone or the file does not parse: judge the whole file
             return found
 
+    whole_before = whole_issues(original_code)
     before = issues_of(original_code)
     after = issues_of(final_code)
     compiles = parses
@@ -124,10 +125,10 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         except (SyntaxError, ValueError) as e:
             compiles = False
             reasons.append(f"expected the final file to compile, got {type(e).__name__}: {e}")
-    whole = Counter(i.code for i in whole_issues(final_code)) - Counter(i.code for i in whole_issues(original_code))
+    whole = Counter(i.code for i in whole_issues(final_code)) - Counter(i.code for i in whole_before)
     if whole:
         reasons.append(f"expected no new violations, got more {', '.join(sorted(whole))} than before")
-    outside = changed_outside(original_code, final_code, allowed_lines(original_code, whole_issues(original_code)))
+    outside = changed_outside(original_code, final_code, allowed_lines(original_code, whole_before))
     if outside:
         reasons.append(f"expected changes only in statements with an issue, got line(s) {outside[:5]} changed")
     left = [i for i in after if i.fixable]

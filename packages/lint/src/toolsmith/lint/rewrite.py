@@ -21,9 +21,9 @@ import builtins
 import re
 from dataclasses import dataclass
 
-# The rules rewritten, with what the expert writes for each (the tools' dry run for ``next`` uses it too).
-REPLACEMENTS: dict[str, str] = {"B904": "err", "E721": "is", "E722": "Exception"}
 CHAIN = "err"  # B904: the replacement that chains the caught exception
+# The rules rewritten, with what the expert writes for each (the tools' dry run for ``next`` uses it too).
+REPLACEMENTS: dict[str, str] = {"B904": CHAIN, "E721": "is", "E722": "Exception"}
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -44,16 +44,22 @@ class _Text:
     """Edits on a text by ``ast`` positions (1-based lines, UTF-8 byte columns)."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True)
         self.text = text
+        self.lines = text.splitlines(keepends=True)
+        self.starts = [0]
+        for x in self.lines:
+            self.starts.append(self.starts[-1] + len(x))
 
     def offset(self, line: int, col: int) -> int:
         """Character offset in the text of ``ast``'s (line, byte column)."""
-        before = sum(len(x) for x in self.lines[: line - 1])
-        return before + len(self.lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="replace"))
+        return self.starts[line - 1] + len(self.lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="replace"))
 
-    def replace(self, start: int, end: int, new: str) -> str:
-        return self.text[:start] + new + self.text[end:]
+    def apply(self, edits: list[tuple[int, int, str]]) -> str:
+        """The text with each ``(start, end, new)`` character span replaced, last first."""
+        text = self.text
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        return text
 
 
 def _nodes_at(tree: ast.AST, line: int, kind: type | tuple[type, ...]) -> list:
@@ -93,7 +99,7 @@ def _bare_except(text: str, tree: ast.Module, line: int, replacement: str) -> Re
     m = re.compile(r"except\s*:").match(text, start)
     if m is None:
         raise ValueError(f"expected `except:` at line {line}, got {text[start : start + 20]!r}")
-    return Rewrite(t.replace(m.start(), m.end(), f"except {name}:"), frozenset({line}))
+    return Rewrite(t.apply([(m.start(), m.end(), f"except {name}:")]), frozenset({line}))
 
 
 def _is_type_call(node: ast.expr) -> bool:
@@ -139,9 +145,7 @@ def _type_compare(text: str, tree: ast.Module, line: int, replacement: str) -> R
                 lines.update(range(unary.lineno, cmp.lineno + 1))
     if not edits:
         raise ValueError(f"expected a comparison with type(...) by == or != at line {line}, got none")
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return Rewrite(text, frozenset(lines))
+    return Rewrite(t.apply(edits), frozenset(lines))
 
 
 def _raise_in_except(text: str, tree: ast.Module, line: int, replacement: str) -> Rewrite:
@@ -170,25 +174,22 @@ def _raise_in_except(text: str, tree: ast.Module, line: int, replacement: str) -
         raise ValueError(f"expected a `raise X` without `from` inside an `except` clause at line {line}, got none")
     handler, node = todo[0]
     t = _Text(text)
-    edits = [(t.offset(node.end_lineno, node.end_col_offset), "")]
+    end = t.offset(node.end_lineno, node.end_col_offset)
     lines = set(range(node.lineno, node.end_lineno + 1))
-    name = handler.name
-    if cause == "None":
-        edits[0] = (edits[0][0], " from None")
-    else:
-        if name is None:
-            if handler.type is None:
-                raise ValueError(f"expected an `except` clause naming its exception at line {line}, got a bare except")
-            name = CHAIN
-            used = {n.id for n in ast.walk(handler) if isinstance(n, ast.Name)}
-            if name in used:
-                raise ValueError(f"expected the name {name!r} free inside the except clause, got it in use")
-            edits.append((t.offset(handler.type.end_lineno, handler.type.end_col_offset), f" as {name}"))
-            lines.add(handler.type.end_lineno)
-        edits[0] = (edits[0][0], f" from {name}")
-    for at, new in sorted(edits, reverse=True):
-        text = text[:at] + new + text[at:]
-    return Rewrite(text, frozenset(lines))
+    edits: list[tuple[int, int, str]] = []
+    name = "None" if cause == "None" else handler.name
+    if name is None:
+        if handler.type is None:
+            raise ValueError(f"expected an `except` clause naming its exception at line {line}, got a bare except")
+        name = CHAIN
+        used = {n.id for n in ast.walk(handler) if isinstance(n, ast.Name)}
+        if name in used:
+            raise ValueError(f"expected the name {name!r} free inside the except clause, got it in use")
+        bind = t.offset(handler.type.end_lineno, handler.type.end_col_offset)
+        edits.append((bind, bind, f" as {name}"))
+        lines.add(handler.type.end_lineno)
+    edits.append((end, end, f" from {name}"))
+    return Rewrite(t.apply(edits), frozenset(lines))
 
 
 def rewrite_text(text: str, code: str, line: int, replacement: str) -> Rewrite:
