@@ -322,6 +322,9 @@ def test_related_name_words(word: str, other: str, expected: int) -> None:
         # the words inside a compound provider name count: postal+code and zip+code relate to postcode
         ("postal_code", ["postcode"]),
         ("zip_code", ["postcode"]),
+        # Faker's aliases of a provider count as its names: zipcode (postcode()) relates zip to postcode
+        ("shipping_zip", ["postcode"]),
+        ("postalcode", ["postcode"]),
         ("colour", ["color_name", "hex_color"]),
     ],
 )

@@ -156,6 +156,27 @@ def test_an_unbounded_amount_gets_a_few_digits(provider: str, spec: dict, option
     assert left_digits is None or all(abs(v) < 10**left_digits for v in values)
 
 
+@pytest.mark.parametrize(
+    ("provider", "spec", "options", "most"),
+    [
+        ("pyfloat", {"type": "float"}, None, 2),  # Faker alone writes up to ~15 decimals
+        ("pyfloat", {"type": "float"}, {"left_digits": 2}, 2),  # another option leaves the default
+        ("pydecimal", {"type": "decimal", "gt": 0}, None, 2),
+        ("pydecimal", {"type": "decimal", "decimal_places": 3}, None, 3),  # the field's constraint says it
+        ("pyfloat", {"type": "float"}, {"right_digits": 4}, 4),  # the model's option wins
+    ],
+)
+def test_a_float_or_decimal_gets_two_decimals_unless_told(
+    provider: str, spec: dict, options: dict | None, most: int
+) -> None:
+    args = arguments(provider, spec, options)
+    assert args["right_digits"] == most
+    fake = seeded(5)
+    values = [convert(raw_value(fake, provider, spec, args), spec) for _ in range(50)]
+    assert all(decimal.Decimal(str(v)).as_tuple().exponent >= -most for v in values)
+    assert any(decimal.Decimal(str(v)).as_tuple().exponent == -most for v in values)
+
+
 def test_a_field_no_row_matches_gets_its_type_default() -> None:
     spec = {"type": "int", "ge": 0}
     assert candidates("top_k", {"name": "top_k", "spec": spec}) == [("pyint", {})]

@@ -31,7 +31,7 @@ from typing import Any
 from faker import Faker
 
 from toolsmith.sample_data.codec import encode
-from toolsmith.sample_data.providers import COMMON, COMPOUNDS, PROVIDERS
+from toolsmith.sample_data.providers import ALIASES, COMMON, COMPOUNDS, PROVIDERS
 from toolsmith.sample_data.spec import NUMBERS, check_value, field_at, fields_by_path, leaf_spec, nested_model, short
 from toolsmith.sample_data.values import (
     arguments,
@@ -159,9 +159,10 @@ def related(word: str, other: str) -> int:
 
 
 def provider_words(provider: str) -> tuple[str, ...]:
-    """The words of a provider's name, compounds split too (``postcode``: ``postcode``, ``post``, ``code``;
+    """The words of a provider's name and of Faker's aliases for it, compounds split too (``postcode``:
+    ``postcode``, ``post``, ``code``, ``zipcode``, ``postalcode``; :data:`~toolsmith.sample_data.providers.ALIASES`,
     :data:`~toolsmith.sample_data.providers.COMPOUNDS`)."""
-    parts = provider.split("_")
+    parts = [part for name in (provider, *ALIASES.get(provider, ())) for part in name.split("_")]
     return tuple(dict.fromkeys([*parts, *(w for part in parts for w in COMPOUNDS.get(part, ()))]))
 
 

@@ -11,8 +11,9 @@ constraints, e.g. a field's ``le`` becomes ``max_value``).
 
 :data:`COMMON`: the providers offered first when a field's name relates to none (a person, a company, ...).
 
-:data:`COMPOUNDS`: the words inside a provider name's compound words (``postcode``: ``post``, ``code``), for
-relating a field's name to providers.
+:data:`ALIASES`: Faker's other names for a provider (``zipcode`` for ``postcode``), and :data:`COMPOUNDS`: the
+words inside a provider name's compound words (``postcode``: ``post``, ``code``), for relating a field's name to
+providers.
 
 :data:`CONVERSIONS`: the spec types a provider's values may fill besides their own (lossless, standard
 conversions: a UUID as its string, an int as a float...).
@@ -34,6 +35,9 @@ from faker.providers.currency import Provider as CurrencyProvider
 
 REFERENCE_DAY = datetime.datetime(2026, 1, 1)  # the end of the fixed windows of the date providers
 LEFT_DIGITS = 4  # digits before the point of a float/decimal with no upper bound and no ``left_digits`` option
+# digits after the point of a float/decimal unless the field's decimal_places or a right_digits option says otherwise
+# (Faker's own choice is up to ~15: 9.580973347281 is no price, no measurement, no share)
+RIGHT_DIGITS = 2
 # Faker's currency codes that are no ISO 4217 code (withdrawn: CUC 2021, NIS 1985; local issues of the pound: GGP,
 # IMP, JEP; unofficial: SPL, TVD): currency_code draws from the others
 NOT_ISO_4217 = frozenset({"CUC", "GGP", "IMP", "JEP", "NIS", "SPL", "TVD"})
@@ -126,8 +130,12 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     "pystr": {"returns": "str", "fit": {"min_length": "min_chars", "max_length": "max_chars"}},
     # numbers
     "pyint": {"returns": "int", "fit": _NUM_FIT, "args": {"min_value": 0, "max_value": 9999}},
-    "pyfloat": {"returns": "float", "fit": _NUM_FIT},
-    "pydecimal": {"returns": "decimal", "fit": {**_NUM_FIT, "decimal_places": "right_digits"}},
+    "pyfloat": {"returns": "float", "fit": _NUM_FIT, "args": {"right_digits": RIGHT_DIGITS}},
+    "pydecimal": {
+        "returns": "decimal",
+        "fit": {**_NUM_FIT, "decimal_places": "right_digits"},
+        "args": {"right_digits": RIGHT_DIGITS},
+    },
     "pybool": {"returns": "bool"},
     # dates and times: fixed windows before REFERENCE_DAY (same seed, same dates, whatever the day);
     # only future_* count from today (a future date cannot be fixed)
@@ -183,6 +191,10 @@ COMMON: tuple[str, ...] = (
     "name", "first_name", "last_name", "company", "email", "url", "text", "word", "user_name", "job", "city",
     "phone_number",
 )  # fmt: skip
+
+# provider -> Faker's other names for it (en_US address: "Aliases", zipcode and postalcode return postcode()); their
+# words relate a field's name to the provider as its own do
+ALIASES: dict[str, tuple[str, ...]] = {"postcode": ("zipcode", "postalcode")}
 
 # compound words of provider names -> the words they are made of
 COMPOUNDS: dict[str, tuple[str, ...]] = {
