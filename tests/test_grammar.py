@@ -9,9 +9,16 @@ import pytest
 
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.chat import render
-from toolsmith.shared.constants import AGENT_FILE, DOMAINS, TRIGGER
+from toolsmith.shared.constants import (
+    AGENT_FILE,
+    DOMAINS,
+    END_FUNCTION_CALL,
+    START_FUNCTION_CALL,
+    START_FUNCTION_RESPONSE,
+    TRIGGER,
+)
 from toolsmith.shared.domain import DomainNotReady, agent_dir
-from toolsmith.shared.grammar import call_grammar
+from toolsmith.shared.grammar import call_grammar, forced_text, split_tails
 from toolsmith.shared.parse import parse_output
 from toolsmith.shared.tools import check_arguments, tool_schema
 
@@ -251,3 +258,154 @@ def test_an_output_to_avoid_takes_the_models_second_choice_at_its_least_sure_tok
     # nothing else to write: the first output stays
     kept = model.generate(prompt, max_tokens=40, grammar=grammar, avoid=lambda text: True)
     assert (kept.text, kept.second_choice) == (first.text, None)
+
+
+def arguments_for(schema: dict, rng: random.Random) -> object:
+    """Arguments a schema accepts: required keys always, optional ones by chance, enum members, nested values."""
+    if "anyOf" in schema:
+        return arguments_for(rng.choice(schema["anyOf"]), rng)
+    kind = schema.get("type", "string")
+    kind = rng.choice([k for k in kind if k != "null"]) if isinstance(kind, list) else kind
+    if kind == "string":
+        return rng.choice(schema["enum"]) if "enum" in schema else rng.choice(["a b", "x", "utf-8 é", "12"])
+    if kind == "integer":
+        return rng.choice([0, 7, -3, 120])
+    if kind == "number":
+        return rng.choice([0.5, 2, -1.25])
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "array":
+        return [arguments_for(schema.get("items", {}), rng) for _ in range(rng.randrange(3))]
+    if "properties" not in schema:  # a free-form object
+        return {"k": "v"} if rng.random() < 0.5 else {}
+    props, required = schema["properties"], set(schema.get("required", []))
+    return {k: arguments_for(v, rng) for k, v in props.items() if k in required or rng.random() < 0.5}
+
+
+def call_text(name: str, arguments: dict) -> str:
+    """The output text of one call, as the template writes it (the stop token after it)."""
+    text = render([{"role": "assistant", "tool_calls": [{"function": {"name": name, "arguments": arguments}}]}]).text
+    start = text.index(START_FUNCTION_CALL)
+    return text[start : text.index(END_FUNCTION_CALL, start)] + END_FUNCTION_CALL + START_FUNCTION_RESPONSE
+
+
+@pytest.mark.parametrize("schemas", SCHEMA_SETS)
+def test_forced_text_is_always_what_the_call_goes_on_with(schemas) -> None:
+    """For every prefix of calls the template writes (every tool, arguments of every kind), the forced text is
+    the start of the rest of that call: jump-forward decoding never writes what a valid call would not."""
+    rng = random.Random(0)
+    forced_chars = 0
+    for s in schemas * 8:
+        fn = s["function"]
+        text = call_text(fn["name"], arguments_for(fn.get("parameters") or {}, rng))
+        for i in range(len(text)):
+            forced = forced_text(schemas, text[:i])
+            assert text[i:].startswith(forced), (text[:i], forced, text[i:])
+            forced_chars += len(forced)
+        assert forced_text(schemas, text) == ""
+    assert forced_chars  # something was forced
+
+
+SET_FIELD = {
+    "type": "function",
+    "function": {
+        "name": "set_field",
+        "parameters": {
+            "type": "object",
+            "properties": {"field": {"type": "string"}, "options": {"type": "object"}, "provider": {"type": "string"}},
+            "required": ["field", "provider"],
+        },
+    },
+}
+EDGE = {
+    "type": "function",
+    "function": {
+        "name": "add_edge_case",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "field": {"type": "string"},
+                "kind": {"type": "string", "enum": ["min", "max", "each_enum"]},
+            },
+            "required": ["field", "kind"],
+        },
+    },
+}
+DESCRIBE = {"type": "function", "function": {"name": "describe", "parameters": {"type": "object", "properties": {}}}}
+CALL = START_FUNCTION_CALL + "call:"
+END = END_FUNCTION_CALL + START_FUNCTION_RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("text", "forced"),
+    [
+        ("", CALL),  # every output starts with the call's opening
+        (CALL, ""),  # three tools: the model chooses
+        (CALL + "s", "et_field{field:<escape>"),  # one tool starts so; its first key is required, a string
+        (CALL + "d", "escribe{}" + END),  # a tool without arguments ends at once
+        (CALL + "set_field{field:<escape>home_city", ""),  # inside a free string: the model writes
+        (CALL + "set_field{field:<escape>home_city<escape>", ","),  # provider is still to come; options may first
+        (CALL + "set_field{field:<escape>x<escape>,p", "rovider:<escape>"),
+        (CALL + "set_field{field:<escape>x<escape>,provider:<escape>city<escape>", "}" + END),  # no key after it
+        (CALL + "set_field{field:<escape>x<escape>,options:{a:1}", ",provider:<escape>"),
+        (CALL + "set_field{field:<escape>x<escape>,options:{a:1", ""),  # inside an object: nothing
+        (CALL + "add_edge_case{field:<escape>x<escape>", ",kind:<escape>"),
+        (CALL + "add_edge_case{field:<escape>x<escape>,kind:<escape>m", ""),  # min or max
+        (CALL + "add_edge_case{field:<escape>x<escape>,kind:<escape>e", "ach_enum<escape>}" + END),
+        (CALL + "nope{", ""),  # not a declared tool: nothing to say
+        ("plain text", ""),
+    ],
+)
+def test_forced_text(text: str, forced: str) -> None:
+    assert forced_text([SET_FIELD, EDGE, DESCRIBE], text) == forced
+
+
+def merging(pairs: set[str]):
+    """A tokenizer of single characters that keeps each of ``pairs`` as one token."""
+
+    def tokenize(text: str) -> list[str]:
+        out, i = [], 0
+        while i < len(text):
+            two = text[i : i + 2]
+            out.append(two if two in pairs else text[i])
+            i += len(out[-1])
+        return out
+
+    return tokenize
+
+
+@pytest.mark.parametrize(
+    ("pairs", "tails"),
+    [
+        (set(), {"call:", ","}),  # split everywhere: both may end forced text
+        ({",p"}, {"call:"}),  # ",provider" would not start with the "," token: the model must write the comma
+        ({":s", ":d"}, {","}),  # "call:set_field": the tool name starts inside a token with the colon
+        ({"ld"}, {"call:", ","}),  # a merge inside the continuation itself does not matter
+    ],
+)
+def test_split_tails(pairs: set[str], tails: set[str]) -> None:
+    assert split_tails([SET_FIELD, EDGE, DESCRIBE], merging(pairs)) == tails
+
+
+@pytest.mark.parametrize("schemas", SCHEMA_SETS)
+def test_jump_forward_writes_valid_calls_with_fewer_model_steps(schemas, tiny_gguf) -> None:
+    """Under a grammar from ``GGUFModel.call_grammar`` the forced text is appended without a sampling step of the
+    model: a random model still writes a valid call, in fewer sampling steps than tokens."""
+    from toolsmith.shared.llm import GGUFModel
+
+    model = GGUFModel(tiny_gguf, n_ctx=4096)
+    grammar = model.call_grammar(schemas)
+    prompt = render(
+        [{"role": "developer", "content": TRIGGER}, {"role": "user", "content": "Go."}],
+        schemas,
+        add_generation_prompt=True,
+    )
+    gen = model.generate(prompt, max_tokens=1500, grammar=grammar)
+    parsed = parse_output(gen.text)
+    assert gen.stopped == "stop_token" and parsed.ok and len(parsed.calls) == 1, gen.text
+    by_name = {s["function"]["name"]: s for s in schemas}
+    assert check_arguments(by_name[parsed.calls[0].name], parsed.calls[0].arguments) == []
+    assert model._grammars[grammar].steps < gen.new_tokens  # the opening at least was not sampled
+    model.jump_forward = False
+    again = model.generate(prompt, max_tokens=1500, grammar=grammar, reuse_cache=False)
+    assert parse_output(again.text).ok and model._grammars[grammar].steps == again.new_tokens

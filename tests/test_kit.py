@@ -378,8 +378,8 @@ def test_next_call_eval_generates_like_the_agent_max_tokens_and_grammar(monkeypa
     asked = []
 
     class Model:
-        def __init__(self, path, n_ctx):
-            pass
+        def __init__(self, path, n_ctx, jump_forward):
+            asked.append(("jump_forward", jump_forward))
 
         def generate(self, prompt, max_tokens=256, grammar=None, **kwargs):
             asked.append((max_tokens, grammar))
@@ -407,7 +407,8 @@ def test_next_call_eval_generates_like_the_agent_max_tokens_and_grammar(monkeypa
         "tools": [],
     }
     evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
-    assert asked == [(700, None)]  # the agent's own limit: a long call (a whole docstring) is not cut at 128
+    # the agent's own limit: a long call (a whole docstring) is not cut at 128; its jump-forward switch
+    assert asked == [("jump_forward", True), (700, None)]
     constrained = True  # an agent whose turns are constrained is evaluated constrained
     evaluate.evaluate_model("lint", Path("m.gguf"), [row], [])
     assert asked[-1] == (700, "root ::= x")

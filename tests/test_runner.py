@@ -581,8 +581,8 @@ def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsy
     scripts = {"ok": [call("write_file", path="t.py", text="x = 1\n"), SUBMIT], "bad": ["junk"] * 3}
     seen = {}
 
-    def fake_gguf(path, n_ctx=4096, n_threads=None):
-        seen["path"] = path
+    def fake_gguf(path, n_ctx=4096, n_threads=None, jump_forward=True):
+        seen["path"], seen["jump_forward"] = path, jump_forward
         return FakeModel(scripts[seen["script"]])
 
     monkeypatch.setattr("toolsmith.shared.agent.load_agent", lambda domain: spec)
@@ -593,6 +593,7 @@ def test_cli_run_prints_trace_diff_and_status(tmp_path, work, monkeypatch, capsy
     assert "call write_file" in out and "status: success" in out and "+x = 1" in out
     assert f"transcript: {repo_root() / 'runs' / 'lint'}" in out
     assert work.read_text(encoding="utf-8") == "x = 1\n" and seen["path"] == gguf
+    assert seen["jump_forward"] is spec.jump_forward
     assert cli.main(["run", "lint", str(work), "--model", str(gguf), "--isolated"]) == 0  # the project's config off
     capsys.readouterr()
     seen["script"] = "bad"
@@ -681,6 +682,10 @@ def test_the_grammar_switch_hands_the_model_the_agents_call_grammar(tmp_path, wo
     assert model.grammars == [None]
     with pytest.raises(AgentSpecError, match="sampling.grammar"):
         make_spec(tmp_path, sampling={"grammar": "yes"})
+    # jump-forward decoding under the grammar: on unless the agent turns it off
+    assert spec.jump_forward and not make_spec(tmp_path, sampling={"jump_forward": False}).jump_forward
+    with pytest.raises(AgentSpecError, match="sampling.jump_forward"):
+        make_spec(tmp_path, sampling={"jump_forward": 1})
 
 
 def test_project_files_named_like_standard_modules_do_not_shadow_the_tool_host(tmp_path, monkeypatch):

@@ -46,6 +46,9 @@ class AgentSpec:
         max_tokens: Most new tokens in one generation.
         grammar: Constrain every generation to one well-formed call to a declared tool with schema-valid
             arguments (a GBNF grammar from the tool schemas, :mod:`toolsmith.shared.grammar`).
+        jump_forward: Under the grammar, append what it leaves no choice about (the call's opening, the rest of a
+            tool name or key, the end of the call) without a decoding step of the model
+            (:func:`toolsmith.shared.grammar.forced_text`).
         n_ctx: llama.cpp context size.
     """
 
@@ -65,6 +68,7 @@ class AgentSpec:
     top_p: float = 1.0
     max_tokens: int = 256
     grammar: bool = False
+    jump_forward: bool = True
     n_ctx: int = 4096
 
     @property
@@ -108,7 +112,13 @@ _FIELDS = {
     "sampling": dict,
     "n_ctx": int,
 }
-_SAMPLING = {"temperature": (int, float), "top_p": (int, float), "max_tokens": int, "grammar": bool}
+_SAMPLING = {
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": int,
+    "grammar": bool,
+    "jump_forward": bool,
+}
 
 
 def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[..., Any], ...] | None = None) -> AgentSpec:
@@ -158,9 +168,9 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         raise bad("max_retries", "a number >= 0", raw["max_retries"])
     sampling = raw.get("sampling", {})
     for key, value in sampling.items():
-        if key == "grammar":
+        if key in ("grammar", "jump_forward"):
             if not isinstance(value, bool):
-                raise bad("sampling.grammar", "true or false", value)
+                raise bad(f"sampling.{key}", "true or false", value)
         elif key not in _SAMPLING or not isinstance(value, _SAMPLING[key]) or isinstance(value, bool) or value < 0:
             raise bad(f"sampling.{key}", f"one of {sorted(_SAMPLING)} with a non-negative number", value)
     try:
@@ -206,5 +216,6 @@ def load_agent(domain: str, path: Path | None = None, tools: tuple[Callable[...,
         top_p=float(sampling.get("top_p", 1.0)),
         max_tokens=int(sampling.get("max_tokens", 256)),
         grammar=bool(sampling.get("grammar", False)),
+        jump_forward=bool(sampling.get("jump_forward", True)),
         n_ctx=raw.get("n_ctx", 4096),
     )

@@ -1,10 +1,11 @@
 """``make bench-run``: agent turn latency per domain, each lever on and off, on the same held-out cases and GGUF.
 
 Levers: KV-prefix reuse (the shared prompt prefix is not evaluated again each turn), the call grammar
-(:mod:`toolsmith.shared.grammar`) and the thread count. Each configuration runs the agent end to end on the same
-eval cases, one tool host for all runs, so the rows of one table differ only by the lever. A second table gives
-the grammar's effect on the calls themselves: next-call parse rate and accuracy of the tuned GGUF and the untuned
-base, with and without it (:func:`calls_domain`).
+(:mod:`toolsmith.shared.grammar`), jump-forward decoding under it (what the grammar leaves no choice about is
+appended without a decoding step: :func:`toolsmith.shared.grammar.forced_text`) and the thread count. Each
+configuration runs the agent end to end on the same eval cases, one tool host for all runs, so the rows of one
+table differ only by the lever. A second table gives the grammar's effect on the calls themselves: next-call parse
+rate and accuracy of the tuned GGUF and the untuned base, with and without it (:func:`calls_domain`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# name -> (KV-prefix reuse, grammar, threads)
-CONFIGS: dict[str, tuple[bool, bool, int]] = {
-    "no KV reuse": (False, False, 2),
-    "KV reuse": (True, False, 2),
-    "KV reuse + grammar": (True, True, 2),
-    "KV reuse, 1 thread": (True, False, 1),
+# name -> (KV-prefix reuse, grammar, jump-forward, threads)
+CONFIGS: dict[str, tuple[bool, bool, bool, int]] = {
+    "no KV reuse": (False, False, False, 2),
+    "KV reuse": (True, False, False, 2),
+    "KV reuse + grammar": (True, True, False, 2),
+    "KV reuse + grammar + jump-forward": (True, True, True, 2),
+    "KV reuse, 1 thread": (True, False, False, 1),
 }
 
 
@@ -40,8 +42,9 @@ def bench_domain(domain: str, runs: int) -> dict[str, Any]:
     rows = load_examples(data_dir(domain) / EVAL_FILE)[:runs]
     out: dict[str, Any] = {"domain": domain, "model": str(spec.model), "runs": len(rows), "configs": {}}
     models: dict[int, GGUFModel] = {}
-    for name, (reuse, grammar, threads) in CONFIGS.items():
+    for name, (reuse, grammar, jump, threads) in CONFIGS.items():
         model = models.setdefault(threads, GGUFModel(spec.model, n_ctx=spec.n_ctx, n_threads=threads))
+        model.jump_forward = jump
         report = end_to_end_eval(
             replace(spec, grammar=grammar),
             model,

@@ -99,7 +99,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         model_path = Path(args.model) if args.model else spec.model
         if not model_path.is_file():
             raise FileNotFoundError(f"expected a GGUF at {model_path}, train it with `make train-{args.domain}`")
-        model = llm.GGUFModel(model_path, n_ctx=spec.n_ctx)
+        model = llm.GGUFModel(model_path, n_ctx=spec.n_ctx, jump_forward=spec.jump_forward)
     except (ValueError, FileNotFoundError, RuntimeError, ImportError) as e:
         print(f"toolsmith run: error: {e}", file=sys.stderr)
         return 1

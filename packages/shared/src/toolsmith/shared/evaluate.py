@@ -337,7 +337,7 @@ def evaluate_model(
 
     spec = load_agent(domain)
     module = load_domain(domain)
-    model = GGUFModel(model_path, n_ctx=spec.n_ctx)
+    model = GGUFModel(model_path, n_ctx=spec.n_ctx, jump_forward=spec.jump_forward)
     t0 = time.perf_counter()
     nxt = next_call_eval(
         model, rows, max_tokens=spec.max_tokens, desc=f"{label}: next call", grammar=spec.grammar

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,3 +134,150 @@ def call_grammar(
         f"{b.token(END_FUNCTION_CALL)} {b.token(START_FUNCTION_RESPONSE)}"
     )
     return "\n".join([f"root ::= {call}", *(f"{name} ::= {body}" for name, body in b.rules.items())]) + "\n"
+
+
+def forced_text(schemas: list[dict[str, Any]], text: str) -> str:
+    """The text every call :func:`call_grammar` accepts must write next after ``text`` (``""`` when it has a choice).
+
+    What no model needs to choose: the call's opening, the rest of a tool name, key or enum member once its start
+    names only one, the ``:`` and the ``<escape>`` opening a string value, the ``,`` when a required key is still to
+    come, the end of the call after its last key. A decoder may append it without asking the model (jump-forward
+    decoding): under the grammar the model could only have written the same text. Inside numbers, arrays and
+    objects nothing is forced.
+
+    Args:
+        schemas: The agent's tool schemas (those given to :func:`call_grammar`).
+        text: The output so far (control tokens as text), a prefix of a call the grammar accepts.
+    """
+    out = ""
+    while step := _forced_step(schemas, text + out):
+        out += step
+    return out
+
+
+_CALL_OPENING = START_FUNCTION_CALL + "call:"
+_CALL_END = END_FUNCTION_CALL + START_FUNCTION_RESPONSE
+
+
+def split_tails(schemas: list[dict[str, Any]], tokenize: Callable[[str], list[int]]) -> frozenset[str]:
+    """The texts without a control token :func:`forced_text` may end with (``call:`` before a tool name, ``,``
+    before a key) that ``tokenize`` splits off every text the grammar allows after them.
+
+    A decoder that appends forced text ending in plain text leaves the model to go on after it; that is as in
+    training only if the tokenizer would have split the text there too (``,`` and ``provider`` are two tokens, not
+    one ``,provider``). Value openings (``{``, ``[``) are never in the set: what follows them is free.
+    """
+    tools = [s.get("function", s) for s in schemas]
+    keys = {k for fn in tools for k in (fn.get("parameters") or {}).get("properties", {})}
+    nexts = {"call:": [fn["name"] + "{" for fn in tools], ",": [k + ":" for k in keys]}
+    return frozenset(
+        tail
+        for tail, after in nexts.items()
+        if all(tokenize(tail + a)[: len(tokenize(tail))] == tokenize(tail) for a in after)
+    )
+
+
+def _forced_step(schemas: list[dict[str, Any]], text: str) -> str:
+    if len(text) < len(_CALL_OPENING):
+        return _CALL_OPENING[len(text) :] if _CALL_OPENING.startswith(text) else ""
+    if not text.startswith(_CALL_OPENING) or text.endswith(_CALL_END):
+        return ""
+    tools = {s.get("function", s)["name"]: s.get("function", s).get("parameters") or {} for s in schemas}
+    name, brace, body = text[len(_CALL_OPENING) :].partition("{")
+    if not brace:
+        names = [n for n in tools if n.startswith(name)]
+        return names[0][len(name) :] + "{" if len(names) == 1 else ""
+    if name not in tools:
+        return ""
+    at = _scan(body)
+    if at is None:
+        return ""
+    if at.closed:
+        return _CALL_END if body.endswith("}") else ""
+    props, required = tools[name].get("properties", {}), set(tools[name].get("required", []))
+    keys = sorted(props)
+    rest = keys[keys.index(at.key) + 1 :] if at.key in props else ([] if at.key else keys)
+    if at.reading_key:
+        if not rest and not at.partial and at.key is None:
+            return "}" + _CALL_END  # a tool without arguments
+        chosen = [k for k in _next_keys(rest, required) if k.startswith(at.partial)]
+        return chosen[0][len(at.partial) :] + ":" + _value_opening(props[chosen[0]]) if len(chosen) == 1 else ""
+    if at.in_string:
+        members = [str(m) for m in props.get(at.key, {}).get("enum", []) if m is not None]
+        written = at.value[len(ESCAPE) :]
+        chosen = [m for m in members if m.startswith(written)]
+        return chosen[0][len(written) :] + ESCAPE if len(chosen) == 1 else ""
+    if not at.value_complete:
+        return ""
+    if not rest:
+        return "}" + _CALL_END
+    return "," if required & set(rest) else ""
+
+
+def _next_keys(keys: list[str], required: set[str]) -> list[str]:
+    """The keys that may be written next, from those after the last one written (sorted): up to the first required
+    one (the ones before it are optional)."""
+    out = []
+    for k in keys:
+        out.append(k)
+        if k in required:
+            break
+    return out
+
+
+def _value_opening(schema: Mapping[str, Any]) -> str:
+    """What a value of ``schema`` must start with, when only one kind of value is allowed."""
+    kind = schema.get("type")
+    if not isinstance(kind, str) or schema.get("nullable") or "anyOf" in schema or "oneOf" in schema:
+        return ""
+    return {"string": ESCAPE, "array": "[", "object": "{"}.get(kind, "")
+
+
+@dataclass
+class _Body:
+    """Where a call's argument text stands (:func:`_scan`)."""
+
+    key: str | None = None  # the last key written with its ``:``
+    reading_key: bool = True  # a key is being written (after ``{`` or a top-level ``,``)
+    partial: str = ""  # what of it is written
+    value: str = ""  # the value of ``key`` so far
+    in_string: bool = False
+    value_complete: bool = False  # the value is a whole string, array, object, true, false or null
+    closed: bool = False  # the call's own ``}`` is written
+
+
+def _scan(body: str) -> _Body | None:
+    """Scan a call's argument text (after the tool name's ``{``); None for text the template would not write."""
+    at = _Body()
+    depth = i = 0
+    while i < len(body):
+        if at.closed:
+            return None
+        if body.startswith(ESCAPE, i):
+            if at.reading_key:
+                return None
+            at.in_string = not at.in_string
+            at.value += ESCAPE
+            at.value_complete = depth == 0 and not at.in_string
+            i += len(ESCAPE)
+            continue
+        ch = body[i]
+        i += 1
+        if at.in_string:
+            at.value += ch
+        elif at.reading_key:
+            if ch == ":":
+                at.key, at.reading_key, at.partial, at.value, at.value_complete = at.partial, False, "", "", False
+            elif ch == "}" and not at.partial and at.key is None:
+                at.closed = True
+            else:
+                at.partial += ch
+        elif depth == 0 and ch == ",":
+            at.reading_key = True
+        elif depth == 0 and ch == "}":
+            at.closed = True
+        else:
+            at.value += ch
+            depth += (ch in "[{") - (ch in "]}")
+            at.value_complete = depth == 0 and (ch in "]}" or at.value in ("true", "false", "null"))
+    return at

@@ -20,7 +20,10 @@ from typing import Any
 
 from toolsmith.shared.chat import Rendered
 from toolsmith.shared.constants import BOS, CONTROL_TOKENS, SECOND_CHOICE_TRIES, STOP_TOKENS
+from toolsmith.shared.grammar import call_grammar, forced_text, split_tails
 from toolsmith.shared.parse import parse_output
+
+_CONTROL_SPLIT = re.compile("(" + "|".join(map(re.escape, CONTROL_TOKENS)) + ")")
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,9 @@ class Generation:
 class GGUFModel:
     """llama-cpp-python ``Llama`` over a GGUF, used with project-rendered prompts (no chat handler)."""
 
-    def __init__(self, path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, path: Path, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0, jump_forward: bool = True
+    ) -> None:
         from llama_cpp import Llama
 
         path = Path(path)
@@ -69,8 +74,12 @@ class GGUFModel:
         )
         self.control_ids = {t: self.token_id(t) for t in CONTROL_TOKENS}
         self.stop_ids = {self.control_ids[t] for t in STOP_TOKENS}
+        self.control_id_set = set(self.control_ids.values())
         self._last_ids: list[int] = []
         self._grammars: dict[str, GrammarConstraint] = {}
+        self._schemas: dict[str, list[dict[str, Any]]] = {}
+        self._tails: dict[str, frozenset[str]] = {}
+        self.jump_forward = jump_forward  # under a call grammar, append what it leaves no choice about (_Decode.run)
 
     def token_id(self, token: str) -> int:
         """The single id of a special token (raises if it is not one token)."""
@@ -92,6 +101,16 @@ class GGUFModel:
             if control:
                 ids.append(self.control_ids[piece])
             else:
+                ids += self.llm.tokenize(piece.encode("utf-8"), add_bos=False, special=False)
+        return ids
+
+    def text_ids(self, text: str) -> list[int]:
+        """Token ids of output text: control tokens by id, the rest with special tokens off (as :meth:`tokenize`)."""
+        ids: list[int] = []
+        for piece in _CONTROL_SPLIT.split(text):
+            if piece in self.control_ids:
+                ids.append(self.control_ids[piece])
+            elif piece:
                 ids += self.llm.tokenize(piece.encode("utf-8"), add_bos=False, special=False)
         return ids
 
@@ -163,9 +182,11 @@ class GGUFModel:
 
     def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
         """The GBNF grammar of one call to one of ``schemas``, with this model's control-token ids."""
-        from toolsmith.shared.grammar import call_grammar
-
-        return call_grammar(schemas, self.control_ids)
+        text = call_grammar(schemas, self.control_ids)
+        # what decoding under it must write next (jump-forward), and where that may end in plain text
+        self._schemas[text] = schemas
+        self._tails[text] = split_tails(schemas, self.text_ids)
+        return text
 
     def _constraint(self, text: str, greedy: bool) -> GrammarConstraint:
         """The grammar's constraint, reset for a new output (compiled once per text: an agent has one grammar)."""
@@ -207,7 +228,12 @@ class _Decode:
         self.temperature, self.top_p, self.grammar = temperature, top_p, grammar
 
     def run(self, start: list[int], margins: _Margins | None = None, ban: int | None = None) -> tuple[list[int], str]:
-        """The output tokens (``start`` first; ``ban`` is not the next token) and why decoding stopped."""
+        """The output tokens (``start`` first; ``ban`` is not the next token) and why decoding stopped.
+
+        Under a grammar built by :meth:`GGUFModel.call_grammar`, what the grammar leaves no choice about
+        (:func:`toolsmith.shared.grammar.forced_text`) is appended without asking the model and evaluated in one batch
+        with the token before it (jump-forward decoding: one forward pass instead of one per token).
+        """
         model = self.model
         constraint = model._constraint(self.grammar, greedy=not self.temperature) if self.grammar else None
         processors: list[Any] = [p for p in (margins, _Ban(ban) if ban is not None else None, constraint) if p]
@@ -215,24 +241,72 @@ class _Decode:
             for tok in start:
                 constraint.accept(tok)
         out = list(start)
-        for tok in model.llm.generate(
-            self.ids + start,
-            temp=self.temperature,
-            top_p=self.top_p,
-            top_k=0 if self.temperature else 1,
-            reset=True,
-            logits_processor=processors or None,
-        ):
+        if ban is None:
+            out += self._forced(out, constraint, margins)
+        while True:
+            for tok in model.llm.generate(
+                self.ids + out,
+                temp=self.temperature,
+                top_p=self.top_p,
+                top_k=0 if self.temperature else 1,
+                reset=True,
+                logits_processor=processors or None,
+            ):
+                if margins is not None:
+                    margins.settle(tok, constraint)
+                if constraint:
+                    constraint.accept(tok)
+                out.append(tok)
+                forced = self._forced(out, constraint, margins)
+                out += forced
+                if out[-1] in model.stop_ids and (constraint is None or parse_output(model.detokenize(out)).ok):
+                    return out, "stop_token"
+                if len(out) >= self.limit:
+                    return out[: self.limit], "max_tokens" if len(out) >= self.max_tokens else "context"
+                if forced:
+                    break  # again from the forced tokens: llama.cpp evaluates them in one batch
+            else:  # pragma: no cover - llama.cpp's generator does not end by itself
+                return out, "max_tokens"
+
+    def _forced(self, out: list[int], constraint: GrammarConstraint | None, margins: _Margins | None) -> list[int]:
+        """The tokens the grammar leaves no choice about after ``out`` (accepted by ``constraint``), or none.
+
+        The forced text is used up to its last control token, and past it only when the rest is a text the tokenizer
+        splits off whatever the model writes next (:func:`toolsmith.shared.grammar.split_tails`): the model's next
+        token then starts where the template's tokenization starts one too. (A forced ``{`` the model then writes
+        after may be split otherwise than in training, and the model writes otherwise: an ``options:{`` it left
+        empty.) The text goes on the piece being written (the output after its last control token) as the tokenizer
+        would split the whole piece; when the model's own tokens of the piece are not that split, nothing is forced.
+        """
+        model = self.model
+        schemas = model._schemas.get(self.grammar or "")
+        if constraint is None or schemas is None or not model.jump_forward:
+            return []
+        text = forced_text(schemas, model.detokenize(out))
+        cut = max((m.end() for m in _CONTROL_SPLIT.finditer(text)), default=0)
+        if text[cut:] not in model._tails[self.grammar or ""] | {""}:
+            text = text[:cut]
+        if not text:
+            return []
+        last = max((i for i, t in enumerate(out) if t in model.control_id_set), default=-1)
+        piece = out[last + 1 :]
+        head = _CONTROL_SPLIT.split(text, maxsplit=1)[0]
+        if piece and head:
+            whole = model.text_ids(model.detokenize(piece) + head)
+            if whole[: len(piece)] != piece:
+                return []
+            ids = whole[len(piece) :] + model.text_ids(text[len(head) :])
+        else:
+            ids = model.text_ids(text)
+        forced = []
+        for tok in ids:
+            if not constraint.allows(tok):
+                break
+            constraint.accept(tok)
+            forced.append(tok)
             if margins is not None:
-                margins.settle(tok, constraint)
-            if constraint:
-                constraint.accept(tok)
-            out.append(tok)
-            if tok in model.stop_ids and (constraint is None or parse_output(model.detokenize(out)).ok):
-                return out, "stop_token"
-            if len(out) >= self.limit:
-                return out, "max_tokens" if len(out) >= self.max_tokens else "context"
-        return out, "max_tokens"  # pragma: no cover - llama.cpp's generator does not end by itself
+                margins.gaps.append(float("inf"))
+        return forced
 
 
 class _Margins:
@@ -296,12 +370,13 @@ class GrammarConstraint:
         self._all: Any = None
         self.greedy = True
         self.full_checks = 0  # steps of this output that checked every token (greedy: the best one was refused)
+        self.steps = 0  # sampling steps of this output
 
     def reset(self, greedy: bool) -> None:
         """Start a new output."""
         self._lib.llama_sampler_reset(self._sampler)
         self.greedy = greedy
-        self.full_checks = 0
+        self.full_checks = self.steps = 0
 
     def allows(self, token: int) -> bool:
         """Whether the grammar allows ``token`` next."""
@@ -323,6 +398,7 @@ class GrammarConstraint:
     def __call__(self, input_ids: Any, logits: Any) -> Any:
         import numpy as np
 
+        self.steps += 1
         if self.greedy:
             best = int(np.argmax(logits))
             if self.allows(best):
