@@ -289,10 +289,11 @@ def call_text(name: str, arguments: dict) -> str:
     return text[start : text.index(END_FUNCTION_CALL, start)] + END_FUNCTION_CALL + START_FUNCTION_RESPONSE
 
 
-@pytest.mark.parametrize("schemas", SCHEMA_SETS)
+@pytest.mark.parametrize("schemas", [*SCHEMA_SETS, pytest.param("forcing", id="forcing-edges")])
 def test_forced_text_is_always_what_the_call_goes_on_with(schemas) -> None:
     """For every prefix of calls the template writes (every tool, arguments of every kind), the forced text is
     the start of the rest of that call: jump-forward decoding never writes what a valid call would not."""
+    schemas = FORCING if schemas == "forcing" else schemas
     rng = random.Random(0)
     forced_chars = 0
     for s in schemas * 8:
@@ -332,6 +333,38 @@ EDGE = {
     },
 }
 DESCRIBE = {"type": "function", "function": {"name": "describe", "parameters": {"type": "object", "properties": {}}}}
+OPTIONAL_ONLY = {  # the call may end right after its {
+    "type": "function",
+    "function": {"name": "optional_only", "parameters": {"type": "object", "properties": {"flt": {"type": "string"}}}},
+}
+UNION_MODE = {  # transformers writes a docstring's (choices: [...]) beside an anyOf: the grammar leaves the string free
+    "type": "function",
+    "function": {
+        "name": "union_mode",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "mode": {
+                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                    "enum": ["fast", "slow"],
+                }
+            },
+            "required": ["mode"],
+        },
+    },
+}
+TAG_LIST = {  # enum strings inside an array: nothing is forced inside arrays
+    "type": "function",
+    "function": {
+        "name": "tag_list",
+        "parameters": {
+            "type": "object",
+            "properties": {"names": {"type": "array", "items": {"type": "string", "enum": ["alpha", "beta"]}}},
+            "required": ["names"],
+        },
+    },
+}
+FORCING = [SET_FIELD, EDGE, DESCRIBE, OPTIONAL_ONLY, UNION_MODE, TAG_LIST]
 CALL = START_FUNCTION_CALL + "call:"
 END = END_FUNCTION_CALL + START_FUNCTION_RESPONSE
 
@@ -353,11 +386,15 @@ END = END_FUNCTION_CALL + START_FUNCTION_RESPONSE
         (CALL + "add_edge_case{field:<escape>x<escape>,kind:<escape>m", ""),  # min or max
         (CALL + "add_edge_case{field:<escape>x<escape>,kind:<escape>e", "ach_enum<escape>}" + END),
         (CALL + "nope{", ""),  # not a declared tool: nothing to say
+        (CALL + "o", "ptional_only{"),  # its one key is optional: } may come as well
+        (CALL + "optional_only{f", "lt:<escape>"),
+        (CALL + "union_mode{mode:<escape>f", ""),  # the enum beside an anyOf does not bind the string
+        (CALL + "tag_list{names:[<escape>a", ""),
         ("plain text", ""),
     ],
 )
 def test_forced_text(text: str, forced: str) -> None:
-    assert forced_text([SET_FIELD, EDGE, DESCRIBE], text) == forced
+    assert forced_text(FORCING, text) == forced
 
 
 def merging(pairs: set[str]):
@@ -409,3 +446,20 @@ def test_jump_forward_writes_valid_calls_with_fewer_model_steps(schemas, tiny_gg
     model.jump_forward = False
     again = model.generate(prompt, max_tokens=1500, grammar=grammar, reuse_cache=False)
     assert parse_output(again.text).ok and model._grammars[grammar].steps == again.new_tokens
+
+
+def test_jump_forward_ends_a_call_written_whole_and_keeps_the_token_limit(tiny_gguf) -> None:
+    """A call with nothing to choose is written without a sampling step and ends at its stop token; forced tokens
+    never take an output past ``max_tokens``."""
+    from toolsmith.shared.llm import GGUFModel
+
+    model = GGUFModel(tiny_gguf, n_ctx=4096)
+    prompt = render([{"role": "user", "content": "Go."}], [DESCRIBE], add_generation_prompt=True)
+    grammar = model.call_grammar([DESCRIBE])
+    gen = model.generate(prompt, max_tokens=64, grammar=grammar)
+    assert gen.text == call_text("describe", {}) and gen.stopped == "stop_token"
+    assert model._grammars[grammar].steps == 0
+    grammar = model.call_grammar([SET_FIELD, EDGE])
+    for limit in (1, 2, 3, 5):
+        gen = model.generate(prompt, max_tokens=limit, grammar=grammar)
+        assert gen.new_tokens == limit and gen.stopped == "max_tokens", (limit, gen)

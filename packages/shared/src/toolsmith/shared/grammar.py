@@ -200,10 +200,12 @@ def _forced_step(schemas: list[dict[str, Any]], text: str) -> str:
     if at.reading_key:
         if not rest and not at.partial and at.key is None:
             return "}" + _CALL_END  # a tool without arguments
+        if at.key is None and not at.partial and not required & set(rest):
+            return ""  # only optional keys: the call may also end here
         chosen = [k for k in _next_keys(rest, required) if k.startswith(at.partial)]
         return chosen[0][len(at.partial) :] + ":" + _value_opening(props[chosen[0]]) if len(chosen) == 1 else ""
     if at.in_string:
-        members = [str(m) for m in props.get(at.key, {}).get("enum", []) if m is not None]
+        members = _enum_members(props.get(at.key, {})) if at.value.startswith(ESCAPE) else []
         written = at.value[len(ESCAPE) :]
         chosen = [m for m in members if m.startswith(written)]
         return chosen[0][len(written) :] + ESCAPE if len(chosen) == 1 else ""
@@ -212,6 +214,16 @@ def _forced_step(schemas: list[dict[str, Any]], text: str) -> str:
     if not rest:
         return "}" + _CALL_END
     return "," if required & set(rest) else ""
+
+
+def _enum_members(schema: Mapping[str, Any]) -> list[str]:
+    """The members a string value of ``schema`` must be one of (none when any string would do, as under an
+    ``anyOf``, where :func:`call_grammar` leaves the string free)."""
+    kind = schema.get("type")
+    kinds = [kind] if isinstance(kind, str) else list(kind or [])
+    if "anyOf" in schema or "oneOf" in schema or "string" not in kinds:
+        return []
+    return [str(m) for m in schema.get("enum", []) if m is not None]
 
 
 def _next_keys(keys: list[str], required: set[str]) -> list[str]:

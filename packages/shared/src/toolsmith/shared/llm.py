@@ -243,6 +243,8 @@ class _Decode:
         out = list(start)
         if ban is None:
             out += self._forced(out, constraint, margins)
+            if (end := self._end(out, constraint)) is not None:
+                return end  # the whole call was forced (one tool, nothing to choose)
         while True:
             for tok in model.llm.generate(
                 self.ids + out,
@@ -259,14 +261,23 @@ class _Decode:
                 out.append(tok)
                 forced = self._forced(out, constraint, margins)
                 out += forced
-                if out[-1] in model.stop_ids and (constraint is None or parse_output(model.detokenize(out)).ok):
-                    return out, "stop_token"
-                if len(out) >= self.limit:
-                    return out[: self.limit], "max_tokens" if len(out) >= self.max_tokens else "context"
+                if (end := self._end(out, constraint)) is not None:
+                    return end
                 if forced:
                     break  # again from the forced tokens: llama.cpp evaluates them in one batch
             else:  # pragma: no cover - llama.cpp's generator does not end by itself
                 return out, "max_tokens"
+
+    def _end(self, out: list[int], constraint: GrammarConstraint | None) -> tuple[list[int], str] | None:
+        """The output and why it ends, if it does: a stop token that ends a whole call (within the limit), or the
+        limit (``max_tokens``, or the context's room)."""
+        model = self.model
+        if 0 < len(out) <= self.limit and out[-1] in model.stop_ids:
+            if constraint is None or parse_output(model.detokenize(out)).ok:
+                return out, "stop_token"
+        if len(out) >= self.limit:
+            return out[: self.limit], "max_tokens" if self.limit >= self.max_tokens else "context"
+        return None
 
     def _forced(self, out: list[int], constraint: GrammarConstraint | None, margins: _Margins | None) -> list[int]:
         """The tokens the grammar leaves no choice about after ``out`` (accepted by ``constraint``), or none.
