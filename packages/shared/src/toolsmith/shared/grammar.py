@@ -149,8 +149,9 @@ def forced_text(schemas: list[dict[str, Any]], text: str) -> str:
         schemas: The agent's tool schemas (those given to :func:`call_grammar`).
         text: The output so far (control tokens as text), a prefix of a call the grammar accepts.
     """
+    tools = {s.get("function", s)["name"]: s.get("function", s).get("parameters") or {} for s in schemas}
     out = ""
-    while step := _forced_step(schemas, text + out):
+    while step := _forced_step(tools, text + out):
         out += step
     return out
 
@@ -170,19 +171,20 @@ def split_tails(schemas: list[dict[str, Any]], tokenize: Callable[[str], list[in
     tools = [s.get("function", s) for s in schemas]
     keys = {k for fn in tools for k in (fn.get("parameters") or {}).get("properties", {})}
     nexts = {"call:": [fn["name"] + "{" for fn in tools], ",": [k + ":" for k in keys]}
-    return frozenset(
-        tail
-        for tail, after in nexts.items()
-        if all(tokenize(tail + a)[: len(tokenize(tail))] == tokenize(tail) for a in after)
-    )
+    split = set()
+    for tail, after in nexts.items():
+        ids = tokenize(tail)
+        if all(tokenize(tail + a)[: len(ids)] == ids for a in after):
+            split.add(tail)
+    return frozenset(split)
 
 
-def _forced_step(schemas: list[dict[str, Any]], text: str) -> str:
+def _forced_step(tools: dict[str, dict[str, Any]], text: str) -> str:
+    """One run of forced text after ``text``; ``tools``: each tool's parameters schema by name."""
     if len(text) < len(_CALL_OPENING):
         return _CALL_OPENING[len(text) :] if _CALL_OPENING.startswith(text) else ""
     if not text.startswith(_CALL_OPENING) or text.endswith(_CALL_END):
         return ""
-    tools = {s.get("function", s)["name"]: s.get("function", s).get("parameters") or {} for s in schemas}
     name, brace, body = text[len(_CALL_OPENING) :].partition("{")
     if not brace:
         names = [n for n in tools if n.startswith(name)]

@@ -77,8 +77,8 @@ class GGUFModel:
         self.control_id_set = set(self.control_ids.values())
         self._last_ids: list[int] = []
         self._grammars: dict[str, GrammarConstraint] = {}
-        self._schemas: dict[str, list[dict[str, Any]]] = {}
-        self._tails: dict[str, frozenset[str]] = {}
+        # grammar text -> its tool schemas and the plain texts forced text may end with (jump-forward)
+        self._jumps: dict[str, tuple[list[dict[str, Any]], frozenset[str]]] = {}
         self.jump_forward = jump_forward  # under a call grammar, append what it leaves no choice about (_Decode.run)
 
     def token_id(self, token: str) -> int:
@@ -183,9 +183,7 @@ class GGUFModel:
     def call_grammar(self, schemas: list[dict[str, Any]]) -> str:
         """The GBNF grammar of one call to one of ``schemas``, with this model's control-token ids."""
         text = call_grammar(schemas, self.control_ids)
-        # what decoding under it must write next (jump-forward), and where that may end in plain text
-        self._schemas[text] = schemas
-        self._tails[text] = split_tails(schemas, self.text_ids)
+        self._jumps[text] = (schemas, split_tails(schemas, self.text_ids))
         return text
 
     def _constraint(self, text: str, greedy: bool) -> GrammarConstraint:
@@ -290,12 +288,13 @@ class _Decode:
         would split the whole piece; when the model's own tokens of the piece are not that split, nothing is forced.
         """
         model = self.model
-        schemas = model._schemas.get(self.grammar or "")
-        if constraint is None or schemas is None or not model.jump_forward:
+        jump = model._jumps.get(self.grammar or "")
+        if constraint is None or jump is None or not model.jump_forward:
             return []
+        schemas, tails = jump
         text = forced_text(schemas, model.detokenize(out))
         cut = max((m.end() for m in _CONTROL_SPLIT.finditer(text)), default=0)
-        if text[cut:] not in model._tails[self.grammar or ""] | {""}:
+        if text[cut:] and text[cut:] not in tails:
             text = text[:cut]
         if not text:
             return []
