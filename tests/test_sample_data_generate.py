@@ -160,6 +160,9 @@ RIGHT_AFTER = {  # the mistake's error, and what the expert does next
 }
 
 
+TOOL_REFUSALS = ("unknown_provider", "wrong_provider", "provider_as_field", "wrong_edge", "write_too_early")
+
+
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(tmp_path_factory.mktemp("shop"))
@@ -188,6 +191,11 @@ def test_each_mistake_is_followed_by_the_right_call(
     if kind in ("unknown_provider", "wrong_provider"):  # the error names the provider it then sets
         provider = messages[i + 2]["tool_calls"][0]["function"]["arguments"]["provider"]
         assert re.search(rf"[(:,] ?{provider}[,)]", messages[i + 1]["content"]["error"]), messages[i + 1]
+    if kind in TOOL_REFUSALS:  # the tool's refusal names the right call as a response's next does, to copy
+        call = messages[i + 2]["tool_calls"][0]["function"]
+        tool, *words = messages[i + 1]["content"]["error"].rsplit("; next: ", 1)[1].split()
+        assert tool == call["name"], messages[i + 1]
+        assert all(str(call["arguments"][k]) == v for k, v in (w.split("=", 1) for w in words))
     if kind != "unknown_provider":  # the right call is the one the response before the mistake led to
         before = messages[i - 1]["content"].get("next", {})
         args = messages[i + 2]["tool_calls"][0]["function"]["arguments"]

@@ -333,6 +333,27 @@ def test_list_providers_ranks_closer_relations_first(name: str, first: list[str]
     assert list_providers(description, name)[: len(first)] == first
 
 
+@pytest.mark.parametrize(
+    ("spec", "listed"),
+    [
+        ({"type": "int"}, ["year", "pyint"]),  # the name relates to year, whose values are years
+        ({"type": "int", "ge": 1950, "le": 2030}, ["year", "pyint"]),
+        ({"type": "int", "ge": 0, "le": 100}, ["pyint"]),  # bounds that hold no year: year is not offered
+    ],
+)
+def test_list_providers_offers_year_for_a_year_that_can_hold_one(spec: dict, listed: list[str]) -> None:
+    description = {**DESCRIPTION, "fields": [field("release_year", spec)]}
+    assert list_providers(description, "release_year") == listed
+
+
+@pytest.mark.parametrize("most", [1, 2, 3])
+def test_list_providers_on_a_short_string_lists_what_fits(most: int) -> None:
+    # Faker asserts on some arguments (password(length=3)): such a provider is not offered, the tool still answers
+    description = {**DESCRIPTION, "fields": [field("code", {"type": "str", "max_length": most})]}
+    listed = list_providers(description, "code")
+    assert "password" not in listed and "pystr" in listed
+
+
 def test_list_providers_ranks_related_words_first() -> None:
     description = {**DESCRIPTION, "fields": [field("client_ip", {"type": "str"})]}
     assert list_providers(description, "client_ip")[:2] == ["ipv4", "ipv6"]

@@ -115,18 +115,22 @@ def test_members_flags_and_uuids_have_no_provider_to_choose(kind: str) -> None:
         ("pyint", {"min_value": 18, "max_value": 90}, {"type": "int", "ge": 18, "le": 120}, {}),
         ("pyint", {"min_value": 1990, "max_value": 2030}, {"type": "int"}, {"min_value": 1990, "max_value": 2030}),
         ("pyint", {"min_value": 1, "max_value": 50}, {"type": "int", "ge": 1}, {"max_value": 50}),
+        # options equal to what the provider uses anyway (4 digits before the point, 2 after) are left out too
         (
             "pydecimal",
             {"left_digits": 4, "right_digits": 2, "positive": True},
             {"type": "decimal", "gt": 0, "decimal_places": 2},
-            {"left_digits": 4},
+            {},
         ),
+        ("pydecimal", {"right_digits": 2, "positive": True}, {"type": "decimal"}, {"positive": True}),
+        ("pyfloat", {"left_digits": 6, "right_digits": 3}, {"type": "float"}, {"left_digits": 6, "right_digits": 3}),
         (
-            "pydecimal",
-            {"right_digits": 2, "positive": True},
-            {"type": "decimal"},
-            {"right_digits": 2, "positive": True},
+            "pyfloat",
+            {"min_value": 0, "max_value": 5, "right_digits": 1},
+            {"type": "float"},
+            {"min_value": 0, "max_value": 5, "right_digits": 1},
         ),
+        ("pyint", {"min_value": 0, "max_value": 9999}, {"type": "int"}, {}),
         ("text", {"max_nb_chars": 160}, {"type": "str", "max_length": 300}, {}),
         ("text", {"max_nb_chars": 160}, {"type": "str"}, {"max_nb_chars": 160}),
         ("city", None, {"type": "str", "max_length": 30}, {}),
@@ -175,6 +179,29 @@ def test_a_float_or_decimal_gets_two_decimals_unless_told(
     values = [convert(raw_value(fake, provider, spec, args), spec) for _ in range(50)]
     assert all(decimal.Decimal(str(v)).as_tuple().exponent >= -most for v in values)
     assert any(decimal.Decimal(str(v)).as_tuple().exponent == -most for v in values)
+
+
+@pytest.mark.parametrize(
+    ("spec", "low", "high"),
+    [
+        ({"type": "int"}, 1970, 2026),  # no bounds: plausible years (pyint alone: 0 to 9999)
+        ({"type": "int", "ge": 1950, "le": 2030}, 1970, 2026),
+        ({"type": "int", "ge": 2000, "lt": 2011}, 2000, 2010),  # within the field's bounds
+        ({"type": "int", "gt": 1999}, 2000, 2026),
+    ],
+)
+def test_year_draws_plausible_years_within_the_bounds(spec: dict, low: int, high: int) -> None:
+    args = arguments("year", spec, None)
+    fake = seeded(2)
+    values = [convert(raw_value(fake, "year", spec, args), spec) for _ in range(200)]
+    assert all(type(v) is int and low <= v <= high for v in values)
+    assert min(values) <= low + 10 and max(values) >= high - 10
+
+
+@pytest.mark.parametrize("spec", [{"type": "int", "ge": 18, "le": 120}, {"type": "int", "le": 1900}])
+def test_year_refuses_bounds_that_hold_no_plausible_year(spec: dict) -> None:
+    with pytest.raises(ValueError, match="expected bounds that hold a year"):
+        arguments("year", spec, None)
 
 
 def test_a_field_no_row_matches_gets_its_type_default() -> None:

@@ -189,5 +189,8 @@ def test_a_tool_call_before_describe_target_still_works(project: Path, spec: Age
     result = run(spec, host, project, Target(project / "shop/models.py", "Tag"), outputs, tmp_path)
     assert result.status == "failed"
     errors = [m["content"]["error"] for m in result.messages if m["role"] == "tool"]
-    assert errors[0] == "expected the samples written before submitting, got none: call write_samples"
+    # the refusal names the call that comes next, as a response's next does: the first field's provider
+    assert errors[0] == (
+        "expected the samples written before submitting, got none: call write_samples; next: set_field field=label"
+    )
     assert errors[1].startswith("expected a different call, got the same submit_result call that just failed")

@@ -35,7 +35,7 @@ from toolsmith.sample_data.tools import (
     submit_result,
     write_samples,
 )
-from toolsmith.sample_data.values import default_choice, fitted
+from toolsmith.sample_data.values import arguments, default_choice, fitted
 from toolsmith.shared.examples import Failed, Recorder
 
 COUNT = 5
@@ -62,13 +62,24 @@ def _table() -> tuple[tuple[re.Pattern[str], tuple[str, ...], str, dict | None],
 
 
 def unfilled(provider: str, options: dict | None, leaf: dict) -> dict:
-    """The options the provider's ``fit`` does not fill from the field's constraints (a bound becomes ``min_value``,
-    ``max_length`` becomes ``max_nb_chars``...; ``positive`` says no more than a lower bound): the expert writes
-    only those, so a bound comes from the field's type rather than from the model's memory."""
+    """The options that change the provider's arguments: not those the provider's ``fit`` fills from the field's
+    constraints (a bound becomes ``min_value``, ``max_length`` becomes ``max_nb_chars``...; ``positive`` says no
+    more than a lower bound), nor those equal to what it uses anyway (2 decimals, 4 digits before the point). The
+    expert writes only those, so a bound comes from the field's type rather than from the model's memory, and a
+    no-op option is not there for the model to copy onto fields where it is wrong."""
     filled = set(fitted(provider, leaf))
     if "min_value" in filled:
         filled.add("positive")
-    return {k: v for k, v in (options or {}).items() if k not in filled}
+    kept = {k: v for k, v in (options or {}).items() if k not in filled}
+    for key in list(kept):
+        rest = {k: v for k, v in kept.items() if k != key}
+        try:
+            same = arguments(provider, leaf, rest) == arguments(provider, leaf, kept)
+        except ValueError:
+            continue
+        if same:
+            kept = rest
+    return kept
 
 
 def candidates(path: str, field: dict) -> list[tuple[str, dict]]:

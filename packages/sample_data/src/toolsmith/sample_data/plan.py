@@ -34,6 +34,7 @@ from toolsmith.sample_data.codec import encode
 from toolsmith.sample_data.providers import ALIASES, COMMON, COMPOUNDS, PROVIDERS
 from toolsmith.sample_data.spec import NUMBERS, check_value, field_at, fields_by_path, leaf_spec, nested_model, short
 from toolsmith.sample_data.values import (
+    FAKER_ERRORS,
     arguments,
     collection_size,
     convert,
@@ -177,7 +178,10 @@ def list_providers(description: dict, path: str) -> list[str]:
     for provider in PROVIDERS:
         if not produces(provider, leaf):
             continue
-        fits, _, _ = _sample(provider, leaf, None, 5)
+        try:
+            fits, _, _ = _sample(provider, leaf, None, 5)
+        except ValueError:  # its arguments cannot fit the field (a year within 18..100, text of 3 characters)
+            continue
         if fits == 5:
             out.append(provider)
     words = set(snake_name(path).split("_"))
@@ -198,7 +202,7 @@ def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[in
     for _ in range(n):
         try:
             value = convert(raw_value(fake, provider, spec, args), spec)
-        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+        except FAKER_ERRORS as e:
             return 0, None, f"{provider} failed with these options: {e}"
         error = check_value(spec, value)
         if error is None:

@@ -178,7 +178,8 @@ PROVIDERS: dict[str, dict[str, Any]] = {
     },
     "time_object": {"returns": "time"},
     "time_delta": {"returns": "timedelta", "args": {"end_datetime": "+30d"}},
-    "year": {"returns": "str"},
+    # a year as a whole number (Faker's year() is a str), 1970 to REFERENCE_DAY's within the field's bounds
+    "year": {"returns": "int", "method": "random_int", "args": {"min": 1970, "max": REFERENCE_DAY.year}},
     # others
     "from_pattern": {"returns": "str"},  # not Faker's: a string matching the field's pattern (polyfactory's regex)
     "random_element": {"returns": "member"},
@@ -280,14 +281,14 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         r"percent|pct|ratio|rate|share",
         ("float", "decimal"),
         "pyfloat",
-        {"min_value": 0, "max_value": 100, "right_digits": 2},
+        {"min_value": 0, "max_value": 100},
     ),  # fmt: skip
     (
         r"(^|_)(price|amount|total|subtotal|cost|fee|balance|salary|tax|discount|payment|revenue|deposit|charge|rent"
         r"|tuition|fare|wage|commission)($|_)",
         ("decimal", "float"),
         "pydecimal",
-        {"left_digits": 4, "right_digits": 2, "positive": True},
+        {"positive": True},
     ),  # fmt: skip
     (
         r"(^|_)(price|amount|total|cost|fee|balance|salary|charge|rent|tuition|fare|wage|commission)($|_)",
@@ -316,8 +317,7 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
         {"min_value": 1, "max_value": 100},
     ),  # fmt: skip
     (r"(^|_)(rating|score)$", ("float", "decimal"), "pyfloat", {"min_value": 0, "max_value": 5, "right_digits": 1}),
-    (r"(^|_)year$", ("int",), "pyint", {"min_value": 1990, "max_value": 2030}),
-    (r"(^|_)(year)$", ("str",), "year", None),
+    (r"(^|_)year$", ("int",), "year", None),
     (
         r"weight|height|width|length|depth|size|distance",
         ("float", "decimal"),
@@ -367,8 +367,8 @@ EXPERT_TABLE: tuple[tuple[str, tuple[str, ...], str, dict[str, Any] | None], ...
 TYPE_DEFAULTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "str": ("word", None),
     "int": ("pyint", None),
-    "float": ("pyfloat", {"right_digits": 2}),
-    "decimal": ("pydecimal", {"right_digits": 2}),
+    "float": ("pyfloat", None),
+    "decimal": ("pydecimal", None),
     "bool": ("pybool", None),
     "date": ("date_this_decade", None),
     "datetime": ("date_time_this_decade", None),

@@ -176,6 +176,16 @@ class Session:
         """The snake-case name of the builder and the fixture in the fixture module."""
         return output_name(self.target, self.symbol)
 
+    def next_call(self) -> dict:
+        """The call that comes next from this state (what a refused call's error names, so the model can copy it
+        from the last response as it does after a call that worked): the plan's next step
+        (:func:`toolsmith.sample_data.plan.next_step`, without the providers: a refused provider's error names
+        those that fit), then ``generate`` until there are valid records, ``write_samples``, ``submit_result``."""
+        step = {k: v for k, v in plans.next_step(self.description, self.plan).items() if k != "providers"}
+        if step["tool"] != "generate" or self.records is None or self.errors:
+            return step
+        return {"tool": "write_samples" if self.outputs[0] not in self.written else "submit_result"}
+
     # ------------------------------------------------------------ the tools' logic
 
     def describe(self) -> dict:

@@ -8,7 +8,8 @@ module: a tool host serves many runs and may be restarted. The first tool called
 limited child process for Python) and creates the state.
 
 The model's choices are the providers (and their options) per field; each response names the call that comes
-next in ``next`` (see :func:`toolsmith.sample_data.plan.next_step`).
+next in ``next`` (see :func:`toolsmith.sample_data.plan.next_step`), and so does a refused call's error
+(:func:`refusal`), so the right call after a mistake is a copy from the last response too.
 """
 
 from __future__ import annotations
@@ -48,10 +49,23 @@ def save_session(box: Sandbox, session: Session) -> None:
     os.replace(tmp, path)
 
 
+def refusal(error: ValueError, session: Session) -> ValueError:
+    """A refused call's error, the call that comes next appended in the words of a response's ``next``
+    (``next: add_edge_case field=note kind=none``): what to do instead is in the last response the model reads."""
+    step = session.next_call()
+    words = " ".join([step["tool"], *(f"{k}={v}" for k, v in step.items() if k != "tool")])
+    return ValueError(f"{error}; next: {words}")
+
+
 def _call(method: str, **arguments: Any) -> dict:
     box = current()
     session = load_session(box)
-    out = getattr(session, method)(**arguments)
+    try:
+        out = getattr(session, method)(**arguments)
+    except ValueError as e:  # the state is not saved: a refused call changes nothing
+        if method == "generate":  # its refusal says which count or field to change, not a call to copy
+            raise
+        raise refusal(e, session) from None
     save_session(box, session)
     return out
 

@@ -14,12 +14,21 @@ from typing import Any
 
 from faker import Faker
 
-from toolsmith.sample_data.providers import CONVERSIONS, FORMAT_PROVIDERS, LEFT_DIGITS, PROVIDERS, TYPE_DEFAULTS
+from toolsmith.sample_data.providers import (
+    CONVERSIONS,
+    FORMAT_PROVIDERS,
+    LEFT_DIGITS,
+    PROVIDERS,
+    REFERENCE_DAY,
+    TYPE_DEFAULTS,
+)
 from toolsmith.sample_data.spec import check_value, leaf_spec
 
 LOCALE = "en_US"
 TRIES = 25  # values tried per field before giving up
 MAX_ITEMS = 3  # list items when the field does not ask for more
+# what a Faker provider raises for arguments it cannot use (asserts too: password(length=3))
+FAKER_ERRORS = (ValueError, TypeError, AttributeError, OverflowError, AssertionError)
 
 
 @cache
@@ -92,6 +101,12 @@ def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]
         args["min_value"] = args["max_value"] - 9999
     if provider == "random_element":
         args["elements"] = list(spec["members"])
+    if provider == "year":  # the plausible years within the field's bounds
+        bounds = fitted("pyint", spec)
+        args["min"] = max(args["min"], bounds.get("min_value", args["min"]))
+        args["max"] = min(args["max"], bounds.get("max_value", args["max"]))
+        if args["min"] > args["max"]:
+            raise ValueError(f"expected bounds that hold a year from 1970 to {REFERENCE_DAY.year}, got {spec}")
     args.update(options)
     if provider in ("pyfloat", "pydecimal") and "left_digits" not in args and "max_value" not in args:
         if abs(args.get("min_value") or 0) < 10**LEFT_DIGITS:  # Faker's own choice is up to ~70 digits
@@ -143,7 +158,7 @@ def one_value(fake: Faker, provider: str, spec: dict, args: dict[str, Any]) -> t
     for _ in range(TRIES):
         try:
             value = convert(raw_value(fake, provider, spec, args), spec)
-        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+        except FAKER_ERRORS as e:
             return None, f"{provider}{_args_text(args)} failed: {e}"
         error = check_value(spec, value)
         if error is None:
