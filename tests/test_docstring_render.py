@@ -167,6 +167,9 @@ def test_one_line_when_only_a_summary() -> None:
         ("Description.", "Description."),
         ("The description of the list.", None),
         ("Todos are listed.", None),
+        ("key (_type_): _description_", "_type_"),
+        ("Set the mocks of `set_type_adapter_mocks`.", None),  # inside a name: no placeholder
+        ("Reads my_summary_text.", None),
     ],
 )
 def test_placeholder(text: str, found: str | None) -> None:

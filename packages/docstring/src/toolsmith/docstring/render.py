@@ -18,9 +18,11 @@ from toolsmith.docstring.source import Facts
 
 WIDTH = 88  # a docstring line's length, its indentation included
 MIN_WIDTH = 40  # text is never wrapped narrower than this, however deep the indentation
-# Placeholder text as docstring generators (autoDocstring, pyment, IDE templates) leave it.
+# Placeholder text as docstring generators (autoDocstring, pyment, IDE templates) leave it; _type_ only as a word of
+# its own (set_type_adapter_mocks names a function)
 PLACEHOLDER = re.compile(
-    r"\bTODO\b|\bFIXME\b|\bTBD\b|\bXXX\b|_type_|_summary_|_description_|\[description\]|\[summary\]"
+    r"\bTODO\b|\bFIXME\b|\bTBD\b|\bXXX\b|(?<![A-Za-z0-9_])_(?:type|summary|description)_(?![A-Za-z0-9_])"
+    r"|\[description\]|\[summary\]"
     r"|<[^>\n]*description[^>\n]*>|^\s*(?:description|summary|desc|text|none|n/?a|\.\.\.|-)\s*\.?\s*$",
     re.IGNORECASE,
 )
