@@ -80,6 +80,34 @@ def calls_domain(domain: str, examples: int) -> dict[str, Any]:
     return out
 
 
+def merge_report(
+    last: dict[str, Any] | None, command: str, results: list[dict], calls: list[dict], order: list[str]
+) -> dict[str, Any]:
+    """This run's report merged with the last one (``docs/bench-run.json``): each domain's rows come from the last
+    command that measured it, named in each row (``command``), so benching one domain keeps the others' rows.
+
+    A report from before rows named their command (one ``command`` for all) is read as such.
+    """
+
+    def rows(key: str, new: list[dict]) -> list[dict]:
+        old = [] if last is None else [{"command": last.get("command"), **r} for r in last.get(key, [])]
+        ran = {r["domain"] for r in new}
+        out = [r for r in old if r["domain"] not in ran] + [{**r, "command": command} for r in new]
+        return sorted(out, key=lambda r: order.index(r["domain"]) if r["domain"] in order else len(order))
+
+    return {"results": rows("results", results), "calls": rows("calls", calls)}
+
+
+def commands(report: dict[str, Any]) -> str:
+    """The commands behind a merged report's rows, each with its domains: ```make bench-run ...` (lint, test)``."""
+    domains: dict[str, list[str]] = {}
+    for r in report["results"] + report["calls"]:
+        names = domains.setdefault(r["command"], [])
+        if r["domain"] not in names:
+            names.append(r["domain"])
+    return "; ".join(f"`{command}` ({', '.join(names)})" for command, names in domains.items())
+
+
 def calls_table(results: list[dict[str, Any]]) -> str:
     """The Markdown table of :func:`calls_domain` results."""
     lines = [

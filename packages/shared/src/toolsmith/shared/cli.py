@@ -239,7 +239,7 @@ def _write_block(doc: Path, name: str, body: str) -> None:
 
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
-    from toolsmith.shared.benchrun import bench_domain, calls_domain, calls_table, table
+    from toolsmith.shared.benchrun import bench_domain, calls_domain, calls_table, commands, merge_report, table
     from toolsmith.shared.domain import agent_dir, repo_root
     from toolsmith.shared.io import atomic_write_text
 
@@ -251,12 +251,16 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     given += [f"--calls {args.calls}"] if args.calls != 10 else []
     command = "make bench-run" + (f" ARGS='{' '.join(given)}'" if given else "")
     docs = repo_root() / "docs"
-    report = {"command": command, "results": results, "calls": calls}
-    atomic_write_text(docs / "bench-run.json", json.dumps(report, indent=2) + "\n")
-    tables = ([table(results)] if results else []) + ([calls_table(calls)] if calls else [])
-    text = "\n\n".join(tables)
-    _write_block(docs / "performance.md", "bench-run", f"Last run: `{command}`\n\n{text}")
-    print(text)
+    path = docs / "bench-run.json"
+    last = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    report = merge_report(last, command, results, calls, list(DOMAINS))
+    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
+    tables = [table(report["results"])] if report["results"] else []
+    tables += [calls_table(report["calls"])] if report["calls"] else []
+    _write_block(
+        docs / "performance.md", "bench-run", f"Last run of each domain: {commands(report)}\n\n" + "\n\n".join(tables)
+    )
+    print("\n\n".join(([table(results)] if results else []) + ([calls_table(calls)] if calls else [])))
     print(f"written: {docs / 'bench-run.json'} and {docs / 'performance.md'}")
     return 0
 
