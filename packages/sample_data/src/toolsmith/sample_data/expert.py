@@ -71,10 +71,14 @@ def unfilled(provider: str, options: dict | None, leaf: dict) -> dict:
     if "min_value" in filled:
         filled.add("positive")
     kept = {k: v for k, v in (options or {}).items() if k not in filled}
+    try:
+        full = arguments(provider, leaf, kept)  # the same after each drop: a dropped option changes nothing
+    except ValueError:
+        return kept
     for key in list(kept):
         rest = {k: v for k, v in kept.items() if k != key}
         try:
-            same = arguments(provider, leaf, rest) == arguments(provider, leaf, kept)
+            same = arguments(provider, leaf, rest) == full
         except ValueError:
             continue
         if same:

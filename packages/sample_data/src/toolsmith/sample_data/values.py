@@ -14,14 +14,7 @@ from typing import Any
 
 from faker import Faker
 
-from toolsmith.sample_data.providers import (
-    CONVERSIONS,
-    FORMAT_PROVIDERS,
-    LEFT_DIGITS,
-    PROVIDERS,
-    REFERENCE_DAY,
-    TYPE_DEFAULTS,
-)
+from toolsmith.sample_data.providers import CONVERSIONS, FORMAT_PROVIDERS, LEFT_DIGITS, PROVIDERS, TYPE_DEFAULTS
 from toolsmith.sample_data.spec import check_value, leaf_spec
 
 LOCALE = "en_US"
@@ -101,12 +94,12 @@ def arguments(provider: str, spec: dict, options: dict | None) -> dict[str, Any]
         args["min_value"] = args["max_value"] - 9999
     if provider == "random_element":
         args["elements"] = list(spec["members"])
-    if provider == "year":  # the plausible years within the field's bounds
-        bounds = fitted("pyint", spec)
-        args["min"] = max(args["min"], bounds.get("min_value", args["min"]))
-        args["max"] = min(args["max"], bounds.get("max_value", args["max"]))
+    if provider == "year":  # the plausible years (the table's min and max) within the field's bounds
+        low, high, bounds = args["min"], args["max"], fitted("pyint", spec)
+        args["min"] = max(low, bounds.get("min_value", low))
+        args["max"] = min(high, bounds.get("max_value", high))
         if args["min"] > args["max"]:
-            raise ValueError(f"expected bounds that hold a year from 1970 to {REFERENCE_DAY.year}, got {spec}")
+            raise ValueError(f"expected bounds that hold a year from {low} to {high}, got {spec}")
     args.update(options)
     if provider in ("pyfloat", "pydecimal") and "left_digits" not in args and "max_value" not in args:
         if abs(args.get("min_value") or 0) < 10**LEFT_DIGITS:  # Faker's own choice is up to ~70 digits
