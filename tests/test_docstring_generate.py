@@ -73,7 +73,10 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         if meta["damage"] != "none":
             expected[1:1] = ["write_docstring", "check_docstrings"]
         assert right == expected
-        assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
+        last = row["messages"][-1]
+        assert (last["name"], last["content"]["accepted"]) == ("submit_result", True)
+        assert f"`{meta['symbol']}`" in last["content"]["summary"]  # the tool writes it; the model does not
+        assert "summary" not in row["messages"][-2]["tool_calls"][0]["function"]["arguments"]
 
 
 def test_replay_reproduces_every_tool_output_and_the_check_passes(rows: list[dict], tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from toolsmith.shared.chat import render
 from toolsmith.shared.constants import START_FUNCTION_RESPONSE
 from toolsmith.shared.domain import load_domain
 from toolsmith.shared.episode import Episode
-from toolsmith.shared.runner import Target, resolve_targets, run_agent, run_targets
+from toolsmith.shared.runner import Target, accepted_reply, format_result, resolve_targets, run_agent, run_targets
 
 AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "docstring" / "agent.yaml"
 CODE = '''"""Shapes."""
@@ -74,7 +74,7 @@ SCRIPT = [
     call("inspect_function"),
     call("write_docstring", **GROW),
     call("check_docstrings"),
-    call("submit_result", summary="Added a docstring to `grow`.", documented=["c", "by"], remaining_problems=0),
+    call("submit_result", documented=["c", "by"], remaining_problems=0),
 ]
 
 
@@ -103,6 +103,8 @@ def test_a_run_shows_a_docstring_only_diff_and_leaves_the_file(spec: AgentSpec, 
     result = run_agent(spec, FakeModel(SCRIPT), Target(path, "grow"), transcript=tmp_path / "t.jsonl")
     assert result.status == "success", result.reason
     assert path.read_text(encoding="utf-8") == CODE and not result.applied
+    assert accepted_reply(result) == {"accepted": True, "summary": "Added a docstring to `grow`."}  # the tool's words
+    assert '\nresult: {"summary": "Added a docstring to `grow`."}\n' in format_result(result)
     assert result.diff.startswith("--- a/shapes/geo.py\n+++ b/shapes/geo.py\n")
     added = [line[1:] for line in result.diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     removed = [line for line in result.diff.splitlines() if line.startswith("-") and not line.startswith("---")]

@@ -12,7 +12,7 @@ import pytest
 from toolsmith.docstring.checks import judge
 from toolsmith.docstring.damage import damage
 from toolsmith.docstring.expert import expert
-from toolsmith.docstring.parts import Parts
+from toolsmith.docstring.parts import Parts, change_summary
 from toolsmith.docstring.tools import TOOLS, check_docstrings, inspect_function, submit_result, write_docstring
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.examples import Recorder
@@ -78,7 +78,7 @@ def test_inspect_function(box: Sandbox) -> None:
 def test_write_check_submit(box: Sandbox) -> None:
     refused = r"before submitting, got 7 problem\(s\): D417 .*`limit`; call write_docstring"
     with pytest.raises(ValueError, match=refused):  # the stale docstring: refused, not ended
-        submit_result("Nothing to fix.", ["by", "step"], 0)
+        submit_result(["by", "step"], 0)
     r = write_docstring(
         summary="grow the box",
         args={"by": "How much.", "limit": "The cap."},
@@ -95,10 +95,12 @@ def test_write_check_submit(box: Sandbox) -> None:
     assert "        Example:\n            >>> Box().grow(2)\n" in box.read()  # kept verbatim
     assert check_docstrings() == {"problems": [], "count": 0, "documented": ["by", "limit"], "next": "submit_result"}
     with pytest.raises(ValueError, match=r"expected documented to be the documented parameter names \['by', 'limit'\]"):
-        submit_result("Fixed the docstring.", ["Example"], 0)  # a name from the kept sections, not a parameter
+        submit_result(["Example"], 0)  # a name from the kept sections, not a parameter
     with pytest.raises(ValueError, match="expected remaining_problems 0"):
-        submit_result("Fixed the docstring.", ["limit", "by"], 2)
-    assert submit_result("Fixed the docstring.", ["limit", "by"], 0) == {"accepted": True}
+        submit_result(["limit", "by"], 2)
+    written = "Fixed the docstring of `Box.grow`: documented `limit`, removed `step`, added Returns, added Raises."
+    assert submit_result(["limit", "by"], 0) == {"accepted": True, "summary": written}  # the tool writes it
+    assert submit_result(["limit", "by"], 0, summary=" Grew it. ") == {"accepted": True, "summary": "Grew it."}
 
 
 def test_a_part_left_out_keeps_its_current_text(box: Sandbox) -> None:
@@ -135,12 +137,31 @@ def test_write_refuses_and_leaves_the_file(box: Sandbox, arguments: dict, error:
     [
         ({"summary": "ok", "documented": ["by"], "remaining_problems": -1}, "expected remaining_problems"),
         ({"summary": "ok", "documented": "by", "remaining_problems": 0}, "expected documented to be a list"),
-        ({"summary": " ", "documented": [], "remaining_problems": 0}, "expected a one-sentence summary"),
+        ({"summary": 3, "documented": [], "remaining_problems": 0}, "expected a one-sentence summary"),
     ],
 )
 def test_submit_result_validates(arguments: dict, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         submit_result(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "summary"),
+    [
+        (Parts("Grow."), Parts("Grow."), "The docstring of `f` is already complete."),
+        (None, Parts("Grow.", args={"by": "How much."}), "Added a docstring to `f`."),
+        (Parts(""), Parts("Grow."), "Added a docstring to `f`."),
+        (Parts("Grow.", args={"by": ""}), Parts("Grow.", args={"by": "How much."}),
+         "Fixed the docstring of `f`: documented `by`."),
+        (Parts("Grow.", args={"step": "Gone."}), Parts("Grow.", args={"by": "How much."}, returns="The box."),
+         "Fixed the docstring of `f`: documented `by`, removed `step`, added Returns."),
+        (Parts("Grow.", raises={}), Parts("Grow.", yields="Boxes.", raises={"ValueError": "by < 0."}),
+         "Fixed the docstring of `f`: added Yields, added Raises."),
+        (Parts("grow it"), Parts("Grow it."), "Rewrote the docstring of `f`."),
+    ],
+)  # fmt: skip
+def test_change_summary(before: Parts | None, after: Parts, summary: str) -> None:
+    assert change_summary("f", before, after) == summary
 
 
 def test_schemas_come_from_the_signatures() -> None:

@@ -3,7 +3,8 @@
 inspect_function, then, when its ``next`` says so (the docstring is there and the checkers report nothing),
 submit_result at once; else write_docstring (the author's parts, each argument under its CURRENT name: a
 parameter renamed in the code gets the description the author wrote for its old name) -> check_docstrings ->
-submit_result (``documented`` and ``remaining_problems`` copied from the check). The model's job stays small:
+submit_result (``documented`` and ``remaining_problems`` copied from the check; no summary: the tool writes it
+from the change, so the model does not spend a turn's tokens on a sentence). The model's job stays small:
 the names come from the inspect response, the words are what it learns.
 
 With recovery on (the kit's :class:`~toolsmith.shared.examples.Recorder`), an example may hold one mistake a
@@ -59,26 +60,6 @@ def write_arguments(truth: Parts, view: dict[str, Any], renamed: dict[str, str])
     return arguments
 
 
-def submit_summary(view: dict[str, Any], written: dict[str, Any] | None) -> str:
-    """One sentence on what changed, from the inspect response and what was written (None: nothing)."""
-    symbol = view["symbol"]
-    old = view["docstring"]
-    if written is None:
-        return f"The docstring of `{symbol}` is already complete."
-    if old is None or (old.get("summary") is None and "text" not in old):
-        return f"Added a docstring to `{symbol}`."
-    changes = []
-    old_args = {a for a, text in (old.get("args") or {}).items() if text}
-    changes += [f"documented `{a}`" for a in written.get("args", {}) if a not in old_args]
-    changes += [f"removed `{a}`" for a in old.get("not_params", {})]
-    for key, title in (("returns", "Returns"), ("yields", "Yields"), ("raises", "Raises")):
-        if written.get(key) and not old.get(key):
-            changes.append(f"added {title}")
-    if not changes:
-        return f"Rewrote the docstring of `{symbol}`."
-    return f"Fixed the docstring of `{symbol}`: " + ", ".join(changes) + "."
-
-
 def copied_args(view: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any] | None:
     """``arguments`` with inspect_function's ``args`` copied as they are (nulls kept; else the stale
     ``not_params`` added), when the tool refuses those; None when copying them is right."""
@@ -116,7 +97,6 @@ def expert(rec: Recorder, truth: Parts, renamed: dict[str, str] | None = None) -
         renamed: Current parameter name -> the author's name for it (a ``rename_param`` damage).
     """
     view = rec.call(inspect_function)
-    written = None
     mistaken = False
     if view["next"] != "submit_result":
         written = write_arguments(truth, view, renamed or {})
@@ -129,7 +109,7 @@ def expert(rec: Recorder, truth: Parts, renamed: dict[str, str] | None = None) -
             mistaken = True
         elif rec.chance(EARLY_SUBMIT_SHARE):  # as if nothing needed doing: refused while the checkers complain
             early = {"documented": view["params"], "remaining_problems": view["problem_count"]}
-            rec.mistake(submit_result, summary=submit_summary(view, None), **early)
+            rec.mistake(submit_result, **early)
             mistaken = True
         rec.call(write_docstring, **written)
         check = rec.call(check_docstrings)
@@ -139,11 +119,7 @@ def expert(rec: Recorder, truth: Parts, renamed: dict[str, str] | None = None) -
         documented, remaining = check["documented"], check["count"]
     else:
         documented, remaining = view["params"], view["problem_count"]
-    submitted = {
-        "summary": submit_summary(view, written),
-        "documented": documented,
-        "remaining_problems": remaining,
-    }
+    submitted = {"documented": documented, "remaining_problems": remaining}  # the tool writes the summary
     if not mistaken and rec.chance(MISSING_SUBMIT_SHARE):
         left_out = rec.pick(["documented", "remaining_problems"])
         rec.mistake(submit_result, **{k: v for k, v in submitted.items() if k != left_out})

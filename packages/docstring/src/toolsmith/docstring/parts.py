@@ -186,3 +186,28 @@ def parts_of(docstring: str) -> Parts:
         yields=yields,
         raises=raises,
     )
+
+
+def change_summary(symbol: str, before: Parts | None, after: Parts) -> str:
+    """One sentence on what a run changed in a docstring, for the report.
+
+    Args:
+        symbol: The documented function, method or class.
+        before: The docstring's parts before the run (None: it had none).
+        after: Its parts now.
+
+    Returns:
+        ``Added a docstring to `f`.``, ``Fixed the docstring of `f`: documented `x`, added Returns.``, and so on.
+    """
+    if before == after:
+        return f"The docstring of `{symbol}` is already complete."
+    if before is None or not before.summary:
+        return f"Added a docstring to `{symbol}`."
+    changes = [f"documented `{a}`" for a, text in after.args.items() if text and not before.args.get(a)]
+    changes += [f"removed `{a}`" for a in before.args if a not in after.args]
+    for key, title in (("returns", "Returns"), ("yields", "Yields"), ("raises", "Raises")):
+        if getattr(after, key) and not getattr(before, key):
+            changes.append(f"added {title}")
+    if not changes:
+        return f"Rewrote the docstring of `{symbol}`."
+    return f"Fixed the docstring of `{symbol}`: " + ", ".join(changes) + "."

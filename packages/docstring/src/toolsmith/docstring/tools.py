@@ -14,7 +14,7 @@ from typing import Any
 
 from toolsmith.docstring.checkers import check
 from toolsmith.docstring.inspection import complete, inspect_text
-from toolsmith.docstring.parts import parts_of
+from toolsmith.docstring.parts import Parts, change_summary, parts_of
 from toolsmith.docstring.source import facts_of, find, parse
 from toolsmith.docstring.write import write_text
 from toolsmith.shared.sandbox import Sandbox, current
@@ -89,22 +89,22 @@ def check_docstrings() -> dict:
     return result
 
 
-def submit_result(summary: str, documented: list[str], remaining_problems: int) -> dict:
+def submit_result(documented: list[str], remaining_problems: int, summary: str = "") -> dict:
     """Submit the result and end the task.
 
     Args:
-        summary: One sentence: what was documented or fixed.
         documented: The parameter names now documented (documented from the last check).
         remaining_problems: The number of problems left (count from the last check).
+        summary: One sentence on what was documented or fixed; left out, the tool writes it from the change.
 
     Returns:
-        Whether the result was accepted.
+        Whether the result was accepted, and the summary.
     """
     if isinstance(remaining_problems, bool) or not isinstance(remaining_problems, int) or remaining_problems < 0:
         raise ValueError(f"expected remaining_problems to be a whole number >= 0, got {remaining_problems!r}")
     if not isinstance(documented, list) or not all(isinstance(d, str) for d in documented):
         raise ValueError(f"expected documented to be a list of parameter names, got {documented!r}")
-    if not isinstance(summary, str) or not summary.strip():
+    if not isinstance(summary, str):
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
     box, symbol = _target()
     text = box.read()
@@ -121,7 +121,19 @@ def submit_result(summary: str, documented: list[str], remaining_problems: int) 
         raise ValueError(f"expected documented to be the documented parameter names {names}, got {documented}")
     if remaining_problems:
         raise ValueError(f"expected remaining_problems 0 (the checkers found none), got {remaining_problems}")
-    return {"accepted": True}
+    return {"accepted": True, "summary": summary.strip() or _change(box, symbol, facts.docstring)}
+
+
+def _change(box: Sandbox, symbol: str, docstring: str | None) -> str:
+    """What the run changed in the symbol's docstring, in one sentence (:func:`change_summary`)."""
+    after = parts_of(docstring) if docstring else Parts("")
+    original = box.original()
+    old = facts_of(parse(original), symbol).docstring if original is not None else None
+    try:
+        before = parts_of(old) if old else None
+    except ValueError:  # the author's docstring was no Google style: it was rewritten
+        return f"Rewrote the docstring of `{symbol}`."
+    return change_summary(symbol, before, after)
 
 
 TOOLS = (inspect_function, write_docstring, check_docstrings, submit_result)

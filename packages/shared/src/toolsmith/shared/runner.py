@@ -770,11 +770,22 @@ def format_step(step: Step) -> str:
     return "\n".join(lines)
 
 
+def accepted_reply(result: RunResult) -> dict[str, Any]:
+    """The terminal tool's response to the accepted submission (empty when nothing was accepted)."""
+    if result.submitted is None or not result.steps or not result.steps[-1].calls:
+        return {}
+    reply = result.steps[-1].calls[-1].result
+    return reply if isinstance(reply, dict) else {}
+
+
 def format_result(result: RunResult) -> str:
     """Status, submission, diff and transcript of a run, readable."""
     lines = [f"status: {result.status} ({result.reason}); {result.turns} turns, {result.seconds:.2f}s"]
     if result.submitted is not None:
         lines.append(f"submitted: {_short(result.submitted, 400)}")
+        said = {k: v for k, v in accepted_reply(result).items() if k != "accepted"}
+        if said:  # what the terminal tool answered besides accepting (a summary it wrote)
+            lines.append(f"result: {_short(said, 400)}")
     lines.append(result.diff.rstrip("\n") if result.diff else "(no changes)")
     if result.applied:
         lines.append(f"written: {', '.join(result.written)}")
