@@ -245,7 +245,7 @@ def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.Monk
     for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "MISSING_SUMMARY_SHARE"):
         monkeypatch.setattr(gen, share, 0.0)
     monkeypatch.setattr(gen, "NO_FIX_MISTAKE_SHARE", 1.0)
-    text = NO_FIX_TEXT.replace("value", "l")  # E741: no ruff fix, no rewrite
+    text = NO_FIX_TEXT.replace("kind", "l")  # E741 on a parameter: no ruff fix, no rewrite (callers may use the name)
     meta = {"source": "m:first", "filename": "m.py", "symbol": None, "original": text, "codes": ["E741"],
             "injected": ["E741"]}  # fmt: skip
     case = Case(files={"m.py": text}, target="m.py", symbol=None, meta=meta)

@@ -1,4 +1,4 @@
-"""The lint agent's rewrites for issues ruff cannot fix (B904, E721, E722), kept only when real ruff agrees."""
+"""The lint agent's rewrites for issues ruff cannot fix (B904, E721, E722, E741), kept only when real ruff agrees."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 import toolsmith.lint.tools as lint_tools
 from toolsmith.lint import fix_all, rewrite, run_linter
+from toolsmith.lint.rename import suggest_name
 from toolsmith.lint.rewrite import REPLACEMENTS, Rewrite, rewrite_text
 from toolsmith.shared.sandbox import open_sandbox
 
@@ -65,6 +66,29 @@ REWRITES = {
         "None",
         TRY + "    except KeyError:\n        raise ValueError(x) from None\n",
     ),
+    "E741 loop variable, everywhere in its scope": (
+        'def f(rows):\n    for l in rows:\n        print(f"{l!r}")\n\n        def g():\n            return l\n\n'
+        "    return l, [l for l in rows]\n",
+        "E741",
+        2,
+        "row",
+        'def f(rows):\n    for row in rows:\n        print(f"{row!r}")\n\n        def g():\n            return row\n\n'
+        "    return row, [l for l in rows]\n",  # the comprehension's own l is another variable
+    ),
+    "E741 in a comprehension": (
+        "def f(rows):\n    return [l.upper() for l in rows]\n",
+        "E741",
+        2,
+        "row",
+        "def f(rows):\n    return [row.upper() for row in rows]\n",
+    ),
+    "E741 assigned twice, with": (
+        "def f(p):\n    with open(p) as O:\n        O = O.read()\n    return O\n",
+        "E741",
+        2,
+        "data",
+        "def f(p):\n    with open(p) as data:\n        data = data.read()\n    return data\n",
+    ),
 }
 
 
@@ -86,7 +110,26 @@ REFUSED = {
         "err",
         "expected the name 'err' free",
     ),
-    "not a rule it rewrites": ("l = 1\n", "E741", 1, "x", "expected one of the codes B904, E721, E722"),
+    "not a rule it rewrites": ("import os\n", "F401", 1, "x", "expected one of the codes B904, E721, E722, E741"),
+    "E741 parameter": ("def f(l):\n    return l\n", "E741", 1, "x", "got the parameter `l`"),
+    "E741 lambda parameter": ("def f():\n    return lambda I: I\n", "E741", 2, "x", "got the parameter `I`"),
+    "E741 module name": ("l = 1\nprint(l)\n", "E741", 1, "x", "in a module or class"),
+    "E741 class attribute": ("class C:\n    O = 1\n", "E741", 2, "x", "in a module or class"),
+    "E741 global": ("def f():\n    global l\n    l = 1\n", "E741", 3, "x", "in a module or class"),
+    "E741 nonlocal": (
+        "def f():\n    l = 1\n\n    def g():\n        nonlocal l\n        l = 2\n\n    return g\n",
+        "E741",
+        2,
+        "x",
+        "a global or nonlocal declaration",
+    ),
+    "E741 name taken": ("def f(x):\n    l = len(x)\n    return l + x\n", "E741", 2, "x", "not already used"),
+    "E741 builtin": ("def f(x):\n    l = len(x)\n    return l\n", "E741", 2, "len", "not already used"),
+    "E741 module's name": ("import os\n\n\ndef f(x):\n    l = x\n    return l\n", "E741", 5, "os", "not already"),
+    "E741 ambiguous": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "I", "not ambiguous itself"),
+    "E741 no identifier": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "a b", "a plain identifier"),
+    "E741 keyword": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "class", "a plain identifier"),
+    "E741 nothing there": ("def f(x):\n    l = x\n    return l\n", "E741", 3, "y", "bound at line 3, got none"),
 }
 
 
@@ -192,3 +235,63 @@ def test_an_issue_the_rewrite_cannot_fix_is_not_next(tmp_path: Path) -> None:
             rewrite("B904", "err")
         assert rewrite("B904", "None")["remaining"] == 0  # from None needs no name
         assert box.read().endswith("raise ValueError(x) from None\n")
+
+
+OFFERED = {
+    # name: (text, line of the binding, the name offered)
+    "singular of the loop's iterable": ("def f(self):\n    for l in self.entries:\n        print(l)\n", 2, "entry"),
+    "a file's lines": ("def f(p):\n    for l in open(p).readlines():\n        print(l)\n", 2, "line"),
+    "a range": ("def f(n):\n    for I in range(n):\n        print(I)\n", 2, "index"),
+    "dict keys, sorted": ("def f(d):\n    for l in sorted(d.keys()):\n        print(l)\n", 2, "key"),
+    "a length": ("def f(x):\n    l = len(x)\n    return l\n", 2, "length"),
+    "a list": ("def f(x):\n    l = [x]\n    return l\n", 2, "items"),
+    "an open file": ("def f(p):\n    with open(p) as O:\n        return O.read()\n", 2, "file"),
+    "nothing to go by": ("def f(x):\n    l = x * 2\n    return l\n", 2, "value"),
+    "not a plural": ("def f(status):\n    for l in status:\n        print(l)\n", 2, "value"),
+    "the name taken": ("def f(rows, row):\n    for l in rows:\n        print(l, row)\n", 2, "row2"),
+    "a parameter: none": ("def f(l):\n    return l\n", 1, None),
+}
+
+
+@pytest.mark.parametrize("text, line, name", OFFERED.values(), ids=OFFERED.keys())
+def test_suggest_name(text: str, line: int, name: str | None) -> None:
+    assert suggest_name(text, line) == name
+
+
+AMBIGUOUS = """def f(rows, l2):
+    total = 0
+    for l in rows:
+        total += l
+    for I in range(total):
+        print(I, l2)
+    return total
+"""
+
+
+def test_e741_next_offers_a_name_per_variable_and_rewrite_renames_one(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(AMBIGUOUS, encoding="utf-8")
+    with open_sandbox(path) as box:
+        r = run_linter()
+        assert r["count"] == 2 and r["next"] == {"code": "E741", "replacement": "row"}
+        with pytest.raises(ValueError, match="got the parameter `l2`|not already used"):
+            rewrite("E741", "l2")  # a name in use: refused, the file unchanged
+        assert box.read() == AMBIGUOUS
+        r = rewrite("E741", "row")
+        assert r == {"rewritten": "E741", "count": 1, "remaining": 1, "fixable": 0,
+                     "next": {"code": "E741", "replacement": "index"}}  # fmt: skip
+        assert rewrite("E741", "index") == {"rewritten": "E741", "count": 1, "remaining": 0, "fixable": 0}
+        assert box.read() == AMBIGUOUS.replace("l in rows", "row in rows").replace("+= l\n", "+= row\n").replace(
+            "I", "index"
+        )
+        assert run_linter()["issues_fixed"] == 2
+
+
+def test_e741_on_a_parameter_is_not_offered(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("def f(l):\n    return l\n", encoding="utf-8")
+    with open_sandbox(path):
+        r = run_linter()
+        assert r["count"] == 1 and "next" not in r  # left, and reported
+        with pytest.raises(ValueError, match="got the parameter `l`"):
+            rewrite("E741", "value")

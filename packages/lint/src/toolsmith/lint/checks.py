@@ -14,7 +14,8 @@ configuration when the episode's project holds one (:func:`~toolsmith.lint.tools
   ``ast.parse`` lets through, e.g. ``nonlocal`` without a binding); ``new_violations``, the rule codes the final file
   has more of than the original, in the whole file; ``changed_outside``, the original code lines (not blank) changed
   that belong to no statement with an issue before (the statement's own lines, or a compound statement's header,
-  and the ``except`` line above an issue in its clause; ruff's fix ranges count too).
+  and the ``except`` line above an issue in its clause; ruff's fix ranges count too, and a renamed variable's
+  lines).
 - ``success``: all of them (for the no-model baseline, which submits nothing: all but ``counts_true``).
 """
 
@@ -25,6 +26,8 @@ import difflib
 from collections import Counter
 from typing import Any
 
+from toolsmith.lint.rename import reach
+from toolsmith.lint.rewrite import RENAMED
 from toolsmith.lint.tools import find_config, lint_text, scoped
 from toolsmith.shared.episode import Episode
 
@@ -49,7 +52,8 @@ def _spans(tree: ast.Module) -> list[tuple[int, int]]:
 
 def allowed_lines(text: str, issues: list) -> set[int]:
     """The lines a fix of ``issues`` may change in ``text``: each issue's innermost statement (or header), the
-    header of the ``except`` clause it is in, and the rows of ruff's own fix."""
+    header of the ``except`` clause it is in, the rows of ruff's own fix, and for an E741 every line that binds or
+    reads the variable."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
@@ -63,6 +67,8 @@ def allowed_lines(text: str, issues: list) -> set[int]:
         lines.update(max((h for h in handlers if h[0] <= issue.line <= h[1]), default=(issue.line,))[:1])
         for row, _, end_row, _, _ in issue.edits:
             lines.update(range(row, end_row + 1))
+        if issue.code == RENAMED:  # a rename reaches every line that binds or reads the variable
+            lines.update(reach(text, issue.line))
     return lines
 
 

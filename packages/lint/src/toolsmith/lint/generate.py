@@ -4,18 +4,18 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
 
 1. Cases: a stdlib function/class (5-60 lines, with the module's imports it uses, sorted by ruff's isort) with
    1-4 realistic problems injected (:mod:`toolsmith.lint.inject`; in 35% of cases one rule 2-3 times); 15% of
-   cases are limited to the symbol, 30% get only problems ruff has no fix for (B904, E721 and E722 are rewritten,
-   E741 is left; most snippets offer them no place, so some training examples start with nothing to fix:
+   cases are limited to the symbol, 30% get only problems ruff has no fix for (B904, E721, E722 and E741 are
+   rewritten; most snippets offer them no place, so some training examples start with nothing to fix:
    run_linter, then submit_result). The first snippet of a
    module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
    in the rows' meta, the others ``snippet``).
 2. The expert: run_linter, then for the ``next`` code of the last response fix_all (every ruff fix of that code) or,
    for a rule ruff has no fix for, rewrite with that rule's replacement (:data:`toolsmith.lint.rewrite.REPLACEMENTS`:
-   ``err``, ``is``, ``Exception``), until none is next; run_linter again (after fixes), submit_result with the counts
-   and a one-line summary. With recovery on, it sometimes makes the mistakes a small model makes — copies a wrong
-   code into fix_all (another listed code without a fix, the code just fixed), calls fix_all for a code to rewrite
-   or, before submitting, for one left without a fix, calls run_linter again for nothing, leaves out submit_result's
-   summary — gets the real error and makes the right call.
+   ``err``, ``is``, ``Exception``; for E741 the new name ``next`` offers), until none is next; run_linter again
+   (after fixes), submit_result with the counts and a one-line summary. With recovery on, it sometimes makes the
+   mistakes a small model makes — copies a wrong code into fix_all (another listed code without a fix, the code just
+   fixed), calls fix_all for a code to rewrite or, before submitting, for one left without a fix, calls run_linter
+   again for nothing, leaves out submit_result's summary — gets the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -33,7 +33,7 @@ from typing import Any
 
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import NO_FIX_CODES, inject
-from toolsmith.lint.rewrite import REPLACEMENTS
+from toolsmith.lint.rewrite import REPLACEMENTS, REWRITTEN
 from toolsmith.lint.tools import fix_all, lint_text, read_file, rewrite, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
@@ -156,10 +156,11 @@ def expert(rec: Recorder, case: Case) -> None:
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
         code = last["next"]["code"]
-        if code in REPLACEMENTS:  # no ruff fix: the statement is rewritten
+        if code in REWRITTEN:  # no ruff fix: the statement is rewritten (E741: with the name next offers)
             if rec.chance(WRONG_COPY_SHARE):
                 rec.mistake(fix_all, issue_code=code)  # "without an automatic fix"
-            last = rec.call(rewrite, issue_code=code, replacement=REPLACEMENTS[code])
+            written = last["next"].get("replacement", REPLACEMENTS.get(code))
+            last = rec.call(rewrite, issue_code=code, replacement=written)
         else:
             wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
             if wrong:

@@ -10,6 +10,8 @@ Each rewrite changes one statement and says which lines it may touch;
   subclasses).
 - ``B904`` ``raise X`` inside ``except``: ``replacement`` is ``err`` (chain the caught exception: ``raise X from err``,
   with the name the ``except`` clause binds, or ``as err`` added when it binds none) or ``None`` (``from None``).
+- ``E741`` ambiguous variable name (``l``, ``O``, ``I``): ``replacement`` is the variable's new name, renamed
+  everywhere in its scope (:mod:`toolsmith.lint.rename`); the tools offer one per variable (:func:`replacement`).
 
 Every function here raises ``ValueError`` ("expected X, got Y") when the issue is not one it can rewrite.
 """
@@ -21,9 +23,13 @@ import builtins
 import re
 from dataclasses import dataclass
 
+from toolsmith.lint.rename import rename_local, suggest_name
+
 CHAIN = "err"  # B904: the replacement that chains the caught exception
-# The rules rewritten, with what the expert writes for each (the tools' dry run for ``next`` uses it too).
+# The rules rewritten with one replacement each, what the expert writes (the tools' dry run for ``next`` uses it too).
 REPLACEMENTS: dict[str, str] = {"B904": CHAIN, "E721": "is", "E722": "Exception"}
+RENAMED = "E741"  # rewritten with a name per variable, which the tools offer in ``next``
+REWRITTEN = frozenset({*REPLACEMENTS, RENAMED})  # every rule ``rewrite`` fixes
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -192,13 +198,24 @@ def _raise_in_except(text: str, tree: ast.Module, line: int, replacement: str) -
     return Rewrite(t.apply(edits), frozenset(lines))
 
 
+def replacement(text: str, code: str, line: int) -> str | None:
+    """What the tools offer to rewrite the issue ``code`` at ``line`` with: the rule's replacement, or for E741 a new
+    name for the variable (None: nothing to offer)."""
+    if code == RENAMED:
+        return suggest_name(text, line)
+    return REPLACEMENTS.get(code)
+
+
 def rewrite_text(text: str, code: str, line: int, replacement: str) -> Rewrite:
     """Rewrite the issue ``code`` at ``line`` of ``text`` with ``replacement`` (see the module docstring).
 
     Raises:
-        ValueError: ``code`` is not one of :data:`REPLACEMENTS`, the text has no such issue at ``line`` that can
+        ValueError: ``code`` is not one of :data:`REWRITTEN`, the text has no such issue at ``line`` that can
             be rewritten, or ``replacement`` does not fit the rule.
     """
+    if code == RENAMED:
+        renamed, lines = rename_local(text, line, replacement)
+        return Rewrite(renamed, lines)
     tree = ast.parse(text)
     if code == "E722":
         return _bare_except(text, tree, line, replacement)
@@ -206,4 +223,4 @@ def rewrite_text(text: str, code: str, line: int, replacement: str) -> Rewrite:
         return _type_compare(text, tree, line, replacement)
     if code == "B904":
         return _raise_in_except(text, tree, line, replacement)
-    raise ValueError(f"expected one of the codes {', '.join(REPLACEMENTS)}, got {code!r}")
+    raise ValueError(f"expected one of the codes {', '.join(sorted(REWRITTEN))}, got {code!r}")

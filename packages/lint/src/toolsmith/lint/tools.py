@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsmith.lint.rewrite import REPLACEMENTS, rewrite_text
+from toolsmith.lint.rewrite import RENAMED, REWRITTEN, replacement, rewrite_text
 from toolsmith.shared.proc import ruff_command, run_bounded
 from toolsmith.shared.sandbox import Sandbox, current
 
@@ -448,22 +448,32 @@ def _checked_rewrite(box: Sandbox, text: str, issue: Issue, replacement: str) ->
     return new.text
 
 
-def _rewritable(box: Sandbox, text: str, issue: Issue) -> bool:
-    """Whether ``rewrite`` with the rule's usual replacement fixes ``issue`` (a dry run; the file is not changed)."""
-    if issue.fixable or issue.code not in REPLACEMENTS:
-        return False
+def _offer(box: Sandbox, text: str, issue: Issue) -> str | None:
+    """The replacement the tools offer for ``issue`` when ``rewrite`` with it fixes the issue (a dry run; the file is
+    not changed), else None."""
+    if issue.fixable or issue.code not in REWRITTEN:
+        return None
+    offered = replacement(text, issue.code, issue.line)
+    if offered is None:
+        return None
     try:
-        _checked_rewrite(box, text, issue, REPLACEMENTS[issue.code])
+        _checked_rewrite(box, text, issue, offered)
     except ValueError:
-        return False
-    return True
+        return None
+    return offered
 
 
 def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None:
     """The code of the first fixable issue (``fix_all`` fixes every fixable issue of it); when none is fixable, of
-    the first issue ``rewrite`` can fix."""
-    first = next((i for i in issues if i.fixable), None) or next((i for i in issues if _rewritable(box, text, i)), None)
-    return None if first is None else {"code": first.code}
+    the first issue ``rewrite`` can fix, with the new name to write for an E741 (a name per variable)."""
+    first = next((i for i in issues if i.fixable), None)
+    if first is not None:
+        return {"code": first.code}
+    for issue in issues:
+        offered = _offer(box, text, issue)
+        if offered is not None:
+            return {"code": issue.code, "replacement": offered} if issue.code == RENAMED else {"code": issue.code}
+    return None
 
 
 def run_linter() -> dict:
@@ -515,7 +525,7 @@ def fix_all(issue_code: str) -> dict:
     if not any(i.code == code and i.fixable for i in issues):
         fixable = ", ".join(dict.fromkeys(i.code for i in issues if i.fixable)) or "none"
         got = f"{code} without an automatic fix" if any(i.code == code for i in issues) else f"no {code} issue"
-        if code in REPLACEMENTS and any(i.code == code for i in issues):
+        if any(i.code == code and _offer(box, text, i) is not None for i in issues):
             got += f" (rewrite fixes {code})"
         raise ValueError(f"expected a code with fixable issues, got {got}; codes with fixable issues: {fixable}")
     fixed = 0
@@ -538,9 +548,10 @@ def rewrite(issue_code: str, replacement: str) -> dict:
     """Fix every issue of one rule code that has no automatic fix by rewriting its statement, checked by the linter.
 
     Args:
-        issue_code: The rule code the linter names as next: B904, E721 or E722.
+        issue_code: The rule code the linter names as next: B904, E721, E722 or E741.
         replacement: What to write: for B904 "err" (raise from the caught exception) or "None"; for E721 "is";
-            for E722 the exception class to catch, e.g. "Exception".
+            for E722 the exception class to catch, e.g. "Exception"; for E741 the variable's new name (the
+            replacement next offers), renamed in its whole scope, one variable a call.
 
     Returns:
         The code rewritten, how many of its issues were rewritten, how many issues remain, how many of them are
@@ -549,8 +560,8 @@ def rewrite(issue_code: str, replacement: str) -> dict:
     if not isinstance(issue_code, str) or not isinstance(replacement, str):
         raise ValueError(f"expected a code string and a replacement string, got {issue_code!r} and {replacement!r}")
     code = issue_code.strip().upper()
-    if code not in REPLACEMENTS:
-        raise ValueError(f"expected one of the codes {', '.join(REPLACEMENTS)} to rewrite, got {code!r}")
+    if code not in REWRITTEN:
+        raise ValueError(f"expected one of the codes {', '.join(sorted(REWRITTEN))} to rewrite, got {code!r}")
     box = current()
     text, issues = _state(box)
     if not any(i.code == code and not i.fixable for i in issues):
@@ -567,6 +578,8 @@ def rewrite(issue_code: str, replacement: str) -> dict:
         box.write(new)
         text, issues = _state(box)
         count += 1
+        if code == RENAMED:  # a name is one variable's: the next one gets its own
+            break
     if not count:
         raise ValueError(f"{refused[0]}; the file is unchanged")
     return _fixed(box, text, issues, rewritten=code, count=count)
