@@ -215,3 +215,30 @@ def test_checks_and_baseline_use_the_projects_ruff_config(tmp_path: Path) -> Non
     submitted = {"issues_fixed": 1, "issues_remaining": 0}
     r = check_episode(Episode(tmp_path, "target.py", None, {"target.py": ORIGINAL}, submitted))
     assert r["success"] and (r["issues_before"], r["issues_after"]) == (1, 0), r["reason"]
+
+
+IMPORTS = [
+    # name, original, final, imports, reason
+    (
+        "ruff's F401 fix removes an import module-level code reads",
+        "import os\n\nSEP = globals()['os'].sep\n",
+        "SEP = globals()['os'].sep\n",
+        False,
+        "expected the module to import as it did before, got KeyError: 'os'",
+    ),
+    ("imports as before", "import os\n\nSEP = 1\n", "SEP = 1\n", True, ""),
+    ("the original did not import either: not judged", "import os\n\nraise SystemExit(3)\n", "raise SystemExit(3)\n",
+     True, ""),
+    ("a __main__ block does not run", "import os\n\nif __name__ == '__main__':\n    print(globals()['os'])\n",
+     "if __name__ == '__main__':\n    print(globals()['os'])\n", True, ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("original", "final", "imports", "reason"), [c[1:] for c in IMPORTS], ids=[c[0] for c in IMPORTS]
+)
+def test_a_module_that_no_longer_imports_is_a_regression(original: str, final: str, imports: bool, reason: str) -> None:
+    # real ruff, a real limited child running both texts as modules
+    r = judge(original, final, None, judge_submission=False)
+    assert (r["compiles"], r["imports"]) == (True, imports)
+    assert r["reason"].startswith(reason) and r["success"] == (not reason)

@@ -11,11 +11,12 @@ configuration when the episode's project holds one (:func:`~toolsmith.lint.tools
   ``issues_remaining == len(issues(final))`` and
   ``issues_fixed == max(0, len(issues(original)) - len(issues(final)))`` (the net number gone).
 - Regressions (each one fails the run): ``compiles`` (``compile()`` accepts the final file: also catches what
-  ``ast.parse`` lets through, e.g. ``nonlocal`` without a binding); ``new_violations``, the rule codes the final file
-  has more of than the original, in the whole file; ``changed_outside``, the original code lines (not blank) changed
-  that belong to no statement with an issue before (the statement's own lines, or a compound statement's header,
-  and the ``except`` line above an issue in its clause; ruff's fix ranges count too, and a renamed variable's
-  lines).
+  ``ast.parse`` lets through, e.g. ``nonlocal`` without a binding); ``imports``, the final file still runs as a
+  module where the original did (:mod:`toolsmith.shared.importcheck`, in a limited child); ``new_violations``, the rule
+  codes the final file has more of than the original, in the whole file; ``changed_outside``, the original code lines
+  (not blank) changed that belong to no statement with an issue before (the statement's own lines, or a compound
+  statement's header, and the ``except`` line above an issue in its clause; ruff's fix ranges count too, and a
+  renamed variable's lines).
 - ``success``: all of them (for the no-model baseline, which submits nothing: all but ``counts_true``).
 """
 
@@ -30,6 +31,7 @@ from toolsmith.lint.rename import reach
 from toolsmith.lint.rewrite import RENAMED
 from toolsmith.lint.tools import find_config, lint_text, scoped
 from toolsmith.shared.episode import Episode
+from toolsmith.shared.importcheck import import_regression
 
 
 def _count_arg(submitted: dict[str, Any], name: str) -> int | None:
@@ -93,7 +95,7 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         episode: The finished run (the target, its symbol, the submit_result arguments).
 
     Returns:
-        ``success``, ``all_fixable_fixed``, ``parses``, ``counts_true``, ``compiles``, ``new_violations``,
+        ``success``, ``all_fixable_fixed``, ``parses``, ``counts_true``, ``compiles``, ``imports``, ``new_violations``,
         ``changed_outside`` and ``reason`` (empty on success, else the first failure as "expected X, got Y"), and
         the issue counts before and after.
     """
@@ -131,6 +133,12 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         except (SyntaxError, ValueError) as e:
             compiles = False
             reasons.append(f"expected the final file to compile, got {type(e).__name__}: {e}")
+    imports = True
+    if compiles and final_code != original_code:
+        error = import_regression(episode.root, episode.target, original_code)
+        if error is not None:
+            imports = False
+            reasons.append(f"expected the module to import as it did before, got {error}")
     whole = Counter(i.code for i in whole_issues(final_code)) - Counter(i.code for i in whole_before)
     if whole:
         reasons.append(f"expected no new violations, got more {', '.join(sorted(whole))} than before")
@@ -160,7 +168,7 @@ def check_episode(episode: Episode) -> dict[str, Any]:
             )
         else:
             counts_true = True
-    regression_free = compiles and not whole and not outside
+    regression_free = compiles and imports and not whole and not outside
     success = parses and all_fixable_fixed and regression_free and (counts_true or not episode.judge_submission)
     return {
         "success": success,
@@ -168,6 +176,7 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         "parses": parses,
         "counts_true": counts_true,
         "compiles": compiles,
+        "imports": imports,
         "new_violations": len(whole),
         "changed_outside": len(outside),
         "reason": "" if success else reasons[0],

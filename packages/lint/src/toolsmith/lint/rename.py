@@ -19,9 +19,6 @@ import ast
 import builtins
 import keyword
 
-import libcst as cst
-from libcst.metadata import ComprehensionScope, FunctionScope, MetadataWrapper, PositionProvider, ScopeProvider
-
 AMBIGUOUS = frozenset({"l", "O", "I"})  # the names E741 reports
 FALLBACK = {"l": "value", "O": "obj", "I": "index"}  # when nothing in the binding says more
 LINE_SOURCES = frozenset({"readlines", "splitlines", "open", "lines"})  # iterating these gives lines
@@ -53,7 +50,13 @@ def _binding(text: str, line: int) -> _Binding:
     Raises:
         ValueError: No ambiguous name is bound there, or renaming it could change what other code sees.
     """
-    wrapper = MetadataWrapper(cst.parse_module(text))
+    import libcst as cst  # here, not at the top: ~0.2 s to import, paid only where an E741 is
+    from libcst.metadata import ComprehensionScope, FunctionScope, MetadataWrapper, PositionProvider, ScopeProvider
+
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(text))
+    except cst.ParserSyntaxError as e:
+        raise ValueError(f"expected Python that libcst parses, got {str(e).splitlines()[0]}") from None
     scopes, positions = wrapper.resolve(ScopeProvider), wrapper.resolve(PositionProvider)
     found = [
         (positions[a.node].start.column, scope, a.name)
@@ -87,7 +90,7 @@ def reach(text: str, line: int) -> frozenset[int]:
     when it cannot be renamed."""
     try:
         return frozenset(row for row, _ in _binding(text, line).spots)
-    except (ValueError, cst.ParserSyntaxError):
+    except ValueError:
         return frozenset()
 
 
@@ -201,7 +204,7 @@ def suggest_name(text: str, line: int) -> str | None:
     """The name to offer for the ambiguous variable bound at ``line`` (None: it cannot be renamed)."""
     try:
         binding = _binding(text, line)
-    except (ValueError, cst.ParserSyntaxError):  # not renamable, or no Python libcst reads
+    except ValueError:  # not renamable, or no Python libcst reads
         return None
     guess = None
     for node in ast.walk(binding.function):

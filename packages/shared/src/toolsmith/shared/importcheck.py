@@ -1,0 +1,59 @@
+"""Whether an edited module still imports: the original and the final text run as modules in one limited child.
+
+An edit can leave a file that parses and compiles but no longer imports (an import removed that module-level code
+uses, a name renamed that a decorator or a class body reads at import time). :func:`import_regression` runs both
+texts with ``runpy.run_path`` (as a module named :data:`RUN_NAME`, so ``if __name__ == "__main__":`` blocks do
+not run) in one child of :func:`toolsmith.shared.isolate.run_isolated`, from the project's folder so its sibling
+modules import; only a final text that fails where the original imported is a regression.
+"""
+
+from __future__ import annotations
+
+import runpy
+import tempfile
+from pathlib import Path
+
+from toolsmith.shared.isolate import Limits, run_isolated
+
+RUN_NAME = "toolsmith_import_check"
+IMPORT_TIMEOUT_S = 20.0  # both imports together; a child that takes longer is not judged
+ERROR_CHARS = 200
+
+
+def import_errors(paths: list[str]) -> list[str | None]:
+    """Run each file as a module, in turn (the child's entry function).
+
+    Returns:
+        For each file, its exception as ``Type: message`` (cut to :data:`ERROR_CHARS`), or None when it imported.
+    """
+    out: list[str | None] = []
+    for path in paths:
+        try:
+            runpy.run_path(path, run_name=RUN_NAME)
+        except BaseException as e:  # SystemExit and KeyboardInterrupt at import count too
+            out.append(f"{type(e).__name__}: {e}"[:ERROR_CHARS])
+        else:
+            out.append(None)
+    return out
+
+
+def import_regression(root: Path, target: str, original: str) -> str | None:
+    """Why the final file ``root/target`` no longer imports when ``original`` (its text before the run) did.
+
+    Returns:
+        The final file's import error, or None: it imports, the original did not either, or the child could not
+        tell (a hang or a crash: not judged).
+    """
+    with tempfile.TemporaryDirectory(prefix="toolsmith-import-") as tmp:
+        before = Path(tmp) / Path(target).name
+        before.write_text(original, encoding="utf-8")
+        result = run_isolated(
+            f"{__name__}:import_errors",
+            {"paths": [str(before), str(Path(root, target).resolve())]},
+            cwd=Path(root),
+            limits=Limits(timeout_s=IMPORT_TIMEOUT_S),
+        )
+    if not result.ok or not isinstance(result.value, list) or len(result.value) != 2:
+        return None
+    error_before, error_after = result.value
+    return error_after if error_before is None else None
