@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+from dataclasses import dataclass
 
 AMBIGUOUS = frozenset({"l", "O", "I"})  # the names E741 reports
 FALLBACK = {"l": "value", "O": "obj", "I": "index"}  # when nothing in the binding says more
@@ -27,12 +28,19 @@ RESULT_NAMES = {"len": "length", "list": "items", "sorted": "items", "open": "fi
 WRAPPERS = frozenset({"sorted", "list", "reversed", "set", "tuple"})  # iterating these: the argument's elements
 
 
+@dataclass(frozen=True)
 class _Binding:
-    """The ambiguous variable bound at a line: its name, where it is bound or read (line, column; 1-based line,
-    0-based character column), and the outermost function around it."""
+    """The ambiguous variable bound at a line.
 
-    def __init__(self, name: str, spots: list[tuple[int, int]], function: ast.AST) -> None:
-        self.name, self.spots, self.function = name, spots, function
+    Attributes:
+        name: Its name.
+        spots: Where it is bound or read: (1-based line, 0-based character column), in order.
+        function: The outermost function around it.
+    """
+
+    name: str
+    spots: list[tuple[int, int]]
+    function: ast.AST
 
 
 def _function_at(tree: ast.Module, line: int) -> ast.AST | None:
