@@ -29,7 +29,8 @@ def write_file(path: str, text: str) -> dict:
 
 
 class FakeModel:
-    """Returns preset outputs (a list, or a function of the turn index) and records every prompt's text."""
+    """Returns preset outputs (a list, or a function of the turn index; an output is its text, or (text, stopped))
+    and records every prompt's text."""
 
     def __init__(self, outputs):
         self.outputs = outputs
@@ -57,7 +58,10 @@ class FakeModel:
         self.prompts.append(prompt.text)
         self.reuse.append(reuse_cache)
         text = self.outputs(i) if callable(self.outputs) else self.outputs[i]
-        stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
+        if isinstance(text, tuple):  # (text, why it stopped), e.g. a call the grammar closed at max_tokens
+            text, stopped = text
+        else:
+            stopped = "stop_token" if text.endswith(STOP_TOKENS) else "max_tokens"
         return Generation(text, len(prompt.text), len(prompt.text), len(text), 0.001, stopped)
 
     def call_grammar(self, schemas: list[dict]) -> str:

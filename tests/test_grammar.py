@@ -4,6 +4,7 @@ write parses, names a declared tool and passes the tool's schema — even from a
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -18,7 +19,7 @@ from toolsmith.shared.constants import (
     TRIGGER,
 )
 from toolsmith.shared.domain import DomainNotReady, agent_dir
-from toolsmith.shared.grammar import call_grammar, forced_text, split_tails
+from toolsmith.shared.grammar import call_grammar, closing_text, forced_text, split_tails
 from toolsmith.shared.parse import parse_output
 from toolsmith.shared.tools import check_arguments, tool_schema
 
@@ -276,8 +277,9 @@ def arguments_for(schema: dict, rng: random.Random) -> object:
         return rng.random() < 0.5
     if kind == "array":
         return [arguments_for(schema.get("items", {}), rng) for _ in range(rng.randrange(3))]
-    if "properties" not in schema:  # a free-form object
-        return {"k": "v"} if rng.random() < 0.5 else {}
+    if "properties" not in schema:  # a free-form object, its values of additionalProperties' schema
+        extra = schema.get("additionalProperties")
+        return {"k": arguments_for(extra, rng) if isinstance(extra, dict) else "v"} if rng.random() < 0.5 else {}
     props, required = schema["properties"], set(schema.get("required", []))
     return {k: arguments_for(v, rng) for k, v in props.items() if k in required or rng.random() < 0.5}
 
@@ -463,3 +465,100 @@ def test_jump_forward_ends_a_call_written_whole_and_keeps_the_token_limit(tiny_g
     for limit in (1, 2, 3, 5):
         gen = model.generate(prompt, max_tokens=limit, grammar=grammar)
         assert gen.new_tokens == limit and gen.stopped == "max_tokens", (limit, gen)
+
+
+@pytest.mark.parametrize("schemas", [*SCHEMA_SETS, pytest.param("forcing", id="forcing-edges")])
+def test_closing_text_ends_every_prefix_as_a_valid_call(schemas) -> None:
+    """For every prefix of calls the template writes, the prefix and its closing text parse as one call to a declared
+    tool whose arguments pass the tool's schema: a decoder out of budget can always end the call."""
+    schemas = FORCING if schemas == "forcing" else schemas
+    by_name = {s["function"]["name"]: s for s in schemas}
+    rng = random.Random(1)
+    for s in schemas * 6:
+        fn = s["function"]
+        arguments = arguments_for(fn.get("parameters") or {}, rng)
+        text = call_text(fn["name"], arguments)
+        # the schema check where the whole call passes it (an enum beside an anyOf binds neither the grammar nor
+        # every value the generator writes)
+        valid = check_arguments(s, arguments) == []
+        inside = {i for m in re.finditer(r"<[a-z_]+>", text) for i in range(m.start() + 1, m.end())}
+        for i in range(len(text) + 1):
+            if i in inside:
+                continue  # a control token is one token: no output ends inside one
+            ending = closing_text(schemas, text[:i])
+            assert ending is not None, text[:i]
+            parsed = parse_output(text[:i] + ending)
+            assert parsed.ok and len(parsed.calls) == 1, (text[:i], ending)
+            call = parsed.calls[0]
+            assert call.name in by_name and (not valid or check_arguments(by_name[call.name], call.arguments) == []), (
+                text[:i],
+                ending,
+            )
+        assert closing_text(schemas, text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "ending"),
+    [
+        ("", CALL + "set_field{field:<escape><escape>,provider:<escape><escape>}" + END),  # the first tool
+        (CALL + "add", "_edge_case{field:<escape><escape>,kind:<escape>min<escape>}" + END),  # an enum's first member
+        (CALL + "add_edge_case{field:<escape>x<escape>,kind:<escape>ea", "ch_enum<escape>}" + END),
+        (CALL + "set_field{field:<escape>home", "<escape>,provider:<escape><escape>}" + END),
+        (CALL + "set_field{field:<escape>x<escape>,options:{a:-", "0},provider:<escape><escape>}" + END),
+        (CALL + "set_field{field:<escape>x<escape>,options:{a:tr", "ue},provider:<escape><escape>}" + END),
+        (CALL + "set_field{field:<escape>x<escape>,", "provider:<escape><escape>}" + END),
+        (CALL + "set_field{field:<escape>x<escape>,provider:<escape>y<escape>}" + END_FUNCTION_CALL,
+         START_FUNCTION_RESPONSE),
+        (CALL + "tag_list{names:[<escape>alpha<escape>,", "<escape>alpha<escape>]}" + END),
+        (CALL + "optional_only{", "}" + END),
+        (CALL + "nope{", None),  # not a declared tool
+        ("plain text", None),
+    ],
+)  # fmt: skip
+def test_closing_text(text: str, ending: str | None) -> None:
+    assert closing_text(FORCING, text) == ending
+
+
+def label(text: str, n: int) -> dict:
+    """A tool with a free string, which a random model fills up to the grammar's bound.
+
+    Args:
+        text: The label.
+        n: How many.
+    """
+    return {}
+
+
+def test_out_of_budget_the_decoder_closes_the_call(tiny_gguf) -> None:
+    """A random model under the grammar with a budget below its strings' bound: the output is still one valid
+    call within ``max_tokens``, ``closed``; without the grammar it is cut off and does not parse. A call that fits
+    its budget is never closed."""
+    from toolsmith.shared.llm import GGUFModel
+
+    model = GGUFModel(tiny_gguf, n_ctx=2048)
+    schemas = [tool_schema(pick), tool_schema(label)]
+    by_name = {s["function"]["name"]: s for s in schemas}
+    grammar = model.call_grammar(schemas)
+    prompt = render(
+        [{"role": "developer", "content": TRIGGER}, {"role": "user", "content": "Label it."}],
+        schemas,
+        add_generation_prompt=True,
+    )
+    closed = 0
+    for max_tokens in (20, 30, 45, 60):
+        gen = model.generate(prompt, max_tokens=max_tokens, temperature=1.5, grammar=grammar)
+        parsed = parse_output(gen.text)
+        assert parsed.ok and len(parsed.calls) == 1, (max_tokens, gen.text)
+        call = parsed.calls[0]
+        assert check_arguments(by_name[call.name], call.arguments) == [], gen.text
+        assert gen.stopped in ("closed", "stop_token") and gen.new_tokens <= max_tokens
+        closed += gen.stopped == "closed"
+    assert closed  # the random model's strings run past these budgets
+    cut = model.generate(prompt, max_tokens=12, temperature=1.5, grammar=None)
+    assert cut.stopped == "max_tokens" and not parse_output(cut.text).calls  # without the grammar: cut off
+    whole = model.generate(prompt, max_tokens=400, grammar=grammar)  # greedy: it ends by itself
+    assert whole.stopped == "stop_token"
+    exact = model.generate(prompt, max_tokens=whole.new_tokens, grammar=grammar)
+    assert (exact.text, exact.stopped) == (whole.text, "stop_token")  # a call that fits its budget is never closed
+    short = model.generate(prompt, max_tokens=whole.new_tokens - 2, grammar=grammar)
+    assert short.stopped == "closed" and parse_output(short.text).ok and short.new_tokens <= whole.new_tokens - 2

@@ -241,6 +241,15 @@ def test_unusable_output_is_answered_with_a_user_error(tmp_path, work, output, n
     assert users == ["error: " + result.steps[0].error]
 
 
+def test_a_call_the_grammar_closed_at_max_tokens_is_not_run(tmp_path, work):
+    # well-formed, but its values were cut where the budget ran out: answered with an error, the file untouched
+    closed = (call("write_file", path="t.py", text="def alpha():\n    ret"), "closed")
+    result, _ = go(tmp_path, work, [closed, SUBMIT])
+    assert result.status == "success" and result.steps[0].calls == ()
+    assert result.steps[0].error == "expected the call to end within max_tokens=64, got it cut there (not run)"
+    assert result.diff == "" and result.messages[3] == {"role": "user", "content": "error: " + result.steps[0].error}
+
+
 def test_unknown_tool(tmp_path, work):
     result, _ = go(tmp_path, work, [call("delete_everything", path="t.py"), SUBMIT])
     assert result.status == "success"

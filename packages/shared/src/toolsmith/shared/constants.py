@@ -80,6 +80,9 @@ SANDBOX_MAX_FILE_BYTES = 1 << 20  # larger project files are left out (the targe
 SANDBOX_MAX_FILES = 2000
 SANDBOX_MAX_BYTES = 32 << 20
 TOOL_RESPONSE_CHARS = 4000  # a tool response longer than this (as JSON) is cut down before the model sees it
+# Under a call grammar, the budget's last CLOSE_LOOKAHEAD tokens are watched: a model token after which the call's
+# shortest ending (grammar.closing_text) would no longer fit is replaced by the ending (llm._Decode._close)
+CLOSE_LOOKAHEAD = 48
 SECOND_CHOICE_TRIES = 3  # tokens (least sure first) at which a refused output may take the model's second choice
 TARGET_UNITS = ("file", "functions", "classes", "definitions")  # what agent.yaml's target_units may say
 

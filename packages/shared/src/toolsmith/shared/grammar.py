@@ -295,3 +295,252 @@ def _scan(body: str) -> _Body | None:
             depth += (ch in "[{") - (ch in "]}")
             at.value_complete = depth == 0 and (ch in "]}" or at.value in ("true", "false", "null"))
     return at
+
+
+class _Unfit(ValueError):
+    """The text is no prefix of a call the grammar accepts."""
+
+
+def closing_text(schemas: list[dict[str, Any]], text: str) -> str | None:
+    """The shortest ending that makes ``text`` a whole call :func:`call_grammar` accepts, or None when ``text`` is no
+    prefix of one.
+
+    An open string is closed (an enum member finished first), a number given a digit where it needs one, a
+    ``true``/``false``/``null`` finished, each required key still to come written with its smallest value
+    (:func:`smallest_value`), the open arrays and objects closed, then the call's end. A decoder whose budget runs out
+    inside a call appends it, so the output is still one well-formed call (whose values may be cut short).
+    """
+    tools = {fn["name"]: fn.get("parameters") or {} for fn in (s.get("function", s) for s in schemas)}
+    if len(text) < len(_CALL_OPENING):
+        if not _CALL_OPENING.startswith(text):
+            return None
+        name = next(iter(tools))
+        return _CALL_OPENING[len(text) :] + name + "{" + _required_after(tools[name], -1) + "}" + _CALL_END
+    if not text.startswith(_CALL_OPENING):
+        return None
+    name, brace, body = text[len(_CALL_OPENING) :].partition("{")
+    if not brace:
+        names = [n for n in tools if n.startswith(name)]
+        if not names:
+            return None
+        return names[0][len(name) :] + "{" + _required_after(tools[names[0]], -1) + "}" + _CALL_END
+    if name not in tools:
+        return None
+    scan = _Closer(body)
+    try:
+        end, closing = scan.members(tools[name], 0)
+        if closing is not None:
+            return closing + _CALL_END
+        tail = body[end:]
+        if not _CALL_END.startswith(tail):
+            raise _Unfit(f"expected the call's end after its arguments, got {tail!r}")
+        return _CALL_END[len(tail) :]
+    except _Unfit:
+        return None
+
+
+def smallest_value(schema: Mapping[str, Any]) -> str:
+    """The shortest value the grammar accepts for ``schema``: its first alternative's (as :meth:`_Builder.value`
+    orders them: null, then ``anyOf``/``oneOf``, then the types), e.g. ``<escape><escape>``, ``0``, ``[]``."""
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    if schema.get("nullable") or "null" in types:
+        return "null"
+    subs = schema.get("anyOf", []) + schema.get("oneOf", [])
+    if subs:
+        first = _options(schema)[0]  # with an enum beside the anyOf, its first member
+        return smallest_value(first) if first.get("type") == "string" else smallest_value(subs[0])
+    kind = next((t for t in types if t != "null"), "string")
+    if kind == "string":
+        members = [str(m) for m in schema.get("enum", []) if m is not None]
+        return ESCAPE + (members[0] if members else "") + ESCAPE
+    if kind in ("integer", "number"):
+        return "0"
+    if kind == "boolean":
+        return "false"
+    if kind == "array":
+        return "[]"
+    return "{" + _required_after(schema, -1) + "}" if schema.get("properties") else "{}"
+
+
+def _required_after(schema: Mapping[str, Any], last: int) -> str:
+    """The required keys after the ``last``-th key (sorted order; -1: none written) with their smallest values, each
+    after a ``,`` but the first when none was written."""
+    props, required = schema.get("properties", {}), set(schema.get("required", []))
+    pairs = [f"{k}:{smallest_value(props[k])}" for k in sorted(props)[last + 1 :] if k in required]
+    return ("," if last >= 0 and pairs else "") + ",".join(pairs)
+
+
+_NUMBER_PREFIX = re.compile(r"-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]*)?")
+_LITERALS = ("true", "false", "null")
+
+
+class _Closer:
+    """A scan of a call's argument text that says, where the text ends inside a value, how to end it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def value(self, schema: Mapping[str, Any], i: int) -> tuple[int, str | None]:
+        """``(end, None)`` for a whole value of ``schema`` at ``i``; ``(len, closing)`` when the text ends in it."""
+        t = self.text
+        if i == len(t):
+            return i, smallest_value(schema)
+        options = _options(schema)
+        if t.startswith(ESCAPE, i):
+            strings = [s for s in options if s.get("type") == "string"]
+            for s in strings:
+                try:
+                    return self.string(s, i)
+                except _Unfit:
+                    continue
+            raise _Unfit(f"expected a string of {schema}, got {t[i:]!r}")
+        if t[i] in "-0123456789":
+            return self.number(i)
+        if t[i] in "tfn":
+            return self.literal(i)
+        if t[i] == "[":
+            items = next((s.get("items", {}) for s in options if s.get("type") == "array"), {})
+            return self.array(items, i)
+        if t[i] == "{":
+            obj = next((s for s in options if s.get("type") == "object"), {})
+            return self.members(obj, i + 1) if obj.get("properties") else self.free(obj, i + 1)
+        raise _Unfit(f"expected a value, got {t[i:]!r}")
+
+    def string(self, schema: Mapping[str, Any], i: int) -> tuple[int, str | None]:
+        t, start = self.text, i + len(ESCAPE)
+        end = t.find(ESCAPE, start)
+        members = [str(m) for m in schema.get("enum", []) if m is not None]
+        written = t[start:] if end < 0 else t[start:end]
+        fits = [m for m in members if (m.startswith(written) if end < 0 else m == written)]
+        if members and not fits and not schema.get("loose"):
+            raise _Unfit(f"expected one of {members}, got {written!r}")
+        if end >= 0:
+            return end + len(ESCAPE), None
+        return len(t), (fits[0][len(written) :] if fits else "") + ESCAPE
+
+    def number(self, i: int) -> tuple[int, str | None]:
+        t = self.text
+        end = _NUMBER_PREFIX.match(t, i).end()  # type: ignore[union-attr]  # the pattern matches the empty text
+        if end < len(t):
+            return end, None
+        return end, "0" if t[i:end][-1:] in ("-", ".", "e", "E", "+", "") else ""
+
+    def literal(self, i: int) -> tuple[int, str | None]:
+        t = self.text
+        for word in _LITERALS:
+            if t.startswith(word, i):
+                return i + len(word), None
+            if word.startswith(t[i:]):
+                return len(t), word[len(t) - i :]
+        raise _Unfit(f"expected true, false or null, got {t[i:]!r}")
+
+    def array(self, items: Mapping[str, Any], i: int) -> tuple[int, str | None]:
+        t, k = self.text, i + 1
+        if k == len(t):
+            return k, "]"
+        if t[k] == "]":
+            return k + 1, None
+        while True:
+            end, closing = self.value(items, k)
+            if closing is not None:
+                return end, closing + "]"
+            if end == len(t):
+                return end, "]"
+            if t[end] == "]":
+                return end + 1, None
+            if t[end] != ",":
+                raise _Unfit(f"expected , or ] in an array, got {t[end:]!r}")
+            k = end + 1
+            if k == len(t):
+                return k, smallest_value(items) + "]"
+
+    def members(self, schema: Mapping[str, Any], k: int) -> tuple[int, str | None]:
+        """The keys of an object with declared properties (or a call's), after its ``{``, up to its ``}``."""
+        t = self.text
+        props, required = schema.get("properties", {}), set(schema.get("required", []))
+        names, last = sorted(props), -1
+        if k == len(t):
+            return k, _required_after(schema, -1) + "}"
+        if t[k] == "}" and not required:
+            return k + 1, None
+        while True:
+            colon = t.find(":", k)
+            if colon < 0:  # the text ends in a key
+                partial = t[k:]
+                keys = [n for n in _next_keys(names[last + 1 :], required) if n.startswith(partial)]
+                if not keys:
+                    raise _Unfit(f"expected a key of {names[last + 1 :]}, got {partial!r}")
+                at = names.index(keys[0])
+                return len(t), keys[0][len(partial) :] + ":" + smallest_value(props[keys[0]]) + _after(schema, at)
+            key = t[k:colon]
+            if key not in names[last + 1 :]:
+                raise _Unfit(f"expected a key of {names[last + 1 :]}, got {key!r}")
+            last = names.index(key)
+            end, closing = self.value(props[key], colon + 1)
+            if closing is not None:
+                return end, closing + _after(schema, last)
+            if end == len(t):
+                return end, _after(schema, last)
+            if t[end] == "}":
+                return end + 1, None
+            if t[end] != ",":
+                raise _Unfit(f"expected , or }} after {key!r}, got {t[end:]!r}")
+            k = end + 1
+            if k == len(t):
+                rest = _required_after(schema, last).lstrip(",")
+                if not rest:  # a comma the grammar allows only before another key: the first optional one
+                    if last + 1 >= len(names):
+                        raise _Unfit("expected no , after the last key")
+                    following = names[last + 1]
+                    rest = f"{following}:{smallest_value(props[following])}" + _required_after(schema, last + 1)
+                return k, rest + "}"
+
+    def free(self, schema: Mapping[str, Any], k: int) -> tuple[int, str | None]:
+        """The entries of a free-form object, after its ``{``, up to its ``}``."""
+        t = self.text
+        extra = schema.get("additionalProperties")
+        values = extra if isinstance(extra, dict) else {}
+        if k == len(t):
+            return k, "}"
+        if t[k] == "}":
+            return k + 1, None
+        while True:
+            colon = t.find(":", k)
+            if colon < 0:  # the text ends in a key (stars, then a letter or _, then more)
+                partial = t[k:]
+                name = "" if partial.lstrip("*") else "k"
+                return len(t), name + ":" + smallest_value(values) + "}"
+            end, closing = self.value(values, colon + 1)
+            if closing is not None:
+                return end, closing + "}"
+            if end == len(t):
+                return end, "}"
+            if t[end] == "}":
+                return end + 1, None
+            if t[end] != ",":
+                raise _Unfit(f"expected , or }} in an object, got {t[end:]!r}")
+            k = end + 1
+            if k == len(t):
+                return k, "k:" + smallest_value(values) + "}"
+
+
+def _after(schema: Mapping[str, Any], last: int) -> str:
+    """What ends an object whose ``last``-th key (sorted order) has its value: the required keys after it, ``}``."""
+    return _required_after(schema, last) + "}"
+
+
+def _options(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The schema's alternatives as single-type schemas (``anyOf``/``oneOf`` members, then each of its types)."""
+    out: list[Mapping[str, Any]] = []
+    for sub in schema.get("anyOf", []) + schema.get("oneOf", []):
+        # an enum beside the anyOf (transformers writes a docstring's choices there) does not bind the grammar's
+        # string, but an ending had best finish one of its members
+        loose = {"enum": schema["enum"], "loose": True} if "enum" in schema and "enum" not in sub else {}
+        out += [{**o, **loose} if o.get("type") == "string" else o for o in _options(sub)]
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    if not types and not out:
+        types = ["string", "number", "boolean"]
+    out += [{**schema, "type": t} for t in types if t != "null"]
+    return out

@@ -19,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from toolsmith.shared.chat import Rendered
-from toolsmith.shared.constants import BOS, CONTROL_TOKENS, SECOND_CHOICE_TRIES, STOP_TOKENS
-from toolsmith.shared.grammar import call_grammar, forced_text, split_tails
+from toolsmith.shared.constants import (
+    BOS,
+    CLOSE_LOOKAHEAD,
+    CONTROL_TOKENS,
+    SECOND_CHOICE_TRIES,
+    STOP_TOKENS,
+)
+from toolsmith.shared.grammar import call_grammar, closing_text, forced_text, split_tails
 from toolsmith.shared.parse import parse_output
 
 _CONTROL_SPLIT = re.compile("(" + "|".join(map(re.escape, CONTROL_TOKENS)) + ")")
@@ -38,7 +44,9 @@ class Generation:
         evaluated_tokens: Prompt tokens actually evaluated (the rest came from the KV cache).
         new_tokens: Tokens generated.
         seconds: Wall time.
-        stopped: Why it stopped: ``stop_token``, ``max_tokens`` or ``context``.
+        stopped: Why it stopped: ``stop_token``, ``max_tokens``, ``context``, or ``closed`` (under a call grammar the
+            budget was running out inside the call, and the grammar's shortest ending was written instead:
+            :meth:`_Decode._close`).
         second_choice: Where the output took the model's second choice instead of one to avoid (token index), or
             None.
     """
@@ -252,6 +260,8 @@ class _Decode:
                 reset=True,
                 logits_processor=processors or None,
             ):
+                if (closed := self._close(out, tok, constraint, margins)) is not None:
+                    return closed
                 if margins is not None:
                     margins.settle(tok, constraint)
                 if constraint:
@@ -265,6 +275,41 @@ class _Decode:
                     break  # again from the forced tokens: llama.cpp evaluates them in one batch
             else:  # pragma: no cover - llama.cpp's generator does not end by itself
                 return out, "max_tokens"
+
+    def _close(
+        self, out: list[int], tok: int, constraint: GrammarConstraint | None, margins: _Margins | None
+    ) -> tuple[list[int], str] | None:
+        """Under a call grammar, near the end of the budget: when writing the model's next token ``tok`` would leave
+        the call an ending (:func:`toolsmith.shared.grammar.closing_text`) longer than the budget then left, the
+        output with the ending it has now appended instead, and ``closed``: one well-formed call within
+        ``max_tokens``, whose values may be cut short (the runner does not run it). A call the model ends within the
+        budget is never closed: each of its prefixes has an ending that fits. None otherwise (also when the ending
+        no longer fits already, at a budget too small for any call: the output is then cut at the limit)."""
+        left = self.limit - len(out)
+        if constraint is None or left > CLOSE_LOOKAHEAD:
+            return None
+        now = self._ending(out)
+        if now is None or len(now) > left:
+            return None
+        after = self._ending([*out, tok])
+        if after is None or len(after) <= left - 1:
+            return None
+        for t in now:
+            if not constraint.allows(t):  # never for the grammar's own endings; kept as a guard
+                log.warning("the grammar refused the ending %r of %r", self.model.detokenize(now), out)
+                return None
+            constraint.accept(t)
+            out.append(t)
+            if margins is not None:
+                margins.gaps.append(float("inf"))
+        return out, "closed"
+
+    def _ending(self, out: list[int]) -> list[int] | None:
+        """Token ids of the shortest ending of the call ``out`` starts; None when it has none to write (a whole call,
+        no call, or no grammar built by :meth:`GGUFModel.call_grammar`)."""
+        jump = self.model._jumps.get(self.grammar or "")
+        text = closing_text(jump[0], self.model.detokenize(out)) if jump else None
+        return self.model.text_ids(text) if text else None
 
     def _end(self, out: list[int], constraint: GrammarConstraint | None) -> tuple[list[int], str] | None:
         """The output and why it ends, if it does: a stop token that ends a whole call (within the limit), or the

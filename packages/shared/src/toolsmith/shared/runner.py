@@ -15,11 +15,11 @@ stays a valid training example for :func:`toolsmith.shared.data.check_example`):
   schema, a tool that raises, a tool that times out, a call the loop guard refuses) is kept as an assistant
   ``tool_calls`` message and answered in the same model turn by
   ``{"role": "tool", "name": NAME, "content": {"error": "expected ..., got ..."}}``.
-* Output that cannot be run as calls (a parse error, a call to an undeclared tool, empty output, text cut off
-  at ``max_tokens``, ``<start_function_response>`` with no call before it, a text answer instead of the terminal
-  call) is kept as an assistant text message holding the raw output (minus the stop token; left out when
-  empty), followed by ``{"role": "user", "content": "error: expected ..., got ..."}``; the model then answers in a
-  new turn.
+* Output that cannot be run as calls (a parse error, a call to an undeclared tool, empty output, text cut off at
+  ``max_tokens``, a call the grammar had to close at ``max_tokens``, ``<start_function_response>`` with no call
+  before it, a text answer instead of the terminal call) is kept as an assistant text message holding the raw output
+  (minus the stop token; left out when empty), followed by ``{"role": "user", "content": "error: expected ..., got
+  ..."}``; the model then answers in a new turn.
 
 The model gets ``max_retries`` consecutive failed steps for free; one more ends the run as ``failed``.
 The loop guard (:mod:`toolsmith.shared.loopguard`) never re-runs a call that just failed and answers a repeat
@@ -260,7 +260,7 @@ class Step:
     Attributes:
         turn: 1-based generation number.
         raw: The model text, control and stop tokens kept.
-        stopped: ``stop_token``, ``max_tokens`` or ``context`` (from the model).
+        stopped: ``stop_token``, ``max_tokens``, ``context`` or ``closed`` (from the model).
         calls: The calls carried out or rejected (empty for text and unparseable output).
         error: Why the step failed (it counts towards ``max_retries``), or None.
         answer: The text answer, when the model answered in text.
@@ -442,7 +442,9 @@ class _Loop:
         calls: tuple[CallRecord, ...] = ()
         answer: str | None = None
         error: str | None
-        if parsed.errors:
+        if gen.stopped == "closed":  # well-formed, but its values were cut where the budget ran out: never run
+            error = f"expected the call to end within max_tokens={self.spec.max_tokens}, got it cut there (not run)"
+        elif parsed.errors:
             error = (
                 f"expected a well-formed function call, got a {parsed.errors[0].kind} error: {parsed.errors[0].message}"
             )
