@@ -443,14 +443,8 @@ class _Closer:
             return k + 1, None
         while True:
             end, closing = self.value(items, k)
-            if closing is not None:
-                return end, closing + "]"
-            if end == len(t):
-                return end, "]"
-            if t[end] == "]":
-                return end + 1, None
-            if t[end] != ",":
-                raise _Unfit(f"expected , or ] in an array, got {t[end:]!r}")
+            if (done := self._item_end(end, closing, "]")) is not None:
+                return done
             k = end + 1
             if k == len(t):
                 return k, smallest_value(items) + "]"
@@ -512,17 +506,25 @@ class _Closer:
                 name = "" if partial.lstrip("*") else "k"
                 return len(t), name + ":" + smallest_value(values) + "}"
             end, closing = self.value(values, colon + 1)
-            if closing is not None:
-                return end, closing + "}"
-            if end == len(t):
-                return end, "}"
-            if t[end] == "}":
-                return end + 1, None
-            if t[end] != ",":
-                raise _Unfit(f"expected , or }} in an object, got {t[end:]!r}")
+            if (done := self._item_end(end, closing, "}")) is not None:
+                return done
             k = end + 1
             if k == len(t):
                 return k, "k:" + smallest_value(values) + "}"
+
+    def _item_end(self, end: int, closing: str | None, close: str) -> tuple[int, str | None] | None:
+        """After an array item's or a free object entry's value (``end``, ``closing`` from :meth:`value`): the result
+        when the text ends there or the ``close`` bracket follows; None when a ``,`` follows."""
+        t = self.text
+        if closing is not None:
+            return end, closing + close
+        if end == len(t):
+            return end, close
+        if t[end] == close:
+            return end + 1, None
+        if t[end] != ",":
+            raise _Unfit(f"expected , or {close} after a value, got {t[end:]!r}")
+        return None
 
 
 def _after(schema: Mapping[str, Any], last: int) -> str:
