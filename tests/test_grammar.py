@@ -509,14 +509,23 @@ def test_closing_text_ends_every_prefix_as_a_valid_call(schemas) -> None:
         (CALL + "set_field{field:<escape>x<escape>,", "provider:<escape><escape>}" + END),
         (CALL + "set_field{field:<escape>x<escape>,provider:<escape>y<escape>}" + END_FUNCTION_CALL,
          START_FUNCTION_RESPONSE),
-        (CALL + "tag_list{names:[<escape>alpha<escape>,", "<escape>alpha<escape>]}" + END),
+        (CALL + "tag_list{names:[<escape>alpha<escape>,", "<escape>beta<escape>]}" + END),  # the shorter member
         (CALL + "optional_only{", "}" + END),
+        (CALL + "short_enum{e:<escape>", "a<escape>}" + END),  # the shortest member, not the first
+        (CALL + "short_enum{", "}" + END),
         (CALL + "nope{", None),  # not a declared tool
         ("plain text", None),
     ],
 )  # fmt: skip
 def test_closing_text(text: str, ending: str | None) -> None:
-    assert closing_text(FORCING, text) == ending
+    short_enum = {
+        "type": "function",
+        "function": {
+            "name": "short_enum",
+            "parameters": {"type": "object", "properties": {"e": {"type": "string", "enum": ["alpha_long", "a"]}}},
+        },
+    }
+    assert closing_text([*FORCING, short_enum], text) == ending
 
 
 def label(text: str, n: int) -> dict:

@@ -242,3 +242,16 @@ def test_a_module_that_no_longer_imports_is_a_regression(original: str, final: s
     r = judge(original, final, None, judge_submission=False)
     assert (r["compiles"], r["imports"]) == (True, imports)
     assert r["reason"].startswith(reason) and r["success"] == (not reason)
+
+
+def test_the_import_check_runs_each_text_in_its_own_interpreter(tmp_path: Path) -> None:
+    # a sibling registry refuses a second register("thing"): in one interpreter the final text would fail for nothing
+    from toolsmith.shared.importcheck import import_regression
+
+    (tmp_path / "registry.py").write_text(
+        "SEEN = set()\n\n\ndef register(name):\n    if name in SEEN:\n        raise ValueError('duplicate ' + name)\n"
+        "    SEEN.add(name)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.py").write_text("from registry import register\n\nregister('thing')\nX = 2\n", encoding="utf-8")
+    assert import_regression(tmp_path, "m.py", "from registry import register\n\nregister('thing')\nX = 1\n") is None

@@ -123,6 +123,13 @@ REFUSED = {
         "x",
         "a global or nonlocal declaration",
     ),
+    "E741 walrus in a comprehension": (
+        "def f(xs):\n    ys = [l * 2 for x in xs if (l := x)]\n    return ys, l\n",
+        "E741",
+        2,
+        "y",
+        "bound without :=",
+    ),  # libcst scopes the := to the comprehension, Python to the function: half a rename would break the code
     "E741 name taken": ("def f(x):\n    l = len(x)\n    return l + x\n", "E741", 2, "x", "not already used"),
     "E741 builtin": ("def f(x):\n    l = len(x)\n    return l\n", "E741", 2, "len", "not already used"),
     "E741 module's name": ("import os\n\n\ndef f(x):\n    l = x\n    return l\n", "E741", 5, "os", "not already"),

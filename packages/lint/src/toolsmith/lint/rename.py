@@ -86,6 +86,9 @@ def _binding(text: str, line: int) -> _Binding:
         raise ValueError(f"expected `{name}` at line {line} inside a function, got none around it")
     if any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in ast.walk(function)):
         raise ValueError(f"expected `{name}` local to its function, got a global or nonlocal declaration of it")
+    if any(isinstance(n, ast.NamedExpr) and n.target.id == name for n in ast.walk(function)):
+        # libcst scopes a := inside a comprehension to the comprehension; Python binds it in the function
+        raise ValueError(f"expected `{name}` bound without :=, got an assignment expression")
     nodes = [a.node for a in assignments] + [r.node for a in assignments for r in a.references]
     if not all(isinstance(n, cst.Name) and n.value == name for n in nodes):
         raise ValueError(f"expected `{name}` bound and read by its plain name only, got another form (an import)")

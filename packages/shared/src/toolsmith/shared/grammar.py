@@ -340,20 +340,19 @@ def closing_text(schemas: list[dict[str, Any]], text: str) -> str | None:
 
 
 def smallest_value(schema: Mapping[str, Any]) -> str:
-    """The shortest value the grammar accepts for ``schema``: its first alternative's (as :meth:`_Builder.value`
-    orders them: null, then ``anyOf``/``oneOf``, then the types), e.g. ``<escape><escape>``, ``0``, ``[]``."""
+    """The shortest value the grammar accepts for ``schema`` (``null`` where it may be null; else the shortest of its
+    ``anyOf``/``oneOf`` alternatives, the shortest enum member), e.g. ``<escape><escape>``, ``0``, ``[]``."""
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
     if schema.get("nullable") or "null" in types:
         return "null"
-    subs = schema.get("anyOf", []) + schema.get("oneOf", [])
-    if subs:
-        first = _options(schema)[0]  # with an enum beside the anyOf, its first member
-        return smallest_value(first) if first.get("type") == "string" else smallest_value(subs[0])
+    if schema.get("anyOf") or schema.get("oneOf"):  # the shortest alternative (an enum beside the anyOf: a member)
+        alternatives = ({k: v for k, v in o.items() if k not in ("anyOf", "oneOf")} for o in _options(schema))
+        return min((smallest_value(o) for o in alternatives), key=len)
     kind = next((t for t in types if t != "null"), "string")
     if kind == "string":
         members = [str(m) for m in schema.get("enum", []) if m is not None]
-        return ESCAPE + (members[0] if members else "") + ESCAPE
+        return ESCAPE + (min(members, key=len) if members else "") + ESCAPE
     if kind in ("integer", "number"):
         return "0"
     if kind == "boolean":
@@ -417,7 +416,7 @@ class _Closer:
             raise _Unfit(f"expected one of {members}, got {written!r}")
         if end >= 0:
             return end + len(ESCAPE), None
-        return len(t), (fits[0][len(written) :] if fits else "") + ESCAPE
+        return len(t), (min(fits, key=len)[len(written) :] if fits else "") + ESCAPE
 
     def number(self, i: int) -> tuple[int, str | None]:
         t = self.text
@@ -465,8 +464,11 @@ class _Closer:
                 keys = [n for n in _next_keys(names[last + 1 :], required) if n.startswith(partial)]
                 if not keys:
                     raise _Unfit(f"expected a key of {names[last + 1 :]}, got {partial!r}")
-                at = names.index(keys[0])
-                return len(t), keys[0][len(partial) :] + ":" + smallest_value(props[keys[0]]) + _after(schema, at)
+                endings = [
+                    key[len(partial) :] + ":" + smallest_value(props[key]) + _after(schema, names.index(key))
+                    for key in keys
+                ]
+                return len(t), min(endings, key=len)
             key = t[k:colon]
             if key not in names[last + 1 :]:
                 raise _Unfit(f"expected a key of {names[last + 1 :]}, got {key!r}")
