@@ -128,10 +128,10 @@ def _change(box: Sandbox, symbol: str, docstring: str | None) -> str:
     """What the run changed in the symbol's docstring, in one sentence (:func:`change_summary`)."""
     after = parts_of(docstring) if docstring else Parts("")
     original = box.original()
-    old = facts_of(parse(original), symbol).docstring if original is not None else None
     try:
+        old = facts_of(parse(original), symbol).docstring if original is not None else None
         before = parts_of(old) if old else None
-    except ValueError:  # the author's docstring was no Google style: it was rewritten
+    except ValueError:  # the author's docstring was no Google style (or the symbol was not there): rewritten
         return f"Rewrote the docstring of `{symbol}`."
     return change_summary(symbol, before, after)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import keyword
 from dataclasses import dataclass
 
@@ -36,11 +37,13 @@ class _Binding:
         name: Its name.
         spots: Where it is bound or read: (1-based line, 0-based character column), in order.
         function: The outermost function around it.
+        taken: The names a new name must not be: those the function binds or reads and those the module binds.
     """
 
     name: str
-    spots: list[tuple[int, int]]
+    spots: tuple[tuple[int, int], ...]
     function: ast.AST
+    taken: frozenset[str]
 
 
 def _function_at(tree: ast.Module, line: int) -> ast.AST | None:
@@ -52,6 +55,7 @@ def _function_at(tree: ast.Module, line: int) -> ast.AST | None:
     return None
 
 
+@functools.lru_cache(maxsize=32)  # one text is asked for its name, its dry run and its rename in turn
 def _binding(text: str, line: int) -> _Binding:
     """The ambiguous local variable bound at ``line``, with every place that binds or reads it.
 
@@ -81,7 +85,8 @@ def _binding(text: str, line: int) -> _Binding:
     assignments = list(scope.assignments[name])
     if any(isinstance(a.node, cst.Param) for a in assignments):
         raise ValueError(f"expected a local variable, got the parameter `{name}` (callers may pass it by keyword)")
-    function = _function_at(ast.parse(text), line)
+    tree = ast.parse(text)
+    function = _function_at(tree, line)
     if function is None:  # a comprehension at module level
         raise ValueError(f"expected `{name}` at line {line} inside a function, got none around it")
     if any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in ast.walk(function)):
@@ -92,8 +97,8 @@ def _binding(text: str, line: int) -> _Binding:
     nodes = [a.node for a in assignments] + [r.node for a in assignments for r in a.references]
     if not all(isinstance(n, cst.Name) and n.value == name for n in nodes):
         raise ValueError(f"expected `{name}` bound and read by its plain name only, got another form (an import)")
-    spots = sorted({(positions[n].start.line, positions[n].start.column) for n in nodes})
-    return _Binding(name, spots, function)
+    spots = tuple(sorted({(positions[n].start.line, positions[n].start.column) for n in nodes}))
+    return _Binding(name, spots, function, frozenset(_names_in(function) | _module_names(tree)))
 
 
 def reach(text: str, line: int) -> frozenset[int]:
@@ -137,13 +142,13 @@ def _module_names(tree: ast.Module) -> set[str]:
     return out
 
 
-def free_name(name: str, text: str, function: ast.AST) -> str | None:
-    """Why ``name`` cannot replace a local of ``function`` (None: it can)."""
+def free_name(name: str, taken: frozenset[str]) -> str | None:
+    """Why ``name`` cannot replace a local variable (None: it can); ``taken``: :attr:`_Binding.taken`."""
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         return f"expected a plain identifier as the new name, got {name!r}"
     if name in AMBIGUOUS:
         return f"expected a name that is not ambiguous itself, got {name!r}"
-    if name in _names_in(function) or name in _module_names(ast.parse(text)) or hasattr(builtins, name):
+    if name in taken or hasattr(builtins, name):
         return f"expected a name not already used in the function, the module or the builtins, got {name!r}"
     return None
 
@@ -159,7 +164,7 @@ def rename_local(text: str, line: int, new: str) -> tuple[str, frozenset[int]]:
     """
     binding = _binding(text, line)
     new = new.strip() if isinstance(new, str) else new
-    why = free_name(new, text, binding.function)
+    why = free_name(new, binding.taken)
     if why:
         raise ValueError(why)
     lines = text.splitlines(keepends=True)
@@ -233,6 +238,6 @@ def suggest_name(text: str, line: int) -> str | None:
             break
     base = guess or FALLBACK[binding.name]
     for candidate in (base, *(f"{base}{n}" for n in range(2, 10))):
-        if free_name(candidate, text, binding.function) is None:
+        if free_name(candidate, binding.taken) is None:
             return candidate
     return None

@@ -20,21 +20,17 @@ IMPORT_TIMEOUT_S = 20.0  # one import; a child that takes longer is not judged
 ERROR_CHARS = 200
 
 
-def import_errors(paths: list[str]) -> list[str | None]:
-    """Run each file as a module, in turn (the child's entry function).
+def import_error(path: str) -> str | None:
+    """Run a file as a module (the child's entry function).
 
     Returns:
-        For each file, its exception as ``Type: message`` (cut to :data:`ERROR_CHARS`), or None when it imported.
+        Its exception as ``Type: message`` (cut to :data:`ERROR_CHARS`), or None when it imported.
     """
-    out: list[str | None] = []
-    for path in paths:
-        try:
-            runpy.run_path(path, run_name=RUN_NAME)
-        except BaseException as e:  # SystemExit and KeyboardInterrupt at import count too
-            out.append(f"{type(e).__name__}: {e}"[:ERROR_CHARS])
-        else:
-            out.append(None)
-    return out
+    try:
+        runpy.run_path(path, run_name=RUN_NAME)
+    except BaseException as e:  # SystemExit and KeyboardInterrupt at import count too
+        return f"{type(e).__name__}: {e}"[:ERROR_CHARS]
+    return None
 
 
 def import_regression(root: Path, target: str, original: str) -> str | None:
@@ -60,8 +56,8 @@ def _import_error(root: Path, path: Path) -> str | None:
     """The error of running ``path`` as a module in a limited child from ``root`` ("" when the child could not
     tell), or None when it imported."""
     result = run_isolated(
-        f"{__name__}:import_errors", {"paths": [str(path)]}, cwd=root, limits=Limits(timeout_s=IMPORT_TIMEOUT_S)
+        f"{__name__}:import_error", {"path": str(path)}, cwd=root, limits=Limits(timeout_s=IMPORT_TIMEOUT_S)
     )
-    if not result.ok or not isinstance(result.value, list) or len(result.value) != 1:
+    if not result.ok or not isinstance(result.value, str | None):
         return ""
-    return result.value[0]
+    return result.value

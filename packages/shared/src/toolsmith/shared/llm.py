@@ -231,6 +231,7 @@ class _Decode:
         grammar: str | None,
     ) -> None:
         self.model, self.ids, self.limit, self.max_tokens = model, ids, limit, max_tokens
+        self._last_ending: tuple[list[int], list[int] | None] | None = None  # (output, its ending) last worked out
         self.temperature, self.top_p, self.grammar = temperature, top_p, grammar
 
     def run(self, start: list[int], margins: _Margins | None = None, ban: int | None = None) -> tuple[list[int], str]:
@@ -297,7 +298,7 @@ class _Decode:
         for t in now:
             if not constraint.allows(t):  # never for the grammar's own endings; kept as a guard
                 log.warning("the grammar refused the ending %r of %r", self.model.detokenize(now), out)
-                return None
+                return out, "max_tokens"  # what was accepted stays: the output ends cut, as without the closing
             constraint.accept(t)
             out.append(t)
             if margins is not None:
@@ -307,9 +308,13 @@ class _Decode:
     def _ending(self, out: list[int]) -> list[int] | None:
         """Token ids of the shortest ending of the call ``out`` starts; None when it has none to write (a whole call,
         no call, or no grammar built by :meth:`GGUFModel.call_grammar`)."""
+        if self._last_ending is not None and self._last_ending[0] == out:  # the last token's check worked it out
+            return self._last_ending[1]
         jump = self.model._jumps.get(self.grammar or "")
         text = closing_text(jump[0], self.model.detokenize(out)) if jump else None
-        return self.model.text_ids(text) if text else None
+        ids = self.model.text_ids(text) if text else None
+        self._last_ending = (list(out), ids)
+        return ids
 
     def _end(self, out: list[int], constraint: GrammarConstraint | None) -> tuple[list[int], str] | None:
         """The output and why it ends, if it does: a stop token that ends a whole call (within the limit), or the
