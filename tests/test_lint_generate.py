@@ -39,19 +39,26 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_every_fix_is_fix_all_of_the_next_code(rows: list[dict]) -> None:
-    # each right fix_all call copies the code the response before it names as next; one call fixes several issues
-    # (cases with one rule injected 2-3 times)
-    counts = []
+def test_every_fix_is_a_copy_of_the_next_call(rows: list[dict]) -> None:
+    # each right fix_all or rewrite call copies the call the response before it names as next (the tool, the code,
+    # the replacement); one fix_all fixes several issues (cases with one rule injected 2-3 times)
+    counts, tools = [], Counter()
     for r in rows:
         msgs = r["messages"]
         for i, m in enumerate(msgs):
-            if m.get("tool_calls") and m.get("weight", 1) and m["tool_calls"][0]["function"]["name"] == "fix_all":
+            fn = m["tool_calls"][0]["function"] if m.get("tool_calls") and m.get("weight", 1) else None
+            if fn and fn["name"] in ("fix_all", "rewrite"):
                 responses = [p["content"] for p in msgs[:i] if p["role"] == "tool" and "error" not in p["content"]]
-                last = responses[-1]
-                assert m["tool_calls"][0]["function"]["arguments"] == {"issue_code": last["next"]["code"]}
-                counts.append(msgs[i + 1]["content"]["count"])
-    assert counts and max(counts) > 1
+                nxt = responses[-1]["next"]
+                assert fn["name"] == nxt["call"]
+                assert fn["arguments"] == {
+                    "issue_code": nxt["code"],
+                    **({"replacement": nxt["replacement"]} if fn["name"] == "rewrite" else {}),
+                }
+                tools[fn["name"]] += 1
+                if fn["name"] == "fix_all":
+                    counts.append(msgs[i + 1]["content"]["count"])
+    assert counts and max(counts) > 1 and tools["rewrite"]
     assert any(r["meta"]["injected"] and Counter(r["meta"]["injected"]).most_common(1)[0][1] > 1 for r in rows)
 
 
@@ -109,7 +116,14 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         assert row["messages"][-2].get("weight", 1) == 1  # the last call is a right one
         assert set(names) <= {"run_linter", "fix_all", "rewrite", "submit_result"}
         # the trajectory ends with submit_result's response: the runner stops at the terminal call
-        assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
+        # (the model submits the counts; the tool writes the summary)
+        last = row["messages"][-1]
+        assert last["role"] == "tool" and last["name"] == "submit_result" and last["content"]["accepted"] is True
+        assert set(row["messages"][-2]["tool_calls"][0]["function"]["arguments"]) == {
+            "issues_fixed",
+            "issues_remaining",
+        }
+        assert last["content"]["summary"].startswith("Fixed ")
 
 
 def test_check_example_ignores_meta() -> None:
@@ -181,12 +195,6 @@ def test_summary_counts(out: Path, rows: list[dict]) -> None:
     assert "seconds" not in summary  # the file is byte-identical across runs
 
 
-def test_summary_sentence() -> None:
-    assert gen.summary_sentence({"issues_fixed": 1, "issues": [], "count": 0}) == "Fixed 1 lint issue; none remaining."
-    last = {"issues_fixed": 2, "count": 1, "issues": [{"code": "E722", "line": 9}]}
-    assert gen.summary_sentence(last) == "Fixed 2 lint issues; 1 remaining: E722 at line 9."
-
-
 def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: list[dict], tmp_path: Path) -> None:
     # mistakes draw from their own random stream: removing them (and their error responses) gives the data
     # generated with recovery off, byte for byte
@@ -207,12 +215,12 @@ def test_without_recovery_the_rows_are_the_right_calls_only(out: Path, rows: lis
         (
             {
                 "issues": [{"code": "E722", "line": 2, "fixable": False}, {"code": "F401", "line": 3, "fixable": True}],
-                "next": {"code": "F401"},
+                "next": {"call": "fix_all", "code": "F401"},
             },
             [{"issue_code": "E722"}],
         ),
         # after fix_all: the code just fixed again
-        ({"fixed": "W291", "count": 3, "next": {"code": "F401"}}, [{"issue_code": "W291"}]),
+        ({"fixed": "W291", "count": 3, "next": {"call": "fix_all", "code": "F401"}}, [{"issue_code": "W291"}]),
     ],
 )
 def test_wrong_copies(last: dict, expected: list[dict]) -> None:
@@ -242,7 +250,7 @@ def test_injecting_only_rules_without_a_fix_leaves_nothing_to_fix(seed: int) -> 
 def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
     # the model's mistake on a file with nothing to fix (fix_all on a listed code): the real error, then the
     # submission with the issue left
-    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "MISSING_SUMMARY_SHARE"):
+    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE"):
         monkeypatch.setattr(gen, share, 0.0)
     monkeypatch.setattr(gen, "NO_FIX_MISTAKE_SHARE", 1.0)
     text = NO_FIX_TEXT.replace("kind", "l")  # E741 on a parameter: no ruff fix, no rewrite (callers may use the name)

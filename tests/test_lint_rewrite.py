@@ -173,10 +173,17 @@ def test_next_names_ruff_fixes_first_then_the_rewrites(tmp_path: Path) -> None:
         r = run_linter()
         steps = []
         while "next" in r:
-            code = r["next"]["code"]
-            r = rewrite(code, REPLACEMENTS[code]) if code in REPLACEMENTS else fix_all(code)
-            steps.append((code, r["count"]))
-        assert steps == [("F401", 1), ("B904", 1), ("E722", 2), ("E721", 1)]  # every E722 in one call
+            nxt = r["next"]
+            # the model copies the next call: its tool, code and replacement (the rule's)
+            r = fix_all(nxt["code"]) if nxt["call"] == "fix_all" else rewrite(nxt["code"], nxt["replacement"])
+            steps.append((nxt, r["count"]))
+        assert steps == [
+            ({"call": "fix_all", "code": "F401"}, 1),
+            ({"call": "rewrite", "code": "B904", "replacement": "err"}, 1),
+            ({"call": "rewrite", "code": "E722", "replacement": "Exception"}, 2),  # every E722 in one call
+            ({"call": "rewrite", "code": "E721", "replacement": "is"}, 1),
+        ]
+        assert all(REPLACEMENTS[n["code"]] == n["replacement"] for n, _ in steps[1:])
         assert r == {"rewritten": "E721", "count": 1, "remaining": 0, "fixable": 0}
         assert box.read().count("except Exception:") == 2 and 'raise ValueError("no") from err' in box.read()
         assert run_linter()["issues_fixed"] == 5
@@ -280,13 +287,13 @@ def test_e741_next_offers_a_name_per_variable_and_rewrite_renames_one(tmp_path: 
     path.write_text(AMBIGUOUS, encoding="utf-8")
     with open_sandbox(path) as box:
         r = run_linter()
-        assert r["count"] == 2 and r["next"] == {"code": "E741", "replacement": "row"}
+        assert r["count"] == 2 and r["next"] == {"call": "rewrite", "code": "E741", "replacement": "row"}
         with pytest.raises(ValueError, match="got the parameter `l2`|not already used"):
             rewrite("E741", "l2")  # a name in use: refused, the file unchanged
         assert box.read() == AMBIGUOUS
         r = rewrite("E741", "row")
         assert r == {"rewritten": "E741", "count": 1, "remaining": 1, "fixable": 0,
-                     "next": {"code": "E741", "replacement": "index"}}  # fmt: skip
+                     "next": {"call": "rewrite", "code": "E741", "replacement": "index"}}  # fmt: skip
         assert rewrite("E741", "index") == {"rewritten": "E741", "count": 1, "remaining": 0, "fixable": 0}
         assert box.read() == AMBIGUOUS.replace("l in rows", "row in rows").replace("+= l\n", "+= row\n").replace(
             "I", "index"

@@ -11,7 +11,6 @@ import pytest
 from fakes import FakeModel
 
 from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, fix_all, read_file, rewrite, run_linter, submit_result
-from toolsmith.lint.rewrite import REPLACEMENTS
 from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
 from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
@@ -64,7 +63,7 @@ def test_run_linter_shape(box: Sandbox) -> None:
     assert r["count"] == 7 and r["fixable"] == 6 and r["issues_fixed"] == 0
     assert {i["code"]: i["fixable"] for i in r["issues"]}["E722"] is False
     assert r["issues"][0]["message"] == "`sys` imported but unused"
-    assert r["next"] == {"code": "F401"}  # the first fixable issue's code: fix_all fixes both
+    assert r["next"] == {"call": "fix_all", "code": "F401"}  # the first fixable issue's code: fix_all fixes both
 
 
 def test_fix_all_sorts_imports(tmp_path: Path) -> None:
@@ -81,9 +80,9 @@ def test_fix_every_fixable_issue_then_rewrite_the_rest(box: Sandbox) -> None:
     r = run_linter()
     steps = []
     while "next" in r:
-        code = r["next"]["code"]
-        r = rewrite(code, REPLACEMENTS[code]) if code in REPLACEMENTS else fix_all(code)
-        steps.append(code)
+        nxt = r["next"]
+        r = rewrite(nxt["code"], nxt["replacement"]) if nxt["call"] == "rewrite" else fix_all(nxt["code"])
+        steps.append(nxt["code"])
     final = run_linter()
     # ruff's fixes first (both F401, and the I001 goes with them), then the one without a ruff fix
     assert steps == ["F401", "F841", "E711", "F541", "E722"]
@@ -95,7 +94,7 @@ def test_fix_every_fixable_issue_then_rewrite_the_rest(box: Sandbox) -> None:
 def test_fix_all_fixes_every_issue_of_one_code(box: Sandbox) -> None:
     r = fix_all("f401")  # codes are matched case-insensitively
     # both unused imports go (and the I001 with them)
-    assert r == {"fixed": "F401", "count": 2, "remaining": 4, "fixable": 3, "next": {"code": "F841"}}
+    assert r == {"fixed": "F401", "count": 2, "remaining": 4, "fixable": 3, "next": {"call": "fix_all", "code": "F841"}}
     assert "import" not in box.read() and run_linter()["issues_fixed"] == 3
 
 
@@ -105,13 +104,13 @@ def test_fix_all_on_a_whole_file_with_many_issues(tmp_path: Path) -> None:
     path.write_text(body, encoding="utf-8")
     with open_sandbox(path) as b:
         r = run_linter()
-        assert r["count"] == 60 and r["next"] == {"code": "F401"}
+        assert r["count"] == 60 and r["next"] == {"call": "fix_all", "code": "F401"}
         assert fix_all("F401") == {
             "fixed": "F401",
             "count": 30,
             "remaining": 30,
             "fixable": 30,
-            "next": {"code": "W291"},
+            "next": {"call": "fix_all", "code": "W291"},
         }
         assert fix_all("W291")["remaining"] == 0
         assert b.read() == "\n" + "".join(f"x{i} = {i}\n" for i in range(30))
@@ -168,11 +167,49 @@ def test_read_file_numbers_lines(box: Sandbox) -> None:
 
 
 def test_submit_result_validates() -> None:
-    assert submit_result("Fixed 2 lint issues; none remaining.", 2, 0) == {"accepted": True}
     with pytest.raises(ValueError, match="expected issues_fixed to be a whole number"):
-        submit_result("x", -1, 0)
+        submit_result(-1, 0)
     with pytest.raises(ValueError, match="expected issues_remaining to be a whole number"):
-        submit_result("x", 1, True)  # type: ignore[arg-type]
+        submit_result(1, True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected a one-sentence summary"):
+        submit_result(1, 0, None)  # type: ignore[arg-type]
+
+
+SUBMITTED = [
+    # the counts the model submits, the summary it writes, the reply (None: refused with that message)
+    (
+        (0, 7),
+        "",
+        {
+            "accepted": True,
+            "summary": "Fixed 0 lint issues; 7 remaining: F401 at line 1, I001 at line 1, "
+            "F401 at line 2, F841 at line 6, E711 at line 7, E722 at line 11, F541 at line 16.",
+        },
+    ),  # fmt: skip
+    ((0, 7), " Left all. ", {"accepted": True, "summary": "Left all."}),  # the model's own sentence wins
+    ((0, 6), "", "expected the linter's counts now (issues_fixed 0, issues_remaining 7), got 0 and 6"),
+    ((1, 7), "", "expected the linter's counts now (issues_fixed 0, issues_remaining 7), got 1 and 7"),
+]
+
+
+@pytest.mark.parametrize("counts, summary, reply", SUBMITTED, ids=["summary by the tool", "own", "count", "fixed"])
+def test_submit_result_checks_the_counts_and_writes_the_summary(
+    box: Sandbox, counts: tuple[int, int], summary: str, reply: dict | str
+) -> None:
+    if isinstance(reply, str):
+        with pytest.raises(ValueError, match=re.escape(reply)):
+            submit_result(*counts, summary)
+    else:
+        assert submit_result(*counts, summary) == reply
+
+
+def test_submit_result_after_fixes(box: Sandbox) -> None:
+    fix_all("F401")
+    fix_all("E711")
+    assert submit_result(4, 3) == {
+        "accepted": True,
+        "summary": "Fixed 4 lint issues; 3 remaining: F841 at line 4, E722 at line 9, F541 at line 14.",
+    }
 
 
 def test_tools_need_a_sandbox() -> None:
@@ -266,7 +303,7 @@ def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
 class FollowTheLinter(FakeModel):
     """Does what the lint expert does, reading the last tool response from the prompt."""
 
-    NEXT = re.compile(r"next:\{code:<escape>([\w-]+)<escape>\}")
+    NEXT = re.compile(r"next:\{call:<escape>(\w+)<escape>,code:<escape>([\w-]+)<escape>(?:,replacement:<escape>(\w+))?")
 
     def __init__(self) -> None:
         super().__init__(self.decide)
@@ -275,10 +312,10 @@ class FollowTheLinter(FakeModel):
         last = self.prompts[-1].rsplit("<start_function_response>", 1)[-1] if i else ""
         if not i:
             call = "run_linter{}"
-        elif (m := self.NEXT.search(last)) and m[1] in REPLACEMENTS:
-            call = f"rewrite{{issue_code:<escape>{m[1]}<escape>,replacement:<escape>{REPLACEMENTS[m[1]]}<escape>}}"
+        elif (m := self.NEXT.search(last)) and m[1] == "rewrite":
+            call = f"rewrite{{issue_code:<escape>{m[2]}<escape>,replacement:<escape>{m[3]}<escape>}}"
         elif m:
-            call = f"fix_all{{issue_code:<escape>{m[1]}<escape>}}"
+            call = f"fix_all{{issue_code:<escape>{m[2]}<escape>}}"
         elif last.startswith(("response:fix_all", "response:rewrite")):
             call = "run_linter{}"
         else:
@@ -437,7 +474,7 @@ def test_a_rule_outside_the_trained_set_is_fixed_when_ruff_has_a_fix(
     assert code not in RULES
     with open_sandbox(project(tmp_path, {"ruff.toml": config}, "m.py")) as b:
         listed = run_linter()
-        assert {"code": code} == listed["next"] and listed["fixable"] == 1
+        assert {"call": "fix_all", "code": code} == listed["next"] and listed["fixable"] == 1
         r = fix_all(code.lower())
         assert r == {"fixed": code, "count": 1, "remaining": 0, "fixable": 0}
         assert b.read().splitlines()[line - 1] == after

@@ -9,13 +9,14 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
    run_linter, then submit_result). The first snippet of a
    module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
    in the rows' meta, the others ``snippet``).
-2. The expert: run_linter, then for the ``next`` code of the last response fix_all (every ruff fix of that code) or,
-   for a rule ruff has no fix for, rewrite with that rule's replacement (:data:`toolsmith.lint.rewrite.REPLACEMENTS`:
-   ``err``, ``is``, ``Exception``; for E741 the new name ``next`` offers), until none is next; run_linter again
-   (after fixes), submit_result with the counts and a one-line summary. With recovery on, it sometimes makes the
-   mistakes a small model makes — copies a wrong code into fix_all (another listed code without a fix, the code just
-   fixed), calls fix_all for a code to rewrite or, before submitting, for one left without a fix, calls run_linter
-   again for nothing, leaves out submit_result's summary — gets the real error and makes the right call.
+2. The expert: run_linter, then the ``next`` call of the last response, copied: fix_all with its code (every ruff
+   fix of that code) or, for a rule ruff has no fix for, rewrite with its code and replacement (the rule's
+   :data:`toolsmith.lint.rewrite.REPLACEMENTS`: ``err``, ``is``, ``Exception``; for E741 a new name), until none is
+   next; run_linter again
+   (after fixes), submit_result with the counts (the tool writes the summary). With recovery on, it sometimes makes
+   the mistakes a small model makes — copies a wrong code into fix_all (another listed code without a fix, the code
+   just fixed), calls fix_all for a code to rewrite or, before submitting, for one left without a fix, calls
+   run_linter again for nothing — gets the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -33,7 +34,6 @@ from typing import Any
 
 from toolsmith.lint.checks import check_episode
 from toolsmith.lint.inject import NO_FIX_CODES, inject
-from toolsmith.lint.rewrite import REPLACEMENTS, REWRITTEN
 from toolsmith.lint.tools import fix_all, lint_text, read_file, rewrite, run_linter, scoped, submit_result
 from toolsmith.shared.corpus import Corpus, Snippet
 from toolsmith.shared.examples import Case, Failed, Recipe, Recorder, build_dataset
@@ -49,7 +49,6 @@ REPEAT_RULE_SHARE = 0.35  # cases whose first injected rule is injected 2-3 time
 # Recovery: how often the expert makes each mistake (its own random stream; 0 when recovery is off).
 WRONG_COPY_SHARE = 0.12  # per fix: fix_all with a listed code without a fix, the code just fixed, or one to rewrite
 REPEAT_SHARE = 0.12  # per example: run_linter again right after run_linter
-MISSING_SUMMARY_SHARE = 0.12  # per example: submit_result without its summary
 NO_FIX_MISTAKE_SHARE = 0.4  # per example that ends with issues left: fix_all on one of their codes before submitting
 
 
@@ -127,16 +126,6 @@ def make_case(snippet: Snippet, base: str, rng: random.Random) -> Case | str:
     return _case(snippet.source, "snippet", snippet.filename, symbol, text, issues, injected)
 
 
-def summary_sentence(last: dict[str, Any]) -> str:
-    """One line from the last run_linter response: what was fixed, what remains."""
-    fixed = last["issues_fixed"]
-    head = f"Fixed {fixed} lint issue{'s' if fixed != 1 else ''}"
-    if not last["issues"]:
-        return head + "; none remaining."
-    rest = ", ".join(f"{i['code']} at line {i['line']}" for i in last["issues"])
-    return f"{head}; {last['count']} remaining: {rest}."
-
-
 def wrong_copies(last: dict[str, Any]) -> list[dict[str, Any]]:
     """Arguments that a careless copy from the last response gives ``fix_all`` instead of its ``next`` code: another
     listed code without a fixable issue, or the code just fixed (codes with a fixable issue are left out)."""
@@ -155,12 +144,12 @@ def expert(rec: Recorder, case: Case) -> None:
     while last.get("next"):
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
-        code = last["next"]["code"]
-        if code in REWRITTEN:  # no ruff fix: the statement is rewritten (E741: with the name next offers)
+        nxt = last["next"]
+        code = nxt["code"]
+        if nxt["call"] == "rewrite":  # no ruff fix: the statement is rewritten with the replacement next names
             if rec.chance(WRONG_COPY_SHARE):
                 rec.mistake(fix_all, issue_code=code)  # "without an automatic fix"
-            written = last["next"].get("replacement", REPLACEMENTS.get(code))
-            last = rec.call(rewrite, issue_code=code, replacement=written)
+            last = rec.call(rewrite, issue_code=code, replacement=nxt["replacement"])
         else:
             wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
             if wrong:
@@ -169,17 +158,11 @@ def expert(rec: Recorder, case: Case) -> None:
         fixes += 1
     if fixes:
         last = rec.call(run_linter)
-    submitted = {
-        "summary": summary_sentence(last),
-        "issues_fixed": last["issues_fixed"],
-        "issues_remaining": last["count"],
-    }
     left = [i for i in last["issues"] if not i["fixable"]]
     if left and rec.chance(NO_FIX_MISTAKE_SHARE):
         rec.mistake(fix_all, issue_code=left[0]["code"])  # "without an automatic fix"
-    if rec.chance(MISSING_SUMMARY_SHARE):
-        rec.mistake(submit_result, **{k: v for k, v in submitted.items() if k != "summary"})
-    rec.call(submit_result, **submitted)  # terminal: the runner stops here, so no text follows
+    # the counts copied from the last linter run; the summary left to the tool (terminal: no text follows)
+    rec.call(submit_result, issues_fixed=last["issues_fixed"], issues_remaining=last["count"])
 
 
 def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

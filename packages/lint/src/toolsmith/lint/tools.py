@@ -2,7 +2,8 @@
 
 Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
 :func:`toolsmith.shared.sandbox.current`. They are coarse on purpose: a 270M model only chooses the
-next step and copies values (the next rule code, the counts) from the last tool response.
+next step and copies values (the next call's tool, rule code and replacement, the counts) from the last tool
+response.
 
 Which rules: the project's own ruff configuration when the sandbox copy holds one (:func:`find_config`: the nearest
 ``.ruff.toml``, ``ruff.toml`` or ``pyproject.toml`` with ``[tool.ruff]`` from the target's folder up to the project
@@ -464,15 +465,16 @@ def _offer(box: Sandbox, text: str, issue: Issue) -> str | None:
 
 
 def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None:
-    """The code of the first fixable issue (``fix_all`` fixes every fixable issue of it); when none is fixable, of
-    the first issue ``rewrite`` can fix, with the new name to write for an E741 (a name per variable)."""
+    """The next call, named so the model copies it: ``fix_all`` with the code of the first fixable issue (it fixes
+    every fixable issue of that code); when none is fixable, ``rewrite`` with the code of the first issue it can fix
+    and the replacement that fixes it (the rule's, or for an E741 a new name per variable)."""
     first = next((i for i in issues if i.fixable), None)
     if first is not None:
-        return {"code": first.code}
+        return {"call": "fix_all", "code": first.code}
     for issue in issues:
         offered = _offer(box, text, issue)
         if offered is not None:
-            return {"code": issue.code, "replacement": offered} if issue.code == RENAMED else {"code": issue.code}
+            return {"call": "rewrite", "code": issue.code, "replacement": offered}
     return None
 
 
@@ -480,8 +482,9 @@ def run_linter() -> dict:
     """Run the linter (ruff) on the file and list its issues.
 
     Returns:
-        The issues sorted by line (code, line, message, whether it has an automatic fix), their count,
-        how many are fixable, how many issues were fixed so far, and the code of the next fixable issue if any.
+        The issues sorted by line (code, line, message, whether it has an automatic fix), their count, how many
+        are fixable, how many issues were fixed so far, and the next call if any (the tool, the code, the
+        replacement).
     """
     # The first MAX_LISTED issues are listed (keeps the context small); the counts cover all of them.
     box = current()
@@ -499,7 +502,7 @@ def run_linter() -> dict:
 
 
 def _fixed(box: Sandbox, text: str, issues: list[Issue], **what: Any) -> dict[str, Any]:
-    """A fix tool's response: ``what`` it fixed (the code, how many), the issues left and the next code."""
+    """A fix tool's response: ``what`` it fixed (the code, how many), the issues left and the next call."""
     result: dict[str, Any] = {**what, "remaining": len(issues), "fixable": sum(i.fixable for i in issues)}
     nxt = _next(box, text, issues)
     if nxt:
@@ -515,7 +518,7 @@ def fix_all(issue_code: str) -> dict:
 
     Returns:
         The code fixed, how many of its issues were fixed, how many issues remain, how many of them are fixable,
-        and the code of the next fixable issue if any.
+        and the next call if any (the tool, the code, the replacement).
     """
     if not isinstance(issue_code, str):
         raise ValueError(f"expected a code string, got {issue_code!r}")
@@ -550,12 +553,12 @@ def rewrite(issue_code: str, replacement: str) -> dict:
     Args:
         issue_code: The rule code the linter names as next: B904, E721, E722 or E741.
         replacement: What to write: for B904 "err" (raise from the caught exception) or "None"; for E721 "is";
-            for E722 the exception class to catch, e.g. "Exception"; for E741 the variable's new name (the
-            replacement next offers), renamed in its whole scope, one variable a call.
+            for E722 the exception class to catch, e.g. "Exception"; for E741 the variable's new name, renamed in
+            its whole scope, one variable a call. The linter's next call names the replacement to write.
 
     Returns:
         The code rewritten, how many of its issues were rewritten, how many issues remain, how many of them are
-        fixable, and the code of the next issue to fix if any.
+        fixable, and the next call if any (the tool, the code, the replacement).
     """
     if not isinstance(issue_code, str) or not isinstance(replacement, str):
         raise ValueError(f"expected a code string and a replacement string, got {issue_code!r} and {replacement!r}")
@@ -598,20 +601,37 @@ def read_file() -> str:
     return "\n".join(f"{n:>3}| {lines[n - 1]}" for n in range(start, end + 1))
 
 
-def submit_result(summary: str, issues_fixed: int, issues_remaining: int) -> dict:
+def summary_sentence(fixed: int, issues: list[Issue]) -> str:
+    """One line: how many issues were fixed and which remain (the first :data:`MAX_LISTED`, code and line)."""
+    head = f"Fixed {fixed} lint issue{'s' if fixed != 1 else ''}"
+    if not issues:
+        return head + "; none remaining."
+    rest = ", ".join(f"{i.code} at line {i.line}" for i in issues[:MAX_LISTED])
+    return f"{head}; {len(issues)} remaining: {rest}."
+
+
+def submit_result(issues_fixed: int, issues_remaining: int, summary: str = "") -> dict:
     """Submit the result and end the task.
 
     Args:
-        summary: One sentence: what was fixed and what remains.
         issues_fixed: The number of issues fixed (issues_fixed from the last linter run).
         issues_remaining: The number of issues left (count from the last linter run).
+        summary: One sentence on what was fixed and what remains; left out, the tool writes it.
 
     Returns:
-        Whether the result was accepted.
+        Whether the result was accepted, and the summary.
     """
     for name, value in (("issues_fixed", issues_fixed), ("issues_remaining", issues_remaining)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"expected {name} to be a whole number >= 0, got {value!r}")
-    if not isinstance(summary, str) or not summary.strip():
+    if not isinstance(summary, str):
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
-    return {"accepted": True}
+    box = current()
+    _, issues = _state(box)
+    fixed = _issues_fixed(box, len(issues))
+    if (issues_fixed, issues_remaining) != (fixed, len(issues)):  # the tools, not the model, count
+        raise ValueError(
+            f"expected the linter's counts now (issues_fixed {fixed}, issues_remaining {len(issues)}), "
+            f"got {issues_fixed} and {issues_remaining}"
+        )
+    return {"accepted": True, "summary": summary.strip() or summary_sentence(fixed, issues)}
