@@ -525,3 +525,18 @@ def test_a_run_uses_the_config_unless_isolated(tmp_path: Path) -> None:
         assert result.status == "success", result.reason
         final = target.read_text(encoding="utf-8")
         assert "import os" not in final and left in final
+
+
+def test_submit_result_counts_the_whole_file_when_the_symbol_is_gone(tmp_path: Path) -> None:
+    # a target limited to `greet` whose file no longer parses: counted on the whole file, as the judge counts it,
+    # instead of refusing the submission for the symbol it cannot find
+    path = tmp_path / "m.py"
+    path.write_text("def greet(name):\n    return name\n", encoding="utf-8")
+    with open_sandbox(path, symbol="greet") as b:
+        b.write("def greet(name)\n    return name\n")
+        with pytest.raises(
+            ValueError, match=r"expected the linter's counts now \(issues_fixed 0, issues_remaining "
+        ) as e:
+            submit_result(0, 0)
+        remaining = int(re.search(r"issues_remaining (\d+)\)", str(e.value))[1])
+        assert remaining > 0 and submit_result(0, remaining)["accepted"] is True

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from toolsmith.lint.rename import rename_local, suggest_name
 
 CHAIN = "err"  # B904: the replacement that chains the caught exception
-# The rules rewritten with one replacement each, what the expert writes (the tools' dry run for ``next`` uses it too).
+# The rules rewritten with one replacement each: what the tools offer in ``next`` (after a dry run) to copy.
 REPLACEMENTS: dict[str, str] = {"B904": CHAIN, "E721": "is", "E722": "Exception"}
 RENAMED = "E741"  # rewritten with a name per variable, which the tools offer in ``next``
 REWRITTEN = frozenset({*REPLACEMENTS, RENAMED})  # every rule ``rewrite`` fixes

@@ -627,7 +627,12 @@ def submit_result(issues_fixed: int, issues_remaining: int, summary: str = "") -
     if not isinstance(summary, str):
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
     box = current()
-    _, issues = _state(box)
+    text = box.read()
+    issues = _lint_sandbox(box, text)
+    try:
+        issues = scoped(issues, text, box.symbol)
+    except ValueError:  # the symbol no longer found (the file does not parse): the whole file's, as the judge counts
+        pass
     fixed = _issues_fixed(box, len(issues))
     if (issues_fixed, issues_remaining) != (fixed, len(issues)):  # the tools, not the model, count
         raise ValueError(
