@@ -7,6 +7,11 @@ than LoRA on the top half only, for ~25% more time per token). Snippets hold at 
 60 issues, at most 12 listed by run_linter) make longer conversations: the 360 training examples of ``make
 generate-lint`` (stop 26) render to at most 1,434 tokens (median 846), so ``max_length`` is 2048: no example is cut
 (a longer one would be dropped and counted).
+
+Batch 8 at lr 6e-4 (was 4 at 4e-4; stop 30, same data, ``make train-lint ARGS="--batch-size 8 --learning-rate
+6e-4"`` then ``make eval-lint``): the tool declarations every row shares are computed once per batch, so a pass
+costs 43 steps of 8 instead of 86 of 4: fine-tuning 17.9 min instead of 21.4 (the whole ``make train-lint`` 18.9
+instead of 22.6), next call 100% (was 99.5%), end to end 100% either way.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from typing import Any
 TRAIN: dict[str, Any] = {
     "lora_r": 16,
     "lora_alpha": 32,
-    "learning_rate": 4e-4,
+    "learning_rate": 6e-4,
     "epochs": 1,
     "max_length": 2048,
-    "batch_size": 4,
+    "batch_size": 8,
 }
