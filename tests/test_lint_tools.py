@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeModel
 
 from toolsmith.lint import TERMINAL_TOOL, TOOLS, TRAIN, fix_all, read_file, rewrite, run_linter, submit_result
-from toolsmith.lint.tools import FIXABLE_RULES, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
+from toolsmith.lint.tools import FIXABLE_RULES, MAX_LISTED, RULES, apply_edits, lint_text, ruff_argv, symbol_lines
 from toolsmith.shared.sandbox import Sandbox, SandboxError, open_sandbox
 from toolsmith.shared.tools import check_arguments, tool_schema
 
@@ -203,6 +203,15 @@ def test_submit_result_checks_the_counts_and_writes_the_summary(
         assert submit_result(*counts, summary) == reply
 
 
+def test_summary_sentence_lists_at_most_max_listed(tmp_path: Path) -> None:
+    path = tmp_path / "many.py"
+    path.write_text("".join(f"import mod{i:02d}\n" for i in range(MAX_LISTED + 3)), encoding="utf-8")
+    with open_sandbox(path):
+        summary = submit_result(0, MAX_LISTED + 3)["summary"]
+    assert summary.startswith(f"Fixed 0 lint issues; {MAX_LISTED + 3} remaining: F401 at line 1, F401 at line 2,")
+    assert summary.count(" at line ") == MAX_LISTED and summary.endswith(f"F401 at line {MAX_LISTED}.")
+
+
 def test_submit_result_after_fixes(box: Sandbox) -> None:
     fix_all("F401")
     fix_all("E711")
@@ -237,6 +246,8 @@ def test_schemas_and_exports() -> None:
     assert check_arguments(fix, {"issue_code": 401})
     submit = tool_schema(submit_result)
     assert check_arguments(submit, {"summary": "s", "issues_fixed": 1, "issues_remaining": 0}) == []
+    assert check_arguments(submit, {"issues_fixed": 1, "issues_remaining": 0}) == []  # the summary is the tool's
+    assert submit["function"]["parameters"]["required"] == ["issues_fixed", "issues_remaining"]
     assert set(TRAIN) == {"lora_r", "lora_alpha", "learning_rate", "epochs", "max_length", "batch_size"}
 
 
@@ -291,8 +302,6 @@ def test_apply_edits_counts_columns_in_characters() -> None:
 
 
 def test_long_lists_are_cut_but_counted(tmp_path: Path) -> None:
-    from toolsmith.lint.tools import MAX_LISTED
-
     path = tmp_path / "many.py"
     path.write_text("".join(f"import mod{i}\n" for i in range(MAX_LISTED + 3)), encoding="utf-8")
     with open_sandbox(path):
@@ -320,20 +329,22 @@ class FollowTheLinter(FakeModel):
             call = "run_linter{}"
         else:
             count, fixed = re.search(r"count:(\d+)", last)[1], re.search(r"issues_fixed:(\d+)", last)[1]
-            call = f"submit_result{{issues_fixed:{fixed},issues_remaining:{count},summary:<escape>done<escape>}}"
+            call = f"submit_result{{issues_fixed:{fixed},issues_remaining:{count}}}"  # the tool writes the summary
         return f"<start_function_call>call:{call}<end_function_call><start_function_response>"
 
 
 @pytest.mark.parametrize("name", ["crlf.py", "bom.py", "latin1.py", "tabs.py", "control_tokens.py"])
 def test_a_lint_run_keeps_the_files_encoding_and_newlines(tmp_path: Path, name: str) -> None:
     from toolsmith.shared.agent import load_agent
-    from toolsmith.shared.runner import run_agent
+    from toolsmith.shared.runner import format_result, run_agent
 
     original = (Path(__file__).parent / "odd" / name).read_bytes()
     target = tmp_path / name
     target.write_bytes(original)
     result = run_agent(load_agent("lint"), FollowTheLinter(), target, apply=True, transcript=tmp_path / "t.jsonl")
     assert result.status == "success" and result.applied, result.reason
+    # the model left the summary out: the tool wrote it, the report shows it
+    assert re.search(r"^result: .*Fixed \d+ lint issues?; none remaining\.", format_result(result), flags=re.M)
     after = target.read_bytes()
     assert after != original and after.startswith(original[:3] if name == "bom.py" else b"")
     removed = [line for line in original.splitlines(keepends=True) if line not in after.splitlines(keepends=True)]
