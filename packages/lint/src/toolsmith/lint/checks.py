@@ -29,7 +29,7 @@ from typing import Any
 
 from toolsmith.lint.rename import reach
 from toolsmith.lint.rewrite import RENAMED
-from toolsmith.lint.tools import find_config, lint_text, scoped
+from toolsmith.lint.tools import find_config, lint_text, scoped_or_whole
 from toolsmith.shared.episode import Episode
 from toolsmith.shared.importcheck import import_regression
 
@@ -117,11 +117,7 @@ def check_episode(episode: Episode) -> dict[str, Any]:
         return lint_text(text, episode.target, cwd=episode.root, config=config)
 
     def issues_of(text: str) -> list:
-        found = whole_issues(text)
-        try:
-            return scoped(found, text, symbol)
-        except ValueError:  # the symbol is gone or the file does not parse: judge the whole file
-            return found
+        return scoped_or_whole(whole_issues(text), text, symbol)
 
     whole_before = whole_issues(original_code)
     before = issues_of(original_code)

@@ -406,6 +406,15 @@ def scoped(issues: list[Issue], text: str, symbol: str | None) -> list[Issue]:
     return [i for i in issues if start <= i.line <= end]
 
 
+def scoped_or_whole(issues: list[Issue], text: str, symbol: str | None) -> list[Issue]:
+    """:func:`scoped`, or all the issues when ``symbol`` cannot be found (it is gone or the file does not parse): how
+    the counts and the judge count a file the run broke."""
+    try:
+        return scoped(issues, text, symbol)
+    except ValueError:
+        return issues
+
+
 def _state(box: Sandbox) -> tuple[str, list[Issue]]:
     text = box.read()
     return text, scoped(_lint_sandbox(box, text), text, box.symbol)
@@ -417,11 +426,7 @@ def _issues_fixed(box: Sandbox, now: int) -> int:
     if original is None:
         return 0
     issues = lint_text(original, box.rel_target, cwd=box.root, timeout_s=box.timeout_s, config=sandbox_config(box))
-    try:
-        before = len(scoped(issues, original, box.symbol))
-    except ValueError:
-        before = len(issues)
-    return max(0, before - now)
+    return max(0, len(scoped_or_whole(issues, original, box.symbol)) - now)
 
 
 def _checked_rewrite(box: Sandbox, text: str, issue: Issue, replacement: str) -> str:
@@ -628,11 +633,7 @@ def submit_result(issues_fixed: int, issues_remaining: int, summary: str = "") -
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
     box = current()
     text = box.read()
-    issues = _lint_sandbox(box, text)
-    try:
-        issues = scoped(issues, text, box.symbol)
-    except ValueError:  # the symbol no longer found (the file does not parse): the whole file's, as the judge counts
-        pass
+    issues = scoped_or_whole(_lint_sandbox(box, text), text, box.symbol)  # as run_linter's issues_fixed and the judge
     fixed = _issues_fixed(box, len(issues))
     if (issues_fixed, issues_remaining) != (fixed, len(issues)):  # the tools, not the model, count
         raise ValueError(
