@@ -9,14 +9,13 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
    run_linter, then submit_result). The first snippet of a
    module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
    in the rows' meta, the others ``snippet``).
-2. The expert: run_linter, then the ``next`` call of the last response, copied: fix_all with its code (every ruff
-   fix of that code) or, for a rule ruff has no fix for, rewrite with its code and replacement (the rule's
+2. The expert: run_linter, then the ``next`` call of the last response, copied: fix_all with its code (every ruff fix
+   of that code) or, for a rule ruff has no fix for, rewrite with its code and replacement (the rule's
    :data:`toolsmith.lint.rewrite.REPLACEMENTS`: ``err``, ``is``, ``Exception``; for E741 a new name), until none is
-   next; run_linter again
-   (after fixes), submit_result with the counts (the tool writes the summary). With recovery on, it sometimes makes
-   the mistakes a small model makes — copies a wrong code into fix_all (another listed code without a fix, the code
-   just fixed), calls fix_all for a code to rewrite or, before submitting, for one left without a fix, calls
-   run_linter again for nothing — gets the real error and makes the right call.
+   next; run_linter again (after fixes), submit_result with the counts (the tool writes the summary). With recovery
+   on, it sometimes makes the mistakes a small model makes — copies a wrong code into fix_all (another listed code
+   without a fix, the code just fixed), calls fix_all for a code to rewrite or, before submitting, for one left
+   without a fix, calls run_linter again for nothing — gets the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
