@@ -84,6 +84,38 @@ def test_fast_loss_matches_full_logits_reference(tiny_model_dir, tokenizer):
     torch.testing.assert_close(g_fast, model.model.layers[0].mlp.down_proj.weight.grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("control_tokens", [True, False])
+@pytest.mark.parametrize(("lora_layers", "graphed"), [(0, [True, True]), (1, [False, True])])
+def test_layers_below_the_lowest_lora_layer_run_without_a_graph(
+    tiny_model_dir, tokenizer, lora_layers, graphed, control_tokens
+):
+    """With LoRA on the top N layers only, nothing below them is recorded for the backward pass (the saving
+    ``lora_layers`` exists for), control-token embedding rows trained or not."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from toolsmith.shared.lora import lora_config
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    cfg = TrainConfig(lora_r=4, lora_alpha=8, lora_layers=lora_layers, train_control_tokens=control_tokens)
+    model = get_peft_model(base, lora_config(cfg, base.config.num_hidden_layers, tokenizer))
+    seen: list[bool] = []
+    for layer in model.get_base_model().model.layers:
+        # a layer returns its hidden states (a tuple in older transformers: its first item)
+        layer.register_forward_hook(
+            lambda _m, _i, out: seen.append((out[0] if isinstance(out, tuple) else out).requires_grad)
+        )
+    toks, _ = tokenize_examples(tokenizer, examples(2), 1024)
+    loss, _ = supervised_loss(model.get_base_model(), collate(toks, [0, 1], tokenizer.pad_token_id))
+    assert seen == graphed * 2  # the shared prefix's pass, then the rows' suffixes
+    loss.backward()
+    lora_grads = {
+        n.split(".layers.")[1].split(".")[0] for n, p in model.named_parameters() if "lora_" in n and p.grad is not None
+    }
+    assert lora_grads == ({"1"} if lora_layers else {"0", "1"})
+
+
 @pytest.fixture(scope="module")
 def trained(tiny_model_dir, tmp_path_factory):
     """4 fast-path steps on the tiny model, merged and exported to Q8_0."""
@@ -371,6 +403,28 @@ def test_training_stops_when_the_span_match_stops_improving(tiny_model_dir, tmp_
     # the last step's validation is the final one: not run (nor logged) twice
     assert sum("eval_loss" in r for r in logged) == result.steps
     assert result.eval_loss == logged[-1]["eval_loss"]
+
+
+def test_validation_during_training_leaves_the_weights_as_they_are(tiny_model_dir, tmp_path):
+    """``eval_every`` only decides when the held-out set is measured (it is in NOT_LEARNED): a run validating
+    every step ends with the same adapter as one validating only at the end (dropout on: a validation that
+    drew random numbers or left dropout on would change it)."""
+    import torch
+    from safetensors.torch import load_file
+
+    rows = examples(10)
+    adapters = []
+    for every in (1, 0):
+        cfg = TrainConfig(
+            output_dir=tmp_path / f"every{every}", backend="fast", max_steps=3, batch_size=2, learning_rate=5e-3,
+            progress=False, lora_r=2, lora_alpha=4, lora_dropout=0.1, eval_every=every, save_every=0,
+        )  # fmt: skip
+        adapters.append(
+            load_file(train(cfg, tiny_model_dir, rows[:8], rows[8:]).adapter_dir / "adapter_model.safetensors")
+        )
+    assert adapters[0].keys() == adapters[1].keys()
+    for key, weight in adapters[0].items():
+        assert torch.equal(weight, adapters[1][key]), key
 
 
 def test_eval_writes_the_side_by_side_report(trained, tmp_path, monkeypatch):
