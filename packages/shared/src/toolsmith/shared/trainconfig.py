@@ -31,8 +31,8 @@ class TrainConfig:
     """Linear layers that get a LoRA adapter."""
     lora_layers: int = 0
     """Put LoRA only on the top N transformer layers (0 = all layers). The layers below get no backward pass
-    (``fast`` backend); the top 9 of 18 made sample_data and lint less accurate for ~10% faster steps
-    (docs/performance.md, stop 31)."""
+    (``fast`` backend); the top 9 of 18 made sample_data and lint less accurate (sample_data's steps ~10% faster;
+    docs/performance.md, stop 31)."""
     train_control_tokens: bool = True
     """Also train the (tied) embedding rows of FunctionGemma's 7 format tokens; on the offline base they
     sit on never-trained ``<unusedN>`` slots that LoRA alone cannot move. ``fast`` backend only: TRL's
