@@ -11,12 +11,13 @@ from test_sample_data_describe import make_project
 from toolsmith.sample_data.checks import check_episode, meaning_of
 from toolsmith.sample_data.corpus import (
     ENUMS,
-    FIELD_TYPES,
     KINDS,
     VOCABULARY,
+    Target,
     composed_targets,
     data_classes,
     eval_names,
+    field_spec,
     real_target,
 )
 from toolsmith.sample_data.expert import candidates
@@ -32,16 +33,12 @@ def write_project(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text, encoding="utf-8")
 
 
-SPEC_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "Decimal": "decimal",
-              "datetime": "datetime", "date": "date", "UUID": "uuid"}  # fmt: skip
-
-
 def test_vocabulary_splits_field_names() -> None:
     train = {n for names, _, _ in VOCABULARY.values() for n in names}
     evals = {n for _, names, _ in VOCABULARY.values() for n in names}
     assert not train & evals
     for meaning, (train_names, evals, kind) in VOCABULARY.items():
-        spec = {"type": SPEC_TYPES[FIELD_TYPES[kind][0]]}
+        spec = {"type": field_spec(kind)["type"]}
         judged = {meaning_of(n, spec) for n in (*train_names, *evals)}
         assert None not in judged or meaning in ("street", "username", "description", "active", "uuid"), judged
 
@@ -51,8 +48,7 @@ def test_each_name_of_a_meaning_gets_its_provider_and_its_judged_meaning(meaning
     """The expert and the judge treat every name of a meaning (train and eval) as its first train name, with the
     composed field's constraints: what the model learns from one name holds for the others."""
     train, evals, kind = VOCABULARY[meaning]
-    annotation, constraints = FIELD_TYPES[kind]
-    spec = {"type": SPEC_TYPES[annotation], **constraints}
+    spec = field_spec(kind)
 
     def choice(name: str) -> tuple[str, dict]:
         return candidates(name, {"name": name, "spec": spec, "optional": False, "required": True})[0]
@@ -76,6 +72,27 @@ def test_composed_targets_are_deterministic_and_split() -> None:
     assert train and evals and not train & evals
     assert evals <= eval_names() and not train & eval_names()
     assert not set(ENUMS["train"]) & set(ENUMS["eval"])
+
+
+def composed_names(targets: list[Target]) -> list[str]:
+    """Field names of composed targets (Python classes and functions, JSON Schema properties), with repeats."""
+    return [n for t in targets for text in t.files.values() for n in re.findall(r"^    (\w+):", text, re.M)] + [
+        n for t in targets for text in t.files.values() for n in re.findall(r'^    "(\w+)": \{', text, re.M)
+    ]
+
+
+def test_composed_names_are_drawn_by_their_weights() -> None:
+    """A name's weight sets how often it is drawn within its meaning, a name without one weighs 1; no weights draws
+    as before."""
+    favourites = {train[-1] for train, _, _ in VOCABULARY.values() if len(train) >= 8}
+    only = composed_names(composed_targets(28, 3, "train", dict.fromkeys(favourites, 1e9)))
+    heavier = composed_names(composed_targets(28, 3, "train", dict.fromkeys(favourites, 20.0)))
+    plain = composed_names(composed_targets(28, 3, "train"))
+    names = {n for train, _, _ in VOCABULARY.values() if len(train) >= 8 for n in train}
+    assert {n for n in only if n in names} <= favourites
+    shares = [sum(n in favourites for n in drawn) / sum(n in names for n in drawn) for drawn in (heavier, plain)]
+    assert 0.5 < shares[0] < 1 and shares[1] < 0.3  # the others of a meaning are still drawn, less often
+    assert composed_targets(28, 3, "train", {}) == composed_targets(28, 3, "train")
 
 
 @pytest.mark.parametrize("kind_index", range(len(KINDS)))

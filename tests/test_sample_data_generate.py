@@ -3,6 +3,7 @@ split so eval field names are unseen, with realistic recovery mistakes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -16,7 +17,7 @@ from test_sample_data_describe import make_project
 import toolsmith.sample_data
 from toolsmith.sample_data import dataset, expert
 from toolsmith.sample_data.checks import check_episode
-from toolsmith.sample_data.corpus import eval_names
+from toolsmith.sample_data.corpus import composed_target, eval_names
 from toolsmith.sample_data.tools import TOOLS
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.data import check_example, load_examples
@@ -121,6 +122,32 @@ def test_split_keeps_eval_field_names_and_packages_out_of_train(out: Path, rows:
     assert "composed.eval" in eval_mods
 
 
+@pytest.mark.parametrize(
+    ("name", "hard"),
+    [("given", True), ("christian_name", True), ("cellphone", True), ("website", True), ("created_at", True),
+     ("first_name", False), ("email", False), ("phone", False), ("postcode", False), ("url", False)],
+)  # fmt: skip
+def test_hard_names_are_those_the_providers_list_does_not_answer_first(name: str, hard: bool) -> None:
+    assert (name in dataset.hard_names()) is hard
+
+
+@pytest.mark.parametrize("split", ["train", "eval"])
+def test_only_composed_train_types_draw_hard_names_more_often(split: str) -> None:
+    """The corpus draws composed train types with the hard names weighted; eval types are drawn as before."""
+    drawn = itertools.islice(dataset.RECIPE.corpus.candidates([f"composed.{split}"], random.Random(0)), 60)
+    seed = random.Random(0).randrange(2**31)  # the corpus's seed for its composed types
+    plain = [composed_target(seed, split, i) for i in range(60)]
+    bodies, plain_bodies = [s.body for s in drawn], [t.files[t.target] for t in plain]
+
+    def hard(texts: list[str]) -> int:
+        return sum(len(set(re.findall(r"\w+", t)) & dataset.hard_names()) for t in texts)
+
+    if split == "train":
+        assert hard(bodies) > 1.2 * hard(plain_bodies)
+    else:
+        assert bodies == plain_bodies
+
+
 def test_summary_records_packages_and_counts(out: Path, rows: list[dict]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     listed = {p["name"]: p for p in summary["packages"]}
@@ -128,6 +155,8 @@ def test_summary_records_packages_and_counts(out: Path, rows: list[dict]) -> Non
     assert all(p["version"] for p in summary["packages"])
     assert summary["tool_calls"]["submit_result"] == COUNT
     assert summary["train_composed"] + summary["train_real"] == 7 and "seconds" not in summary
+    assert 0 <= summary["composed_train_hard_fields"] <= summary["composed_train_fields"]
+    assert summary["composed_train_fields"] >= 4 * summary["train_composed"]  # 4-9 fields each
 
 
 def test_without_recovery_the_rows_are_the_right_calls_only(rows: list[dict], tmp_path: Path) -> None:

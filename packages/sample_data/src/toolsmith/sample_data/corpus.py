@@ -18,6 +18,7 @@ import json
 import random
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -419,6 +420,13 @@ FIELD_TYPES: dict[str, tuple[str, dict]] = {
 }
 
 
+def field_spec(kind: str) -> dict:
+    """The spec (:mod:`toolsmith.sample_data.spec`) of a composed field of a :data:`FIELD_TYPES` kind, as a
+    dataclass describes it (attrs and JSON Schema write some constraints differently)."""
+    annotation, constraints = FIELD_TYPES[kind]
+    return {"type": annotation.lower(), **constraints}
+
+
 def _constraint_args(c: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in c.items())
 
@@ -473,13 +481,15 @@ class ComposedField:
     members: tuple[str, ...] = ()
 
 
-def compose_fields(rng: random.Random, split: str) -> list[ComposedField]:
-    """4-9 fields with distinct meanings (names from the split's vocabulary), maybe an enum, some optional."""
+def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] | None = None) -> list[ComposedField]:
+    """4-9 fields with distinct meanings (names from the split's vocabulary, drawn by ``weights``: 1 for a name
+    missing there, uniformly when there are none), maybe an enum, some optional."""
     meanings = rng.sample(sorted(VOCABULARY), rng.randint(4, 8))
     out = []
     for meaning in meanings:
         train, evals, kind = VOCABULARY[meaning]
-        name = rng.choice(train if split == "train" else evals)
+        names = train if split == "train" else evals
+        name = rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
         annotation, constraints = FIELD_TYPES[kind]
         if kind == "email" and rng.random() < 0.3:
             constraints = {"max_length": 80}
@@ -587,14 +597,15 @@ def eval_names() -> frozenset[str]:
     return frozenset(n for _, names, _ in VOCABULARY.values() for n in names) | frozenset(ENUMS["eval"])
 
 
-def composed_target(seed: int, split: str, i: int) -> Target:
-    """The ``i``-th composed target of ``split`` (``train``/``eval``): kinds in turn, deterministic in ``seed``."""
+def composed_target(seed: int, split: str, i: int, weights: Mapping[str, float] | None = None) -> Target:
+    """The ``i``-th composed target of ``split`` (``train``/``eval``): kinds in turn, deterministic in ``seed``
+    (field names drawn by ``weights``: :func:`compose_fields`)."""
     if split not in ("train", "eval"):
         raise ValueError(f"expected split 'train' or 'eval', got {split!r}")
     rng = random.Random(f"{seed}:{split}:{i}")
     kind = KINDS[i % len(KINDS)]
     entity = rng.choice(ENTITIES)
-    fields = compose_fields(rng, split)
+    fields = compose_fields(rng, split, weights)
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
     if kind == "jsonschema":
         files = {f"{module}.schema.json": render_schema(entity, fields)}
@@ -608,6 +619,6 @@ def composed_target(seed: int, split: str, i: int) -> Target:
     return Target(files, target, symbol, f"composed:{seed}:{split}:{i}", "composed", split, meta)
 
 
-def composed_targets(count: int, seed: int, split: str) -> list[Target]:
+def composed_targets(count: int, seed: int, split: str, weights: Mapping[str, float] | None = None) -> list[Target]:
     """The first ``count`` composed targets of ``split``."""
-    return [composed_target(seed, split, i) for i in range(count)]
+    return [composed_target(seed, split, i, weights) for i in range(count)]

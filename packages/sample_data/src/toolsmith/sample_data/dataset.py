@@ -4,8 +4,9 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is samp
 
 1. Targets (:class:`TypeCorpus`): data classes cut from the modules of :data:`REAL_PACKAGES` (declared
    dependencies: versions and licences go to ``summary.json``), and composed types
-   (:mod:`toolsmith.sample_data.corpus`), :data:`COMPOSED_SHARE` of the candidates. Real types are split by
-   package (no package is in both splits; an eval package never holds more than a quarter of all real
+   (:mod:`toolsmith.sample_data.corpus`), :data:`COMPOSED_SHARE` of the candidates; composed train types draw the
+   names :func:`hard_names` holds :data:`HARD_NAME_WEIGHT` times as often as the others of their meaning. Real
+   types are split by package (no package is in both splits; an eval package never holds more than a quarter of all real
    candidates); composed types by field names: eval types take their field names from eval vocabularies, and a
    train real type holding one of those names is skipped, so no eval field name of a composed type occurs in
    train (real eval types may share names with train ones: ``summary.json`` counts them).
@@ -23,13 +24,23 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from toolsmith.sample_data.checks import check_episode
-from toolsmith.sample_data.corpus import KINDS, TypeRef, composed_target, data_classes, eval_names, real_target
-from toolsmith.sample_data.expert import expert
-from toolsmith.sample_data.plan import GenerationError, applicable_edges, choice_fields, new_plan
+from toolsmith.sample_data.corpus import (
+    KINDS,
+    VOCABULARY,
+    TypeRef,
+    composed_target,
+    data_classes,
+    eval_names,
+    field_spec,
+    real_target,
+)
+from toolsmith.sample_data.expert import candidates, expert
+from toolsmith.sample_data.plan import GenerationError, applicable_edges, choice_fields, list_providers, new_plan
 from toolsmith.sample_data.plan import generate as build
 from toolsmith.sample_data.session import ChildError, run_worker
 from toolsmith.sample_data.spec import fields_by_path
@@ -57,6 +68,7 @@ REAL_PACKAGES = (
     "urllib3",
 )
 COMPOSED = "composed"
+HARD_NAME_WEIGHT = 3.0  # how much more often a composed train type draws a name of hard_names() than another
 COMPOSED_SHARE = 0.6  # of the candidates (real ones are skipped more often, so a little more of the examples)
 EVAL_SHARE = 0.125  # 50 eval targets of the default 400 examples
 MAX_EVAL_PACKAGE = 0.25  # no eval package holds more than this share of all real candidates
@@ -94,8 +106,24 @@ def _snippet(ref: TypeRef, split: str) -> TypeSnippet | None:
                        split)  # fmt: skip
 
 
+@cache
+def hard_names() -> frozenset[str]:
+    """Train field names of the composed vocabulary whose first expert candidate (:func:`~toolsmith.sample_data.
+    expert.candidates`) ``list_providers`` does not rank first (``given`` -> ``first_name``, ``cellphone`` ->
+    ``phone_number``), each judged with its meaning's :func:`~toolsmith.sample_data.corpus.field_spec`: copying the
+    list's first entry is wrong, the model must read the name, as it must for the eval names it has never seen."""
+    hard = set()
+    for train, _, kind in VOCABULARY.values():
+        for name in train:
+            field = {"name": name, "spec": field_spec(kind), "optional": False, "required": True}
+            if list_providers({"name": "T", "fields": [field]}, name)[:1] != [candidates(name, field)[0][0]]:
+                hard.add(name)
+    return frozenset(hard)
+
+
 def _composed(seed: int, split: str, i: int) -> TypeSnippet:
-    made = composed_target(seed, split, i)
+    weights = dict.fromkeys(hard_names(), HARD_NAME_WEIGHT) if split == "train" else None
+    made = composed_target(seed, split, i, weights)
     name = f"{i}:{made.symbol or made.target.split('.')[0]}"
     return TypeSnippet(f"{COMPOSED}.{split}", name, made.symbol or "", (), made.files[made.target], COMPOSED,
                        tuple(made.files.items()), made.target, split, made.meta["kind"])  # fmt: skip
@@ -268,6 +296,9 @@ def summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     out["composed_eval_names_in_train"] = sorted(composed_eval & train_names)
     out["real_eval_names"] = len(real_eval)
     out["real_eval_names_in_train"] = len(real_eval & train_names)
+    composed_train = [_field_names(r) for r in splits.get("train", []) if r["meta"]["package"] == COMPOSED]
+    out["composed_train_fields"] = sum(map(len, composed_train))
+    out["composed_train_hard_fields"] = sum(len(names & hard_names()) for names in composed_train)
     out["kinds"] = list(KINDS)
     return out
 
