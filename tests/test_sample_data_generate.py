@@ -148,6 +148,18 @@ def test_only_composed_train_types_draw_hard_names_more_often(split: str) -> Non
         assert bodies == plain_bodies
 
 
+def test_summary_counts_the_hard_fields_of_composed_train_types() -> None:
+    def row(package: str, names: list[str]) -> dict:
+        fields = {n: {"type": "str", "optional": False} for n in names}
+        content = {"name": "T", "fields": fields}
+        return {"meta": {"package": package, "kind": "dataclass"},
+                "messages": [{"role": "tool", "name": "describe_target", "content": content}]}  # fmt: skip
+
+    train = [row(dataset.COMPOSED, ["given", "email", "cellphone"]), row("pydantic", ["given", "nickname"])]
+    summary = dataset.summarize({"train": train, "eval": [row(dataset.COMPOSED, ["forename"])]})
+    assert (summary["composed_train_hard_fields"], summary["composed_train_fields"]) == (2, 3)
+
+
 def test_summary_records_packages_and_counts(out: Path, rows: list[dict]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     listed = {p["name"]: p for p in summary["packages"]}

@@ -108,10 +108,11 @@ def _snippet(ref: TypeRef, split: str) -> TypeSnippet | None:
 
 @cache
 def hard_names() -> frozenset[str]:
-    """Train field names of the composed vocabulary whose first expert candidate (:func:`~toolsmith.sample_data.
-    expert.candidates`) ``list_providers`` does not rank first (``given`` -> ``first_name``, ``cellphone`` ->
-    ``phone_number``), each judged with its meaning's :func:`~toolsmith.sample_data.corpus.field_spec`: copying the
-    list's first entry is wrong, the model must read the name, as it must for the eval names it has never seen."""
+    """Train field names of the composed vocabulary whose first expert candidate
+    (:func:`~toolsmith.sample_data.expert.candidates`) ``list_providers`` does not rank first (``given`` ->
+    ``first_name``, ``cellphone`` -> ``phone_number``), each judged with its meaning's
+    :func:`~toolsmith.sample_data.corpus.field_spec`: copying the list's first entry is wrong, the model must read
+    the name, as it must for the eval names it has never seen."""
     hard = set()
     for train, _, kind in VOCABULARY.values():
         for name in train:
@@ -121,8 +122,14 @@ def hard_names() -> frozenset[str]:
     return frozenset(hard)
 
 
+@cache
+def train_weights() -> dict[str, float]:
+    """How composed train types weigh field names (:func:`~toolsmith.sample_data.corpus.compose_fields`)."""
+    return dict.fromkeys(hard_names(), HARD_NAME_WEIGHT)
+
+
 def _composed(seed: int, split: str, i: int) -> TypeSnippet:
-    weights = dict.fromkeys(hard_names(), HARD_NAME_WEIGHT) if split == "train" else None
+    weights = train_weights() if split == "train" else None
     made = composed_target(seed, split, i, weights)
     name = f"{i}:{made.symbol or made.target.split('.')[0]}"
     return TypeSnippet(f"{COMPOSED}.{split}", name, made.symbol or "", (), made.files[made.target], COMPOSED,

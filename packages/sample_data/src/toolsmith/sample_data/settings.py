@@ -28,12 +28,12 @@ next call 93.2% (tool names 99.4%), realism 0.984, in 37.9 min (35.8 min of step
 resident). Kept: the 90% end-to-end target is met; the 30-minute one is missed by ~8 minutes.
 
 Stop 32, data with the curriculum (composed train types draw the field names whose list_providers ranking does not
-put the expert's provider first 3 times as often: 584 of 1,737 composed train fields, 444 of 1,721 before), rank 32:
-40 steps (``make train-sample_data``) 96.0% end to end (48 of 50), next call 93.2% (``set_field`` 83.6%), realism
-0.990, in 32.0 min (30.1 min of steps at 170 tokens/s, a slower day than stop 31's 183; 16.5 GiB peak resident);
-36 steps (``ARGS="--max-steps 36"``) 86.0% (43 of 50), next call 91.5%, in 28.6 min: not taken. 40 steps kept: more
-accurate than 48 steps without the curriculum with a sixth fewer steps (37.9 min at stop 31, another day); over the
-30 minutes by 2 on this day.
+put the expert's provider first 3 times as often: 584 of 1,737 composed train fields, 444 of 1,721 before; every
+composed train type is drawn anew), rank 32, one run each: 40 steps (``make train-sample_data``) 96.0% end to end
+(48 of 50), next call 93.2% (``set_field`` 83.6%), realism 0.990, in 32.0 min (30.1 min of steps at 170 tokens/s;
+stop 31's 40 steps on the data before: 29.5 min at 183; 16.5 GiB peak resident); 36 steps (``ARGS="--max-steps
+36"``) 86.0% (43 of 50), next call 91.5%, in 28.6 min: not taken. 40 steps kept: at least as accurate as 48 steps
+without the curriculum (46 of 50, 37.9 min) in a sixth fewer steps; over the 30 minutes by 2 in this run.
 
 Memory: batch 4 was killed by the kernel's OOM killer at step 28 of a run on this 24 GiB machine (24.4 GB resident
 on a batch of the longest conversations, ~2,900 tokens each), so a step is 2 micro-batches of 2 (the same 4
