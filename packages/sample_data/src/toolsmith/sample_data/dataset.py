@@ -288,7 +288,8 @@ def _field_names(row: dict[str, Any]) -> set[str]:
 def summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Domain counts for ``summary.json``: kinds and sources per split, field-name overlap, conversation sizes."""
     out: dict[str, Any] = {}
-    train_names = set().union(*(_field_names(r) for r in splits.get("train", [])))
+    train = [(r["meta"]["package"], _field_names(r)) for r in splits.get("train", [])]
+    train_names = set().union(*(names for _, names in train))
     for name, rows in splits.items():
         kinds = Counter(r["meta"]["kind"] for r in rows)
         out[f"{name}_kinds"] = dict(sorted(kinds.items()))
@@ -303,7 +304,7 @@ def summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     out["composed_eval_names_in_train"] = sorted(composed_eval & train_names)
     out["real_eval_names"] = len(real_eval)
     out["real_eval_names_in_train"] = len(real_eval & train_names)
-    composed_train = [_field_names(r) for r in splits.get("train", []) if r["meta"]["package"] == COMPOSED]
+    composed_train = [names for package, names in train if package == COMPOSED]
     out["composed_train_fields"] = sum(map(len, composed_train))
     out["composed_train_hard_fields"] = sum(len(names & hard_names()) for names in composed_train)
     out["kinds"] = list(KINDS)
