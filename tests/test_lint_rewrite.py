@@ -1,4 +1,4 @@
-"""The lint agent's rewrites for issues ruff cannot fix (B904, E721, E722, E741), kept only when real ruff agrees."""
+"""The lint agent's rewrites for issues ruff cannot fix (B007, B904, E721, E722, E741), kept only when ruff agrees."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import pytest
 
 import toolsmith.lint.tools as lint_tools
 from toolsmith.lint import fix_all, rewrite, run_linter
+from toolsmith.lint.loopvar import suggest_dummy
 from toolsmith.lint.rename import suggest_name
 from toolsmith.lint.rewrite import REPLACEMENTS, Rewrite, rewrite_text
 from toolsmith.shared.sandbox import open_sandbox
 
 TRY = "def f(d, x):\n    try:\n        return d[x]\n"
+BOUND = (
+    "    with open(xs) as i:\n        print(i)\n    try:\n        pass\n    except OSError as i:\n        print(i)\n"  # noqa: E501
+)
+LOOP = "def f(xs):\n    for i in xs:\n        pass\n"  # B007: the body never reads i
 
 REWRITES = {
     # name: (text, code, line, replacement, the text after)
@@ -89,6 +94,41 @@ REWRITES = {
         "data",
         "def f(p):\n    with open(p) as data:\n        data = data.read()\n    return data\n",
     ),
+    "B007 bound again by a later loop before any read": (
+        LOOP + "    for i in range(3):\n        print(i)\n",
+        "B007",
+        2,
+        "_i",
+        LOOP.replace("for i", "for _i") + "    for i in range(3):\n        print(i)\n",
+    ),
+    "B007 one name of a tuple, assigned again before the read": (
+        "def f(d):\n    for key, value in d.items():\n        print(value)\n    key = 'last'\n    return key\n",
+        "B007",
+        2,
+        "_key",
+        "def f(d):\n    for _key, value in d.items():\n        print(value)\n    key = 'last'\n    return key\n",
+    ),
+    "B007 a comprehension's own variable": (
+        LOOP + "    return [i for i in range(3)], (i for i in xs)\n",
+        "B007",
+        2,
+        "_i",
+        LOOP.replace("for i", "for _i") + "    return [i for i in range(3)], (i for i in xs)\n",
+    ),
+    "B007 inside an outer loop that binds the name, after the read": (
+        "def f(groups):\n    for i in groups:\n        print(i)\n        for i in range(2):\n            print('-')\n",
+        "B007",
+        4,
+        "_i",
+        "def f(groups):\n    for i in groups:\n        print(i)\n        for _i in range(2):\n            print('-')\n",
+    ),
+    "B007 read in a with and an except that bind it": (
+        LOOP + BOUND,
+        "B007",
+        2,
+        "_i",
+        LOOP.replace("for i", "for _i") + BOUND,
+    ),
 }
 
 
@@ -110,7 +150,7 @@ REFUSED = {
         "err",
         "expected the name 'err' free",
     ),
-    "not a rule it rewrites": ("import os\n", "F401", 1, "x", "expected one of the codes B904, E721, E722, E741"),
+    "not a rule it rewrites": ("import os\n", "F401", 1, "x", "expected one of the codes B007, B904, E721, E722, E741"),
     "E741 parameter": ("def f(l):\n    return l\n", "E741", 1, "x", "got the parameter `l`"),
     "E741 lambda parameter": ("def f():\n    return lambda I: I\n", "E741", 2, "x", "got the parameter `I`"),
     "E741 module name": ("l = 1\nprint(l)\n", "E741", 1, "x", "in a module or class"),
@@ -137,6 +177,68 @@ REFUSED = {
     "E741 no identifier": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "a b", "a plain identifier"),
     "E741 keyword": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "class", "a plain identifier"),
     "E741 nothing there": ("def f(x):\n    l = x\n    return l\n", "E741", 3, "y", "bound at line 3, got none"),
+    # B007: every read of the name must see another binding than this loop's
+    "B007 read after the loop": (LOOP + "    return i\n", "B007", 2, "_i", "could see this loop's value, got line 4"),
+    "B007 read in the loop's else": (
+        "def f(xs):\n    for i in xs:\n        pass\n    else:\n        print(i)\n",
+        "B007",
+        2,
+        "_i",
+        "could see this loop's value, got line 5",
+    ),
+    "B007 a while loop around it": (
+        "def f(xs):\n    i = 0\n    while xs:\n        print(i)\n        for i in xs:\n            xs = xs[1:]\n",
+        "B007",
+        5,
+        "_i",
+        "could see this loop's value, got line 4",  # the second pass prints this loop's i
+    ),
+    "B007 inside the later loop's body, before the read": (
+        "def f(g):\n    for i in g:\n        for i in range(2):\n            pass\n        print(i)\n",
+        "B007",
+        3,
+        "_i",
+        "could see this loop's value, got line 5",
+    ),
+    "B007 assigned again before the loop, not after": (
+        "def f(xs):\n    i = 0\n    for i in xs:\n        pass\n    return i\n",
+        "B007",
+        3,
+        "_i",
+        "could see this loop's value",
+    ),
+    "B007 the first iterable of a comprehension": (
+        LOOP + "    return [i for i in i]\n",
+        "B007",
+        2,
+        "_i",
+        "could see this loop's value, got line 4",
+    ),
+    "B007 a generator expression runs later": (
+        "def f(xs):\n    i = 10\n    scaled = (i * x for x in xs)\n    for i in xs:\n        pass\n"
+        "    return list(scaled)\n",
+        "B007",
+        4,
+        "_i",
+        "got it in a generator expression",
+    ),
+    "B007 dir()": (LOOP + "    return dir()\n", "B007", 2, "_i", "by string or frame, got dir"),
+    "B007 read by a nested function": (LOOP + "    return lambda: i\n", "B007", 2, "_i", "in a nested one"),
+    "B007 del": (LOOP + "    del i\n", "B007", 2, "_i", "never deleted"),
+    "B007 locals()": (LOOP + "    return locals()\n", "B007", 2, "_i", "reads no names by string"),
+    "B007 a frame's locals": (LOOP + "    return sys._getframe().f_locals\n", "B007", 2, "_i", "got f_locals"),
+    "B007 a comprehension's later for": (
+        LOOP + "    return [x for x in xs for i in x]\n",
+        "B007",
+        2,
+        "_i",
+        "bound by a comprehension's first `for`",
+    ),
+    "B007 global": ("def f(xs):\n    global i\n    for i in xs:\n        pass\n", "B007", 3, "_i", "or nonlocal"),
+    "B007 module level": ("for i in range(3):\n    pass\n", "B007", 1, "_i", "inside a function"),
+    "B007 the body reads it": ("def f(xs):\n    for i in xs:\n        print(i)\n", "B007", 2, "_i", "never reads"),
+    "B007 not a dummy": (LOOP, "B007", 2, "j", "a name starting with _"),
+    "B007 the dummy taken": ("def f(xs, _i):\n    for i in xs:\n        pass\n", "B007", 2, "_i", "not already used"),
 }
 
 
@@ -309,3 +411,59 @@ def test_e741_on_a_parameter_is_not_offered(tmp_path: Path) -> None:
         assert r["count"] == 1 and "next" not in r  # left, and reported
         with pytest.raises(ValueError, match="got the parameter `l`"):
             rewrite("E741", "value")
+
+
+DUMMIES = {
+    # name: (text, line of the loop, the name offered)
+    "ruff's own name": (LOOP + "    for i in range(3):\n        print(i)\n", 2, "_i"),
+    "the name taken": ("def f(xs, _i):\n    for i in xs:\n        pass\n", 2, "_i2"),
+    "a read that sees the loop: none": (LOOP + "    return i\n", 2, None),
+    "no loop there: none": (LOOP, 3, None),
+}
+
+
+@pytest.mark.parametrize("text, line, name", DUMMIES.values(), ids=DUMMIES.keys())
+def test_suggest_dummy(text: str, line: int, name: str | None) -> None:
+    assert suggest_dummy(text, line) == name
+
+
+PAIRS = """def f(pairs):
+    for a, b in pairs:
+        print("pair")
+    for a in range(2):
+        print(a)
+    for b in range(2):
+        print(b)
+"""
+
+
+def test_b007_without_a_ruff_fix_is_rewritten_one_name_at_a_time(tmp_path: Path) -> None:
+    # ruff offers no fix (a later binding of each name is read); the later loops bind again before they read
+    path = tmp_path / "m.py"
+    path.write_text(PAIRS, encoding="utf-8")
+    with open_sandbox(path) as box:
+        r = run_linter()
+        assert [(i["code"], i["line"], i["fixable"]) for i in r["issues"]] == [("B007", 2, False)] * 2
+        assert r["next"] == {"call": "rewrite", "code": "B007", "replacement": "_a"}
+        with pytest.raises(ValueError, match=r"without an automatic fix \(rewrite fixes B007\)"):
+            fix_all("B007")
+        with pytest.raises(ValueError, match="a name starting with _"):
+            rewrite("B007", "a2")
+        r = rewrite("B007", "_a")
+        assert r == {"rewritten": "B007", "count": 1, "remaining": 1, "fixable": 0,
+                     "next": {"call": "rewrite", "code": "B007", "replacement": "_b"}}  # fmt: skip
+        assert rewrite("B007", "_b") == {"rewritten": "B007", "count": 1, "remaining": 0, "fixable": 0}
+        assert box.read() == PAIRS.replace("for a, b in", "for _a, _b in")
+
+
+def test_b007_read_after_the_loop_is_reported_not_rewritten(tmp_path: Path) -> None:
+    # enum.py's case: the loop's last value is read after it; a rename would compile, pass ruff and break the code
+    text = "def f(xs):\n    for i in xs:\n        pass\n    for i in range(2):\n        print(i)\n    return i\n"
+    path = tmp_path / "m.py"
+    path.write_text(text, encoding="utf-8")
+    with open_sandbox(path) as box:
+        r = run_linter()
+        assert [(i["code"], i["fixable"]) for i in r["issues"]] == [("B007", False)] and "next" not in r
+        with pytest.raises(ValueError, match="could see this loop's value, got line 6; the file is unchanged"):
+            rewrite("B007", "_i")
+        assert box.read() == text

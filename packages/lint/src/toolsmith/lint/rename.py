@@ -98,7 +98,7 @@ def _binding(text: str, line: int) -> _Binding:
     if not all(isinstance(n, cst.Name) and n.value == name for n in nodes):
         raise ValueError(f"expected `{name}` bound and read by its plain name only, got another form (an import)")
     spots = tuple(sorted({(positions[n].start.line, positions[n].start.column) for n in nodes}))
-    return _Binding(name, spots, function, frozenset(_names_in(function) | _module_names(tree)))
+    return _Binding(name, spots, function, frozenset(names_in(function) | module_names(tree)))
 
 
 def reach(text: str, line: int) -> frozenset[int]:
@@ -110,7 +110,7 @@ def reach(text: str, line: int) -> frozenset[int]:
         return frozenset()
 
 
-def _names_in(function: ast.AST) -> set[str]:
+def names_in(function: ast.AST) -> set[str]:
     """Every identifier a function binds or reads (names, parameters, attributes' bases, imports)."""
     out: set[str] = set()
     for node in ast.walk(function):
@@ -127,7 +127,7 @@ def _names_in(function: ast.AST) -> set[str]:
     return out
 
 
-def _module_names(tree: ast.Module) -> set[str]:
+def module_names(tree: ast.Module) -> set[str]:
     """Names the module binds at its top level (a local of that name would hide it inside the function)."""
     out: set[str] = set()
     for node in tree.body:

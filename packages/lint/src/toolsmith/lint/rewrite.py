@@ -12,6 +12,9 @@ Each rewrite changes one statement and says which lines it may touch;
   with the name the ``except`` clause binds, or ``as err`` added when it binds none) or ``None`` (``from None``).
 - ``E741`` ambiguous variable name (``l``, ``O``, ``I``): ``replacement`` is the variable's new name, renamed
   everywhere in its scope (:mod:`toolsmith.lint.rename`); the tools offer one per variable (:func:`replacement`).
+- ``B007`` unused loop variable where ruff has no fix: ``replacement`` is a dummy name (``_i``) for the loop's own
+  binding, renamed only when no other read can see this loop's value (:mod:`toolsmith.lint.loopvar`); the tools
+  offer one per variable.
 
 Every function here raises ``ValueError`` ("expected X, got Y") when the issue is not one it can rewrite.
 """
@@ -23,13 +26,16 @@ import builtins
 import re
 from dataclasses import dataclass
 
+from toolsmith.lint.loopvar import rename_loop_variable, suggest_dummy
 from toolsmith.lint.rename import rename_local, suggest_name
 
 CHAIN = "err"  # B904: the replacement that chains the caught exception
 # The rules rewritten with one replacement each: what the tools offer in ``next`` (after a dry run) to copy.
 REPLACEMENTS: dict[str, str] = {"B904": CHAIN, "E721": "is", "E722": "Exception"}
 RENAMED = "E741"  # rewritten with a name per variable, which the tools offer in ``next``
-REWRITTEN = frozenset({*REPLACEMENTS, RENAMED})  # every rule ``rewrite`` fixes
+DUMMIED = "B007"  # rewritten with a dummy name per loop variable, which the tools offer in ``next``
+PER_VARIABLE = frozenset({RENAMED, DUMMIED})  # a replacement is one variable's: one issue a ``rewrite`` call
+REWRITTEN = frozenset({*REPLACEMENTS, *PER_VARIABLE})  # every rule ``rewrite`` fixes
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -200,9 +206,11 @@ def _raise_in_except(text: str, tree: ast.Module, line: int, replacement: str) -
 
 def replacement(text: str, code: str, line: int) -> str | None:
     """What the tools offer to rewrite the issue ``code`` at ``line`` with: the rule's replacement, or for E741 a new
-    name for the variable (None: nothing to offer)."""
+    name for the variable and for B007 a dummy name (None: nothing to offer)."""
     if code == RENAMED:
         return suggest_name(text, line)
+    if code == DUMMIED:
+        return suggest_dummy(text, line)
     return REPLACEMENTS.get(code)
 
 
@@ -215,6 +223,9 @@ def rewrite_text(text: str, code: str, line: int, replacement: str) -> Rewrite:
     """
     if code == RENAMED:
         renamed, lines = rename_local(text, line, replacement)
+        return Rewrite(renamed, lines)
+    if code == DUMMIED:
+        renamed, lines = rename_loop_variable(text, line, replacement)
         return Rewrite(renamed, lines)
     tree = ast.parse(text)
     if code == "E722":

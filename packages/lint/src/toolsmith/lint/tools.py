@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsmith.lint.rewrite import RENAMED, REWRITTEN, replacement, rewrite_text
+from toolsmith.lint.rewrite import PER_VARIABLE, REWRITTEN, replacement, rewrite_text
 from toolsmith.shared.proc import ruff_command, run_bounded
 from toolsmith.shared.sandbox import Sandbox, current
 
@@ -446,7 +446,11 @@ def _checked_rewrite(box: Sandbox, text: str, issue: Issue, replacement: str) ->
     if len(old_lines) != len(new_lines) or changed:
         raise ValueError(f"expected only line {issue.line}'s statement to change, got other lines changed")
     before, after = _lint_sandbox(box, text), _lint_sandbox(box, new.text)
-    if any(i.code == issue.code and i.line == issue.line for i in after):
+
+    def here(issues: list[Issue]) -> int:  # a count: a line may hold two (two unused names of one loop's target)
+        return sum(i.code == issue.code and i.line == issue.line for i in issues)
+
+    if here(after) >= here(before):
         raise ValueError(f"expected the rewrite to remove {issue.code} at line {issue.line}, got it still there")
     added = Counter(i.code for i in after) - Counter(i.code for i in before)
     if added:
@@ -556,10 +560,11 @@ def rewrite(issue_code: str, replacement: str) -> dict:
     """Fix every issue of one rule code that has no automatic fix by rewriting its statement, checked by the linter.
 
     Args:
-        issue_code: The rule code the linter names as next: B904, E721, E722 or E741.
-        replacement: What to write: for B904 "err" (raise from the caught exception) or "None"; for E721 "is";
-            for E722 the exception class to catch, e.g. "Exception"; for E741 the variable's new name, renamed in
-            its whole scope, one variable a call. The linter's next call names the replacement to write.
+        issue_code: The rule code the linter names as next: B007, B904, E721, E722 or E741.
+        replacement: What to write: for B007 the unused loop variable's new name, e.g. "_i"; for B904 "err" (raise
+            from the caught exception) or "None"; for E721 "is"; for E722 the exception class to catch, e.g.
+            "Exception"; for E741 the variable's new name, renamed in its whole scope. B007 and E741: one variable a
+            call. The linter's next call names the replacement to write.
 
     Returns:
         The code rewritten, how many of its issues were rewritten, how many issues remain, how many of them are
@@ -586,7 +591,7 @@ def rewrite(issue_code: str, replacement: str) -> dict:
         box.write(new)
         text, issues = _state(box)
         count += 1
-        if code == RENAMED:  # a name is one variable's: the next one gets its own
+        if code in PER_VARIABLE:  # a name is one variable's: the next one gets its own
             break
     if not count:
         raise ValueError(f"{refused[0]}; the file is unchanged")
