@@ -13,7 +13,7 @@ import pytest
 import toolsmith.lint
 from toolsmith.lint import TOOLS
 from toolsmith.lint.checks import check_episode
-from toolsmith.lint.inject import NO_FIX_CODES, inject
+from toolsmith.lint.inject import NO_FIX_CODES, Source, inject, inject_unused_index
 from toolsmith.lint.tools import lint_text, scoped
 from toolsmith.shared.agent import load_agent
 from toolsmith.shared.data import check_example, load_examples
@@ -234,6 +234,8 @@ NO_FIX_TEXT = """def first(values, kind):
                 return value
         except TypeError:
             pass
+    for item in values:
+        print(item)
     return None
 """
 
@@ -243,14 +245,43 @@ def test_injecting_only_rules_without_a_fix_leaves_nothing_to_fix(seed: int) -> 
     assert lint_text(NO_FIX_TEXT, "m.py") == []
     text, codes = inject(NO_FIX_TEXT, random.Random(seed), NO_FIX_CODES)
     issues = lint_text(text, "m.py")
-    assert codes and set(codes) <= set(NO_FIX_CODES) == {"B904", "E721", "E722", "E741"}
-    assert sorted(i.code for i in issues) == sorted(codes) and not any(i.fixable for i in issues)
+    assert codes and set(codes) <= set(NO_FIX_CODES) == {"B007", "B904", "E721", "E722", "E741"}
+    # an ambiguous name injected into a loop variable two loops bind is two E741
+    assert {i.code for i in issues} == set(codes) and Counter(codes) <= Counter(i.code for i in issues)
+    assert not any(i.fixable for i in issues)
+
+
+UNUSED_INDEX = {
+    # name: (text, the text after injecting, or None where it offers no place)
+    "a later loop's name": (
+        "def f(xs, ys):\n    for x in xs:\n        print(x)\n    for y in ys:\n        print(y)\n",
+        "def f(xs, ys):\n    for y, x in enumerate(xs):\n        print(x)\n    for y in ys:\n        print(y)\n",
+    ),
+    "one loop": ("def f(xs):\n    for x in xs:\n        print(x)\n", None),
+    "the other loop in a nested function": (
+        "def f(xs, ys):\n    def g():\n        for x in xs:\n            print(x)\n\n    g()\n    for y in ys:\n"
+        "        print(y)\n",
+        None,  # ruff would fix it (g's own y is never read): not the B007 this injector is for
+    ),
+    "read after the later loop": (
+        "def f(xs, ys):\n    for x in xs:\n        print(x)\n    for y in ys:\n        print(y)\n    return y\n",
+        None,  # renaming the index could not be checked safe, so no B007 the rewrite tool cannot take
+    ),
+}
+
+
+@pytest.mark.parametrize("text, after", UNUSED_INDEX.values(), ids=UNUSED_INDEX.keys())
+def test_inject_unused_index(text: str, after: str | None) -> None:
+    assert inject_unused_index(Source(text), random.Random(0)) == after
+    if after is not None:
+        issues = lint_text(after, "m.py")
+        assert [(i.code, i.line, i.fixable) for i in issues] == [("B007", 2, False)]  # ruff has no fix for it
 
 
 def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
     # the model's mistake on a file with nothing to fix (fix_all on a listed code): the real error, then the
     # submission with the issue left
-    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE"):
+    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "WRONG_COUNT_SHARE"):
         monkeypatch.setattr(gen, share, 0.0)
     monkeypatch.setattr(gen, "NO_FIX_MISTAKE_SHARE", 1.0)
     text = NO_FIX_TEXT.replace("kind", "l")  # E741 on a parameter: no ruff fix, no rewrite (callers may use the name)
@@ -265,3 +296,26 @@ def test_an_issue_without_a_fix_is_tried_then_submitted(monkeypatch: pytest.Monk
     error = next(m for m in row["messages"] if m.get("role") == "tool" and "error" in m["content"])["content"]
     assert "E741 without an automatic fix;" in error["error"]
     assert calls[2][0]["arguments"]["issues_remaining"] == 1
+
+
+def test_a_wrong_count_is_refused_then_submitted_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first linter run's counts (stale after a fix): submit_result refuses with the linter's counts now
+    for share in ("WRONG_COPY_SHARE", "REPEAT_SHARE", "NO_FIX_MISTAKE_SHARE"):
+        monkeypatch.setattr(gen, share, 0.0)
+    monkeypatch.setattr(gen, "WRONG_COUNT_SHARE", 1.0)
+    text = "import os\n\n\ndef f(x):\n    return x\n"
+    meta = {"source": "m:f", "filename": "m.py", "symbol": None, "original": text, "codes": ["F401"],
+            "injected": ["F401"]}  # fmt: skip
+    row, status = record_case(
+        gen.RECIPE, Case(files={"m.py": text}, target="m.py", symbol=None, meta=meta), random.Random(0)
+    )
+    assert status == "ok", status
+    calls = [(m["tool_calls"][0]["function"], m.get("weight")) for m in row["messages"] if m.get("tool_calls")]
+    assert [(f["name"], w) for f, w in calls] == [
+        ("run_linter", None), ("fix_all", None), ("run_linter", None), ("submit_result", 0), ("submit_result", None)
+    ]  # fmt: skip
+    wrong, right = calls[3][0]["arguments"], calls[4][0]["arguments"]
+    assert (wrong["issues_fixed"], wrong["issues_remaining"]) == (0, 1)  # stale and swapped are the same here
+    assert (right["issues_fixed"], right["issues_remaining"]) == (1, 0)
+    error = next(m for m in row["messages"] if m.get("role") == "tool" and "error" in m["content"])["content"]
+    assert "expected the linter's counts now (issues_fixed 1, issues_remaining 0)" in error["error"]

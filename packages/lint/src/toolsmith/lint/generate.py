@@ -4,18 +4,19 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
 
 1. Cases: a stdlib function/class (5-60 lines, with the module's imports it uses, sorted by ruff's isort) with
    1-4 realistic problems injected (:mod:`toolsmith.lint.inject`; in 35% of cases one rule 2-3 times); 15% of
-   cases are limited to the symbol, 30% get only problems ruff has no fix for (B904, E721, E722 and E741 are
+   cases are limited to the symbol, 30% get only problems ruff has no fix for (B007, B904, E721, E722 and E741 are
    rewritten; most snippets offer them no place, so some training examples start with nothing to fix:
    run_linter, then submit_result). The first snippet of a
    module gives the whole module instead, as it is, with its own issues (1-60, nothing injected: ``kind`` module
    in the rows' meta, the others ``snippet``).
 2. The expert: run_linter, then the ``next`` call of the last response, copied: fix_all with its code (every ruff fix
    of that code) or, for a rule ruff has no fix for, rewrite with its code and replacement (the rule's
-   :data:`toolsmith.lint.rewrite.REPLACEMENTS`: ``err``, ``is``, ``Exception``; for E741 a new name), until none is
-   next; run_linter again (after fixes), submit_result with the counts (the tool writes the summary). With recovery
-   on, it sometimes makes the mistakes a small model makes — copies a wrong code into fix_all (another listed code
-   without a fix, the code just fixed), calls fix_all for a code to rewrite or, before submitting, for one left
-   without a fix, calls run_linter again for nothing — gets the real error and makes the right call.
+   :data:`toolsmith.lint.rewrite.REPLACEMENTS`: ``err``, ``is``, ``Exception``; for E741 a new name, for B007 a
+   dummy), until none is next; run_linter again (after fixes), submit_result with the counts (the tool writes the
+   summary). With recovery on, it sometimes makes the mistakes a small model makes — copies a wrong code into
+   fix_all (another listed code without a fix, the code just fixed), calls fix_all for a code to rewrite or, before
+   submitting, for one left without a fix, calls run_linter again for nothing, submits the first linter run's counts
+   or the two counts swapped — gets the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -49,6 +50,7 @@ REPEAT_RULE_SHARE = 0.35  # cases whose first injected rule is injected 2-3 time
 WRONG_COPY_SHARE = 0.12  # per fix: fix_all with a listed code without a fix, the code just fixed, or one to rewrite
 REPEAT_SHARE = 0.12  # per example: run_linter again right after run_linter
 NO_FIX_MISTAKE_SHARE = 0.4  # per example that ends with issues left: fix_all on one of their codes before submitting
+WRONG_COUNT_SHARE = 0.1  # per example: submit_result with stale (the first linter run's) or swapped counts first
 
 
 def _ruff_fix_imports(texts: list[str]) -> list[str]:
@@ -136,7 +138,7 @@ def wrong_copies(last: dict[str, Any]) -> list[dict[str, Any]]:
 
 def expert(rec: Recorder, case: Case) -> None:
     """The scripted lint expert (see the module docstring)."""
-    last = rec.call(run_linter)
+    first = last = rec.call(run_linter)
     if rec.chance(REPEAT_SHARE):
         rec.mistake(run_linter)
     fixes = 0
@@ -160,8 +162,13 @@ def expert(rec: Recorder, case: Case) -> None:
     left = [i for i in last["issues"] if not i["fixable"]]
     if left and rec.chance(NO_FIX_MISTAKE_SHARE):
         rec.mistake(fix_all, issue_code=left[0]["code"])  # "without an automatic fix"
+    counts = (last["issues_fixed"], last["count"])
+    if rec.chance(WRONG_COUNT_SHARE):  # the tool refuses and answers with the linter's counts
+        wrong = rec.pick([c for c in ((first["issues_fixed"], first["count"]), counts[::-1]) if c != counts])
+        if wrong:
+            rec.mistake(submit_result, issues_fixed=wrong[0], issues_remaining=wrong[1])
     # the counts copied from the last linter run; the summary left to the tool (terminal: no text follows)
-    rec.call(submit_result, issues_fixed=last["issues_fixed"], issues_remaining=last["count"])
+    rec.call(submit_result, issues_fixed=counts[0], issues_remaining=counts[1])
 
 
 def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

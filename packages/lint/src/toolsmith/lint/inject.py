@@ -1,9 +1,9 @@
 """Realistic lint problems injected into clean code, deterministically (``random.Random``).
 
 Unused import and variable, ``== None``, ``== True``, ``not x in y``, ``not x is y``, bare ``except:``,
-``type(x) == T``, an ambiguous loop variable ``l``, an f-string without placeholders, unsorted imports, trailing
-whitespace, a whitespace-only line. Each injector returns the new text, or None when the code offers no place
-for it; an injection that breaks the code is skipped.
+``type(x) == T``, an ambiguous loop variable ``l``, an unused loop index, an f-string without placeholders,
+unsorted imports, trailing whitespace, a whitespace-only line. Each injector returns the new text, or None when
+the code offers no place for it; an injection that breaks the code is skipped.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import re
 import tokenize
 from collections.abc import Callable
 
+from toolsmith.lint.loopvar import suggest_dummy
+from toolsmith.lint.rename import AMBIGUOUS
+from toolsmith.lint.rewrite import DUMMIED
 from toolsmith.lint.tools import UNFIXABLE_RULES
 
 _UNUSED_MODULES = (
@@ -359,6 +362,54 @@ def inject_ambiguous_name(src: Source, rng: random.Random) -> str | None:
     return "".join(lines)
 
 
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's own body: not those of a function, lambda or class inside it."""
+    out: list[ast.AST] = []
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return sorted((n for n in out if hasattr(n, "lineno")), key=lambda n: (n.lineno, n.col_offset))
+
+
+def inject_unused_index(src: Source, rng: random.Random) -> str | None:
+    """``for x in xs:`` becomes ``for i, x in enumerate(xs):`` with an index the body never reads, named like a later
+    loop's variable (B007 that ruff cannot fix: a later binding of the name is read; the ``rewrite`` tool renames
+    this one to ``_i`` when no read can see it)."""
+    found = []
+    for f in src.funcs():
+        loops = [n for n in _own_nodes(f) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)]
+        for first in loops:
+            iterated = src.segment(first.iter)
+            if first.iter.lineno != first.lineno or iterated is None or iterated.startswith("enumerate("):
+                continue
+            seen = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
+            for later in loops:
+                name = later.target.id
+                read = any(
+                    isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name
+                    for s in later.body
+                    for n in ast.walk(s)
+                )
+                if later.lineno > (first.end_lineno or first.lineno) and read and name not in seen | AMBIGUOUS:
+                    found.append((first, name))
+    if not found:
+        return None
+    first, index = rng.choice(found)
+    target, iterated = first.target, first.iter
+    line = src.lines[first.lineno - 1]
+    lines = list(src.lines)
+    lines[first.lineno - 1] = (
+        line[: target.col_offset]
+        + f"{index}, {target.id} in enumerate({src.segment(iterated)})"
+        + line[iterated.end_col_offset :]  # type: ignore[attr-defined]
+    )
+    new = "".join(lines)
+    return new if suggest_dummy(new, first.lineno) is not None else None
+
+
 def inject_fstring(src: Source, rng: random.Random) -> str | None:
     found = []
     toks = list(tokenize.generate_tokens(io.StringIO(src.text).readline))
@@ -422,11 +473,13 @@ INJECTORS: dict[str, tuple[Callable[[Source, random.Random], str | None], str, f
     "raise_without_from": (inject_raise_without_from, "B904", 4.0),
     "raise_in_except": (inject_raise_in_except, "B904", 2.0),
     "ambiguous_name": (inject_ambiguous_name, "E741", 3.0),
+    "unused_index": (inject_unused_index, "B007", 4.0),
     "fstring": (inject_fstring, "F541", 1.5),
     "trailing_whitespace": (inject_trailing_whitespace, "W291", 1.0),
     "whitespace_line": (inject_whitespace_line, "W293", 0.8),
 }
-NO_FIX_CODES = tuple(sorted({code for _, code, _ in INJECTORS.values()} & UNFIXABLE_RULES))  # ruff has no fix
+# The codes injected where ruff has no fix: the rules it never fixes, and B007 (see inject_unused_index)
+NO_FIX_CODES = tuple(sorted({code for _, code, _ in INJECTORS.values()} & (UNFIXABLE_RULES | {DUMMIED})))
 
 
 def inject(
