@@ -26,7 +26,7 @@ from toolsmith.shared.tools import run_tool, tool_schema
 
 gen = sys.modules["toolsmith.lint.generate"]  # `toolsmith.lint.generate` the attribute is the function
 FILES = ("train.jsonl", "eval.jsonl", "summary.json")
-COUNT, SEED = 16, 3
+COUNT, SEED = 16, 10
 AGENT_YAML = Path(__file__).resolve().parents[1] / "agents" / "lint" / "agent.yaml"
 
 
@@ -256,6 +256,10 @@ UNUSED_INDEX = {
     "a later loop's name": (
         "def f(xs, ys):\n    for x in xs:\n        print(x)\n    for y in ys:\n        print(y)\n",
         "def f(xs, ys):\n    for y, x in enumerate(xs):\n        print(x)\n    for y in ys:\n        print(y)\n",
+    ),
+    "a name assigned later and read": (
+        "def f(xs):\n    for x in xs:\n        print(x)\n    total = len(xs)\n    return total\n",
+        "def f(xs):\n    for total, x in enumerate(xs):\n        print(x)\n    total = len(xs)\n    return total\n",
     ),
     "one loop": ("def f(xs):\n    for x in xs:\n        print(x)\n", None),
     "the other loop in a nested function": (

@@ -374,40 +374,50 @@ def _own_nodes(function: ast.AST) -> list[ast.AST]:
     return sorted((n for n in out if hasattr(n, "lineno")), key=lambda n: (n.lineno, n.col_offset))
 
 
+def _later_names(nodes: list[ast.AST], after: int) -> set[str]:
+    """Names bound after line ``after`` (by a ``for`` or an assignment to one name) and read after that binding."""
+    bound = {}
+    for n in nodes:
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name) and n.lineno > after:
+            bound.setdefault(n.target.id, n.lineno)
+        elif (
+            isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and n.lineno > after
+        ):
+            bound.setdefault(n.targets[0].id, n.lineno)
+    read = {(n.id, n.lineno) for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {name for name, line in bound.items() if any(r == name and at >= line for r, at in read)}
+
+
 def inject_unused_index(src: Source, rng: random.Random) -> str | None:
-    """``for x in xs:`` becomes ``for i, x in enumerate(xs):`` with an index the body never reads, named like a later
-    loop's variable (B007 that ruff cannot fix: a later binding of the name is read; the ``rewrite`` tool renames
-    this one to ``_i`` when no read can see it)."""
+    """``for x in xs:`` becomes ``for i, x in enumerate(xs):`` with an index the body never reads, named like a name the
+    function binds later and reads (a later loop's variable, an assignment's name): B007 that ruff cannot fix, since
+    a later binding of the name is read; the ``rewrite`` tool renames this one to ``_i`` when no read can see it,
+    which is checked here."""
     found = []
     for f in src.funcs():
-        loops = [n for n in _own_nodes(f) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)]
-        for first in loops:
+        nodes = _own_nodes(f)
+        for first in (n for n in nodes if isinstance(n, ast.For) and isinstance(n.target, ast.Name)):
             iterated = src.segment(first.iter)
             if first.iter.lineno != first.lineno or iterated is None or iterated.startswith("enumerate("):
                 continue
             seen = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
-            for later in loops:
-                name = later.target.id
-                read = any(
-                    isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name
-                    for s in later.body
-                    for n in ast.walk(s)
-                )
-                if later.lineno > (first.end_lineno or first.lineno) and read and name not in seen | AMBIGUOUS:
-                    found.append((first, name))
-    if not found:
-        return None
-    first, index = rng.choice(found)
-    target, iterated = first.target, first.iter
-    line = src.lines[first.lineno - 1]
-    lines = list(src.lines)
-    lines[first.lineno - 1] = (
-        line[: target.col_offset]
-        + f"{index}, {target.id} in enumerate({src.segment(iterated)})"
-        + line[iterated.end_col_offset :]  # type: ignore[attr-defined]
-    )
-    new = "".join(lines)
-    return new if suggest_dummy(new, first.lineno) is not None else None
+            later = _later_names(nodes, first.end_lineno or first.lineno) - seen - AMBIGUOUS
+            found.extend((first, iterated, name) for name in sorted(later) if not name.startswith("_"))
+    for first, iterated, index in rng.sample(found, len(found)):
+        target, line = first.target, src.lines[first.lineno - 1]
+        lines = list(src.lines)
+        lines[first.lineno - 1] = (
+            line[: target.col_offset]
+            + f"{index}, {target.id} in enumerate({iterated})"
+            + line[first.iter.end_col_offset :]  # type: ignore[attr-defined]
+        )
+        new = "".join(lines)
+        if suggest_dummy(new, first.lineno) is not None:
+            return new
+    return None
 
 
 def inject_fstring(src: Source, rng: random.Random) -> str | None:
@@ -473,7 +483,7 @@ INJECTORS: dict[str, tuple[Callable[[Source, random.Random], str | None], str, f
     "raise_without_from": (inject_raise_without_from, "B904", 4.0),
     "raise_in_except": (inject_raise_in_except, "B904", 2.0),
     "ambiguous_name": (inject_ambiguous_name, "E741", 3.0),
-    "unused_index": (inject_unused_index, "B007", 4.0),
+    "unused_index": (inject_unused_index, "B007", 10.0),  # applies to few snippets (two bindings of a name)
     "fstring": (inject_fstring, "F541", 1.5),
     "trailing_whitespace": (inject_trailing_whitespace, "W291", 1.0),
     "whitespace_line": (inject_whitespace_line, "W293", 0.8),
