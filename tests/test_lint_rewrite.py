@@ -101,6 +101,13 @@ REWRITES = {
         "_i",
         LOOP.replace("for i", "for _i") + "    for i in range(3):\n        print(i)\n",
     ),
+    "B007 the name its new name is made from": (
+        "def f(xs):\n    for a, b in xs:\n        pass\n    for a, b in xs:\n        print(a, b)\n",
+        "B007",
+        2,
+        "_b",
+        "def f(xs):\n    for a, _b in xs:\n        pass\n    for a, b in xs:\n        print(a, b)\n",
+    ),
     "B007 one name of a tuple, assigned again before the read": (
         "def f(d):\n    for key, value in d.items():\n        print(value)\n    key = 'last'\n    return key\n",
         "B007",
@@ -178,41 +185,47 @@ REFUSED = {
     "E741 keyword": ("def f(x):\n    l = x\n    return l\n", "E741", 2, "class", "a plain identifier"),
     "E741 nothing there": ("def f(x):\n    l = x\n    return l\n", "E741", 3, "y", "bound at line 3, got none"),
     # B007: every read of the name must see another binding than this loop's
-    "B007 read after the loop": (LOOP + "    return i\n", "B007", 2, "_i", "could see this loop's value, got line 4"),
+    "B007 read after the loop": (
+        LOOP + "    return i\n",
+        "B007",
+        2,
+        "_i",
+        "to see another binding than this loop's, got line 4",
+    ),
     "B007 read in the loop's else": (
         "def f(xs):\n    for i in xs:\n        pass\n    else:\n        print(i)\n",
         "B007",
         2,
         "_i",
-        "could see this loop's value, got line 5",
+        "to see another binding than this loop's, got line 5",
     ),
     "B007 a while loop around it": (
         "def f(xs):\n    i = 0\n    while xs:\n        print(i)\n        for i in xs:\n            xs = xs[1:]\n",
         "B007",
         5,
         "_i",
-        "could see this loop's value, got line 4",  # the second pass prints this loop's i
+        "to see another binding than this loop's, got line 4",  # the second pass prints this loop's i
     ),
     "B007 inside the later loop's body, before the read": (
         "def f(g):\n    for i in g:\n        for i in range(2):\n            pass\n        print(i)\n",
         "B007",
         3,
         "_i",
-        "could see this loop's value, got line 5",
+        "to see another binding than this loop's, got line 5",
     ),
     "B007 assigned again before the loop, not after": (
         "def f(xs):\n    i = 0\n    for i in xs:\n        pass\n    return i\n",
         "B007",
         3,
         "_i",
-        "could see this loop's value",
+        "to see another binding than this loop's",
     ),
     "B007 the first iterable of a comprehension": (
         LOOP + "    return [i for i in i]\n",
         "B007",
         2,
         "_i",
-        "could see this loop's value, got line 4",
+        "to see another binding than this loop's, got line 4",
     ),
     "B007 a generator expression runs later": (
         "def f(xs):\n    i = 10\n    scaled = (i * x for x in xs)\n    for i in xs:\n        pass\n"
@@ -227,6 +240,7 @@ REFUSED = {
     "B007 del": (LOOP + "    del i\n", "B007", 2, "_i", "never deleted"),
     "B007 locals()": (LOOP + "    return locals()\n", "B007", 2, "_i", "reads no names by string"),
     "B007 a frame's locals": (LOOP + "    return sys._getframe().f_locals\n", "B007", 2, "_i", "got f_locals"),
+    "B007 a frame by name": (LOOP + "    return currentframe()\n", "B007", 2, "_i", "got currentframe"),
     "B007 a comprehension's later for": (
         LOOP + "    return [x for x in xs for i in x]\n",
         "B007",
@@ -419,6 +433,11 @@ DUMMIES = {
     "the name taken": ("def f(xs, _i):\n    for i in xs:\n        pass\n", 2, "_i2"),
     "a read that sees the loop: none": (LOOP + "    return i\n", 2, None),
     "no loop there: none": (LOOP, 3, None),
+    "two unused names, the first read after the loop": (
+        "def f(xs):\n    for a, b in xs:\n        pass\n    for b in xs:\n        print(b)\n    return a\n",
+        2,
+        "_b",
+    ),
 }
 
 
@@ -457,13 +476,16 @@ def test_b007_without_a_ruff_fix_is_rewritten_one_name_at_a_time(tmp_path: Path)
 
 
 def test_b007_read_after_the_loop_is_reported_not_rewritten(tmp_path: Path) -> None:
-    # enum.py's case: the loop's last value is read after it; a rename would compile, pass ruff and break the code
-    text = "def f(xs):\n    for i in xs:\n        pass\n    for i in range(2):\n        print(i)\n    return i\n"
+    # enum.py's case: the loop's last value may be read after it (when ys is empty); a rename would compile, pass ruff
+    # and break the code
+    text = "def f(xs, ys):\n    for i in xs:\n        pass\n    for i in ys:\n        print(i)\n    return i\n"
     path = tmp_path / "m.py"
     path.write_text(text, encoding="utf-8")
     with open_sandbox(path) as box:
         r = run_linter()
         assert [(i["code"], i["fixable"]) for i in r["issues"]] == [("B007", False)] and "next" not in r
-        with pytest.raises(ValueError, match="could see this loop's value, got line 6; the file is unchanged"):
+        with pytest.raises(
+            ValueError, match="to see another binding than this loop's, got line 6; the file is unchanged"
+        ):
             rewrite("B007", "_i")
         assert box.read() == text

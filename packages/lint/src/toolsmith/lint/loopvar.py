@@ -18,6 +18,9 @@ than its first, ``global``/``nonlocal``/``del`` of the name, ``locals``, ``vars`
 frame's locals in the function, a loop outside a function (other modules may read a module's names, and a class's
 names are its attributes).
 
+Where a target holds several names the body never reads, the first that passes is offered, and
+:func:`rename_loop_variable` renames the one its new name is made from (``_b`` renames ``b``).
+
 :func:`suggest_dummy` is the name the tools offer: ``_`` and the name (``_i``, ruff's own choice), with a number added
 when that name is taken.
 """
@@ -138,8 +141,8 @@ def _rebound(path: tuple[ast.AST, ...], loop: ast.AST, name: str) -> bool:
     return False
 
 
-def _loop_at(tree: ast.Module, line: int) -> tuple[ast.AST, ast.AST, ast.Name]:
-    """The function, the loop and the name in its target at ``line`` that the loop's body never reads.
+def _loops_at(tree: ast.Module, line: int) -> list[tuple[ast.AST, ast.AST, ast.Name]]:
+    """The function, the loop and a name in its target at ``line`` that the loop's body never reads, for each such name.
 
     Raises:
         ValueError: No such loop, or it is not inside a function.
@@ -156,41 +159,54 @@ def _loop_at(tree: ast.Module, line: int) -> tuple[ast.AST, ast.AST, ast.Name]:
                         yield inner, child, target
             yield from visit(child, inner)
 
+    found = []
     for function, loop, target in visit(tree, None):
         read = {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         if target.id in read:
             continue
         if function is None:
             raise ValueError(f"expected a loop inside a function, got `{target.id}` bound at module or class level")
-        return function, loop, target
-    raise ValueError(f"expected a `for` loop at line {line} whose body never reads a name of its target, got none")
+        found.append((function, loop, target))
+    if not found:
+        raise ValueError(f"expected a `for` loop at line {line} whose body never reads a name of its target, got none")
+    return found
 
 
-def _checked(text: str, line: int) -> tuple[ast.Name, frozenset[str]]:
-    """The loop target's name to rename at ``line`` and the names a new name must not be.
+def _check(function: ast.AST, loop: ast.AST, name: str) -> None:
+    """Raise ValueError unless every read of ``name`` in ``function`` other than ``loop``'s sees another binding."""
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            raise ValueError(f"expected `{name}` local to its function, got a global or nonlocal declaration of it")
+        found = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if found in DYNAMIC or found in FRAMES:
+            raise ValueError(f"expected a function that reads no names by string or frame, got {found}")
+    for path in _reads(function, name, (function,)):
+        if not _rebound(path, loop, name):
+            at = path[-1].lineno
+            raise ValueError(f"expected every read of `{name}` to see another binding than this loop's, got line {at}")
+
+
+def _checked(text: str, line: int, prefer: str = "") -> tuple[ast.Name, frozenset[str]]:
+    """The loop target's name to rename at ``line`` (``prefer`` first, then the others in order: the first that is
+    safe) and the names a new name must not be.
 
     Raises:
-        ValueError: See the module docstring.
+        ValueError: See the module docstring (for the first name, when none is safe).
     """
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError) as e:
         raise ValueError(f"expected Python that parses, got {type(e).__name__}: {e}") from None
-    function, loop, target = _loop_at(tree, line)
-    name = target.id
-    for node in ast.walk(function):
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            raise ValueError(f"expected `{name}` local to its function, got a global or nonlocal declaration of it")
-        if (isinstance(node, ast.Name) and node.id in DYNAMIC) or (
-            isinstance(node, ast.Attribute) and node.attr in FRAMES
-        ):
-            found = node.id if isinstance(node, ast.Name) else node.attr
-            raise ValueError(f"expected a function that reads no names by string or frame, got {found}")
-    for path in _reads(function, name, (function,)):
-        if not _rebound(path, loop, name):
-            at = path[-1].lineno
-            raise ValueError(f"expected no read of `{name}` that could see this loop's value, got line {at}")
-    return target, frozenset(names_in(function) | module_names(tree))
+    found = sorted(_loops_at(tree, line), key=lambda f: f[2].id != prefer)
+    errors = []
+    for function, loop, target in found:
+        try:
+            _check(function, loop, target.id)
+        except ValueError as e:
+            errors.append(e)
+            continue
+        return target, frozenset(names_in(function) | module_names(tree))
+    raise errors[0]
 
 
 def suggest_dummy(text: str, line: int) -> str | None:
@@ -212,10 +228,10 @@ def rename_loop_variable(text: str, line: int, new: str) -> tuple[str, frozenset
     Raises:
         ValueError: See the module docstring ("expected X, got Y"), or ``new`` is not a free name starting with ``_``.
     """
-    target, taken = _checked(text, line)
     new = new.strip() if isinstance(new, str) else new
     if not isinstance(new, str) or not new.startswith("_"):
         raise ValueError(f"expected a name starting with _ (a dummy the linter ignores), got {new!r}")
+    target, taken = _checked(text, line, prefer=new.lstrip("_").rstrip("0123456789"))  # `_b` renames b
     why = free_name(new, taken)
     if why:
         raise ValueError(why)

@@ -476,7 +476,7 @@ def _offer(box: Sandbox, text: str, issue: Issue) -> str | None:
 def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None:
     """The next call, named so the model copies it: ``fix_all`` with the code of the first fixable issue (it fixes
     every fixable issue of that code); when none is fixable, ``rewrite`` with the code of the first issue it can fix
-    and the replacement that fixes it (the rule's, or for an E741 a new name per variable)."""
+    and the replacement that fixes it (the rule's, or for an E741 a new name and for a B007 a dummy per variable)."""
     first = next((i for i in issues if i.fixable), None)
     if first is not None:
         return {"call": "fix_all", "code": first.code}
