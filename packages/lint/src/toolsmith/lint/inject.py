@@ -387,8 +387,11 @@ def _later_names(nodes: list[ast.AST], after: int) -> set[str]:
             and n.lineno > after
         ):
             bound.setdefault(n.targets[0].id, n.lineno)
-    read = {(n.id, n.lineno) for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return {name for name, line in bound.items() if any(r == name and at >= line for r, at in read)}
+    last_read: dict[str, int] = {}
+    for n in nodes:
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            last_read[n.id] = max(last_read.get(n.id, 0), n.lineno)
+    return {name for name, line in bound.items() if last_read.get(name, 0) >= line}
 
 
 def inject_unused_index(src: Source, rng: random.Random) -> str | None:
