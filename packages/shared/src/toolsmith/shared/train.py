@@ -95,8 +95,10 @@ def train(
     )
     if backend == "fast":
         from toolsmith.shared.backend_fast import train_fast
+        from toolsmith.shared.heap import freed_memory_reused
 
-        return train_fast(cfg, base_dir, tokenizer, data, run, start)
+        with freed_memory_reused():  # ~20% faster steps (docs/performance.md, "Stop 34")
+            return train_fast(cfg, base_dir, tokenizer, data, run, start)
     from toolsmith.shared.backend_trl import train_trl
 
     return train_trl(cfg, backend, base_dir, tokenizer, data, run, start)
