@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import resource
 import subprocess
 import sys
 
@@ -31,15 +32,17 @@ once()
 once()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
-PAGES = 2 * (256 << 20) // 4096  # the pages of the last 2 blocks
+PAGES = 2 * (256 << 20) // resource.getpagesize()  # the pages of the last 2 blocks
 
 
 def faults(mode: str) -> int:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     return int(out.stdout.split()[-1])
 
 
 def test_freed_blocks_are_reused_instead_of_faulted_in_again() -> None:
-    assert faults("default") > PAGES * 0.9  # glibc's default: a block this large is a fresh mmap each time
+    if faults("default") < PAGES * 0.9:  # e.g. transparent huge pages always on, or malloc tuned by environment
+        pytest.skip("this machine's malloc does not fault a freed 256 MiB block in again: nothing to show")
     assert faults("reuse") < PAGES * 0.05
     assert faults("released") > PAGES * 0.9  # after training: glibc's thresholds again

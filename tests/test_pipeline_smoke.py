@@ -291,6 +291,19 @@ def test_resume_after_a_kill_ends_where_an_uninterrupted_run_does(tiny_model_dir
     assert got.keys() == want.keys() and all(got[k].equal(want[k]) for k in want)  # bit for bit
 
 
+def test_the_fast_path_trains_with_freed_memory_reused(tiny_model_dir, tmp_path, monkeypatch):
+    from toolsmith.shared import backend_fast, heap
+
+    events = []
+    train_fast = backend_fast.train_fast
+    monkeypatch.setattr(heap, "reuse_freed_memory", lambda: events.append("reuse") or True)
+    monkeypatch.setattr(heap, "release_freed_memory", lambda: events.append("release"))
+    monkeypatch.setattr(backend_fast, "train_fast", lambda *a: events.append("train") or train_fast(*a))
+    cfg = TrainConfig(output_dir=tmp_path, backend="fast", max_steps=1, batch_size=2, progress=False, lora_r=2)
+    train(cfg, tiny_model_dir, examples(2), [])
+    assert events == ["reuse", "train", "release"]
+
+
 @pytest.mark.parametrize("backend", ["fast", "peft"])
 def test_resume_refuses_a_checkpoint_of_another_run(tiny_model_dir, tmp_path, backend):
     rows = examples(6)

@@ -50,7 +50,7 @@ LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 # for the next step, and up to 2 GiB of free heap top is kept instead of trimmed.
 MALLOC_MMAP_THRESHOLD = 1 << 30
 MALLOC_TRIM_THRESHOLD = (1 << 31) - 1
-MALLOC_DEFAULT_THRESHOLD = 128 << 10  # glibc's initial value of both, restored after training
+MALLOC_DEFAULT_THRESHOLD = 128 << 10  # glibc's initial value of both, set again after training
 
 # Caches and project layout.
 CACHE_ENV = "TOOLSMITH_CACHE"
