@@ -4,8 +4,8 @@ A training step allocates and frees gigabytes of activations. By default glibc s
 threshold (dynamic, at most 32 MiB) with a fresh ``mmap`` and unmaps it on ``free``, and it trims the heap's
 free top past its trim threshold, so every step faults in and zeroes much of the same memory again (lint,
 batch 8 on the 270M base: 1.6 million minor page faults a step). Raising both thresholds keeps freed blocks for
-the next step. Same-day step benches: lint's steps took 19% less time, test's 13%, with 56-85% fewer faults (not
-all: torch's aligned allocations still fault some), at 2-3.5 GB more peak memory (``make train-all``: 22.6 GiB
+the next step. Same-day step benches: lint's steps took 19% less time, test's 12%, with 56-85% fewer faults (not
+all: torch's aligned allocations still fault some), at 2-4 GiB more peak memory (``make train-all``: 22.6 GiB
 peak, against 19.8 before; ``docs/performance.md``, "Stop 34"). Worker threads' arenas are capped at 64 MiB a
 heap, so their larger blocks are still mapped anew.
 :func:`release_freed_memory` fixes both thresholds at glibc's initial 128 KiB after training (the dynamic
