@@ -13,9 +13,9 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc
 
 # In a fresh process: malloc, touch and free 256 MiB 3 times; print the minor page faults of the last 2.
 SCRIPT = """
-import ctypes, ctypes.util, resource, sys
+import ctypes, resource, sys
 from toolsmith.shared.heap import release_freed_memory, reuse_freed_memory
-libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 if sys.argv[1] != "default":

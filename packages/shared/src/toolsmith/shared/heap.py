@@ -16,7 +16,6 @@ Elsewhere (not glibc) nothing changes.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import platform
 from collections.abc import Iterator
@@ -32,10 +31,10 @@ _M_MMAP_THRESHOLD = -3
 
 
 def _glibc() -> ctypes.CDLL | None:
+    """The C library already loaded in this process (as ``isolate`` reaches it), when it is glibc."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name) if name else None
+    return ctypes.CDLL(None)
 
 
 def reuse_freed_memory() -> bool:
