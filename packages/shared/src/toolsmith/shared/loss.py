@@ -28,8 +28,6 @@ def supervised_logits(causal_lm: Any, batch: dict[str, Any], share_prefix: bool 
     - The input embeddings are detached: their values are used as they are (trained control-token rows
       included), but no gradient flows back through the frozen layers below the lowest LoRA layer. The
       (tied) control-token rows still learn through the output head.
-    - The trained rows go through :mod:`toolsmith.shared.head`: no merged copy of the vocabulary matrix, and
-      the head's backward computes the gradient of the trained rows only.
     - With ``share_prefix``, the prefix every row shares (the developer turn with the tool declarations)
       is run once with a KV cache that the rows' suffixes then attend to; gradients flow through it.
 
@@ -44,12 +42,10 @@ def supervised_logits(causal_lm: Any, batch: dict[str, Any], share_prefix: bool 
     """
     import torch
 
-    from toolsmith.shared.head import embedded, head_logits
-
     decoder = causal_lm.model
     ids, mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
     p = shared_prefix_length(ids, labels) if share_prefix else 0
-    embeds = embedded(decoder.embed_tokens, ids)
+    embeds = decoder.embed_tokens(ids).detach()
     if p:
         prefix = decoder(inputs_embeds=embeds[:1, :p], attention_mask=mask[:1, :p], use_cache=True)
         cache = prefix.past_key_values
@@ -67,7 +63,7 @@ def supervised_logits(causal_lm: Any, batch: dict[str, Any], share_prefix: bool 
     else:
         hidden = decoder(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
     keep = labels != -100
-    logits = head_logits(causal_lm.lm_head, hidden[keep])
+    logits = causal_lm.lm_head(hidden[keep])
     cap = getattr(causal_lm.config, "final_logit_softcapping", None)
     if cap:
         logits = (logits / cap).tanh() * cap
