@@ -317,9 +317,9 @@ def test_a_wrong_count_is_refused_then_submitted_right(monkeypatch: pytest.Monke
     assert status == "ok", status
     calls = [(m["tool_calls"][0]["function"], m.get("weight")) for m in row["messages"] if m.get("tool_calls")]
     assert [(f["name"], w) for f, w in calls] == [
-        ("run_linter", None), ("fix_all", None), ("run_linter", None), ("submit_result", 0), ("submit_result", None)
+        ("run_linter", None), ("fix_all", None), ("submit_result", 0), ("submit_result", None)
     ]  # fmt: skip
-    wrong, right = calls[3][0]["arguments"], calls[4][0]["arguments"]
+    wrong, right = calls[2][0]["arguments"], calls[3][0]["arguments"]
     assert (wrong["issues_fixed"], wrong["issues_remaining"]) == (0, 1)  # stale and swapped are the same here
     assert (right["issues_fixed"], right["issues_remaining"]) == (1, 0)
     error = next(m for m in row["messages"] if m.get("role") == "tool" and "error" in m["content"])["content"]

@@ -139,6 +139,11 @@ REWRITES = {
 }
 
 
+def submit(fixed: int, remaining: int) -> dict:
+    """The next call a response names when the tools can fix nothing more: submit_result with the counts."""
+    return {"call": "submit_result", "issues_fixed": fixed, "issues_remaining": remaining}
+
+
 @pytest.mark.parametrize("text, code, line, replacement, after", REWRITES.values(), ids=REWRITES.keys())
 def test_rewrite_text(text: str, code: str, line: int, replacement: str, after: str) -> None:
     assert rewrite_text(text, code, line, replacement).text == after
@@ -288,7 +293,7 @@ def test_next_names_ruff_fixes_first_then_the_rewrites(tmp_path: Path) -> None:
     with open_sandbox(path) as box:
         r = run_linter()
         steps = []
-        while "next" in r:
+        while r["next"]["call"] != "submit_result":
             nxt = r["next"]
             # the model copies the next call: its tool, code and replacement (the rule's)
             r = fix_all(nxt["code"]) if nxt["call"] == "fix_all" else rewrite(nxt["code"], nxt["replacement"])
@@ -300,7 +305,7 @@ def test_next_names_ruff_fixes_first_then_the_rewrites(tmp_path: Path) -> None:
             ({"call": "rewrite", "code": "E721", "replacement": "is"}, 1),
         ]
         assert all(REPLACEMENTS[n["code"]] == n["replacement"] for n, _ in steps[1:])
-        assert r == {"rewritten": "E721", "count": 1, "remaining": 0, "fixable": 0}
+        assert r == {"rewritten": "E721", "count": 1, "remaining": 0, "fixable": 0, "next": submit(5, 0)}
         assert box.read().count("except Exception:") == 2 and 'raise ValueError("no") from err' in box.read()
         assert run_linter()["issues_fixed"] == 5
 
@@ -327,11 +332,14 @@ def test_a_rewrite_that_adds_an_issue_is_refused(tmp_path: Path) -> None:
     # the project's config also selects BLE001 (blind except): `except Exception:` trades one issue for another
     config = "[lint]\nselect = ['E722', 'BLE001']\n"
     with open_sandbox(project(tmp_path, BARE, config)) as box:
-        assert "next" not in run_linter()  # the dry run (Exception) adds BLE001: not sent to a call that fails
+        # the dry run (Exception) adds BLE001: not sent to a call that fails, the issue left to report
+        assert run_linter()["next"] == submit(0, 1)
         with pytest.raises(ValueError, match="expected no new issue, got BLE001 after rewriting line 4"):
             rewrite("E722", "Exception")
         assert box.read() == BARE
-        assert rewrite("E722", "LookupError") == {"rewritten": "E722", "count": 1, "remaining": 0, "fixable": 0}
+        done = submit(1, 0)
+        assert rewrite("E722", "LookupError") == {"rewritten": "E722", "count": 1, "remaining": 0, "fixable": 0,
+                                                  "next": done}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -360,7 +368,7 @@ def test_an_issue_the_rewrite_cannot_fix_is_not_next(tmp_path: Path) -> None:
     code = TRY + "    except:\n        raise ValueError(x)\n"
     with open_sandbox(project(tmp_path, code, "[lint]\nselect = ['B904']\n")) as box:
         r = run_linter()
-        assert [i["code"] for i in r["issues"]] == ["B904"] and "next" not in r
+        assert [i["code"] for i in r["issues"]] == ["B904"] and r["next"] == submit(0, 1)
         with pytest.raises(ValueError, match="got a bare except; the file is unchanged"):
             rewrite("B904", "err")
         assert rewrite("B904", "None")["remaining"] == 0  # from None needs no name
@@ -410,7 +418,8 @@ def test_e741_next_offers_a_name_per_variable_and_rewrite_renames_one(tmp_path: 
         r = rewrite("E741", "row")
         assert r == {"rewritten": "E741", "count": 1, "remaining": 1, "fixable": 0,
                      "next": {"call": "rewrite", "code": "E741", "replacement": "index"}}  # fmt: skip
-        assert rewrite("E741", "index") == {"rewritten": "E741", "count": 1, "remaining": 0, "fixable": 0}
+        assert rewrite("E741", "index") == {"rewritten": "E741", "count": 1, "remaining": 0, "fixable": 0,
+                                            "next": submit(2, 0)}  # fmt: skip
         assert box.read() == AMBIGUOUS.replace("l in rows", "row in rows").replace("+= l\n", "+= row\n").replace(
             "I", "index"
         )
@@ -422,7 +431,7 @@ def test_e741_on_a_parameter_is_not_offered(tmp_path: Path) -> None:
     path.write_text("def f(l):\n    return l\n", encoding="utf-8")
     with open_sandbox(path):
         r = run_linter()
-        assert r["count"] == 1 and "next" not in r  # left, and reported
+        assert r["count"] == 1 and r["next"] == submit(0, 1)  # left, and reported
         with pytest.raises(ValueError, match="got the parameter `l`"):
             rewrite("E741", "value")
 
@@ -471,7 +480,8 @@ def test_b007_without_a_ruff_fix_is_rewritten_one_name_at_a_time(tmp_path: Path)
         r = rewrite("B007", "_a")
         assert r == {"rewritten": "B007", "count": 1, "remaining": 1, "fixable": 0,
                      "next": {"call": "rewrite", "code": "B007", "replacement": "_b"}}  # fmt: skip
-        assert rewrite("B007", "_b") == {"rewritten": "B007", "count": 1, "remaining": 0, "fixable": 0}
+        assert rewrite("B007", "_b") == {"rewritten": "B007", "count": 1, "remaining": 0, "fixable": 0,
+                                         "next": submit(2, 0)}  # fmt: skip
         assert box.read() == PAIRS.replace("for a, b in", "for _a, _b in")
 
 
@@ -483,7 +493,8 @@ def test_b007_read_after_the_loop_is_reported_not_rewritten(tmp_path: Path) -> N
     path.write_text(text, encoding="utf-8")
     with open_sandbox(path) as box:
         r = run_linter()
-        assert [(i["code"], i["fixable"]) for i in r["issues"]] == [("B007", False)] and "next" not in r
+        assert [(i["code"], i["fixable"]) for i in r["issues"]] == [("B007", False)]
+        assert r["next"] == submit(0, 1)
         with pytest.raises(
             ValueError, match="to see another binding than this loop's, got line 6; the file is unchanged"
         ):

@@ -72,21 +72,23 @@ def test_fix_all_sorts_imports(tmp_path: Path) -> None:
     with open_sandbox(path) as b:
         assert [i["code"] for i in run_linter()["issues"]] == ["I001"]
         r = fix_all("i001")  # codes are matched case-insensitively
-        assert r == {"fixed": "I001", "count": 1, "remaining": 0, "fixable": 0}
+        done = {"call": "submit_result", "issues_fixed": 1, "issues_remaining": 0}
+        assert r == {"fixed": "I001", "count": 1, "remaining": 0, "fixable": 0, "next": done}
         assert b.read() == "import os\nimport sys\n\nprint(os.sep, sys.argv)\n"
 
 
 def test_fix_every_fixable_issue_then_rewrite_the_rest(box: Sandbox) -> None:
     r = run_linter()
     steps = []
-    while "next" in r:
+    while r["next"]["call"] != "submit_result":
         nxt = r["next"]
         r = rewrite(nxt["code"], nxt["replacement"]) if nxt["call"] == "rewrite" else fix_all(nxt["code"])
         steps.append(nxt["code"])
-    final = run_linter()
-    # ruff's fixes first (both F401, and the I001 goes with them), then the one without a ruff fix
+    # ruff's fixes first (both F401, and the I001 goes with them), then the one without a ruff fix; then the counts
     assert steps == ["F401", "F841", "E711", "F541", "E722"]
-    assert final == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 7}
+    done = {"call": "submit_result", "issues_fixed": 7, "issues_remaining": 0}
+    assert r["next"] == done
+    assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 7, "next": done}
     ast.parse(box.read())
     assert "if width is None:" in box.read() and "    except Exception:\n" in box.read()
 
@@ -146,7 +148,8 @@ def test_symbol_filter(greet_box: Sandbox) -> None:
     r = run_linter()
     assert [(i["code"], i["line"]) for i in r["issues"]] == [("F541", 16)]
     assert fix_all("F541")["remaining"] == 0
-    assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 1}
+    done = {"call": "submit_result", "issues_fixed": 1, "issues_remaining": 0}
+    assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 1, "next": done}
     assert read_file().splitlines() == [" 15| def greet(name):", ' 16|     print("hello")', " 17|     return name"]
 
 
@@ -238,7 +241,7 @@ def test_schemas_and_exports() -> None:
             assert prop["description"] and prop["description"].split()[0] in fn.__doc__
     fix = tool_schema(fix_all)
     assert fix["function"]["parameters"]["properties"] == {
-        "issue_code": {"type": "string", "description": 'The rule code the linter names as next, e.g. "F401".'},
+        "issue_code": {"type": "string", "description": 'The rule code the last response names as next, e.g. "F401".'},
     }
     assert fix["function"]["parameters"]["required"] == ["issue_code"]
     assert tool_schema(run_linter)["function"]["parameters"] == {"type": "object", "properties": {}}
@@ -487,7 +490,8 @@ def test_a_rule_outside_the_trained_set_is_fixed_when_ruff_has_a_fix(
         listed = run_linter()
         assert {"call": "fix_all", "code": code} == listed["next"] and listed["fixable"] == 1
         r = fix_all(code.lower())
-        assert r == {"fixed": code, "count": 1, "remaining": 0, "fixable": 0}
+        done = {"call": "submit_result", "issues_fixed": 1, "issues_remaining": 0}
+        assert r == {"fixed": code, "count": 1, "remaining": 0, "fixable": 0, "next": done}
         assert b.read().splitlines()[line - 1] == after
         assert run_linter()["issues_fixed"] == 1
 
@@ -496,7 +500,8 @@ def test_a_rule_outside_the_trained_set_without_a_fix_is_reported(tmp_path: Path
     files, target, _ = CONFIG_CASES["line-length 60"]
     with open_sandbox(project(tmp_path, files, target)) as b:
         r = run_linter()
-        assert r["issues"][0]["fixable"] is False and r["fixable"] == 0 and "next" not in r
+        assert r["issues"][0]["fixable"] is False and r["fixable"] == 0
+        assert r["next"] == {"call": "submit_result", "issues_fixed": 0, "issues_remaining": 1}  # nothing to do
         with pytest.raises(ValueError, match="expected a code with fixable issues, got E501 without an automatic fix"):
             fix_all("E501")
         assert b.read() == CONFIGURED

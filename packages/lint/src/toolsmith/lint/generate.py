@@ -12,11 +12,11 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is lint
 2. The expert: run_linter, then the ``next`` call of the last response, copied: fix_all with its code (every ruff fix
    of that code) or, for a rule ruff has no fix for, rewrite with its code and replacement (the rule's
    :data:`toolsmith.lint.rewrite.REPLACEMENTS`: ``err``, ``is``, ``Exception``; for E741 a new name, for B007 a
-   dummy), until none is next; run_linter again (after fixes), submit_result with the counts (the tool writes the
-   summary). With recovery on, it sometimes makes the mistakes a small model makes — copies a wrong code into
-   fix_all (another listed code without a fix, the code just fixed), calls fix_all for a code to rewrite or, before
-   submitting, for one left without a fix, calls run_linter again for nothing, submits the first linter run's counts
-   or the two counts swapped — gets the real error and makes the right call.
+   dummy), until next is submit_result with the counts (the tool writes the summary). With recovery on, it
+   sometimes makes the mistakes a small model makes — copies a wrong code into fix_all (another listed code without
+   a fix, the code just fixed), calls fix_all for a code to rewrite or, before submitting, for one left without a
+   fix, calls run_linter again for nothing, submits the first linter run's counts or the two counts swapped — gets
+   the real error and makes the right call.
 3. Verification: ruff on the final file agrees with the submitted counts and leaves nothing fixable
    (:func:`toolsmith.lint.checks.check_episode`).
 
@@ -141,8 +141,8 @@ def expert(rec: Recorder, case: Case) -> None:
     first = last = rec.call(run_linter)
     if rec.chance(REPEAT_SHARE):
         rec.mistake(run_linter)
-    fixes = 0
-    while last.get("next"):
+    fixes, rewritten = 0, set()
+    while last["next"]["call"] != "submit_result":
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
         nxt = last["next"]
@@ -151,23 +151,24 @@ def expert(rec: Recorder, case: Case) -> None:
             if rec.chance(WRONG_COPY_SHARE):
                 rec.mistake(fix_all, issue_code=code)  # "without an automatic fix"
             last = rec.call(rewrite, issue_code=code, replacement=nxt["replacement"])
+            rewritten.add(code)
         else:
             wrong = rec.pick(wrong_copies(last)) if rec.chance(WRONG_COPY_SHARE) else None
             if wrong:
                 rec.mistake(fix_all, **wrong)
             last = rec.call(fix_all, issue_code=code)
         fixes += 1
-    if fixes:
-        last = rec.call(run_linter)
-    left = [i for i in last["issues"] if not i["fixable"]]
-    if left and rec.chance(NO_FIX_MISTAKE_SHARE):
-        rec.mistake(fix_all, issue_code=left[0]["code"])  # "without an automatic fix"
-    counts = (last["issues_fixed"], last["count"])
+    nxt = last["next"]
+    counts = (nxt["issues_fixed"], nxt["issues_remaining"])
+    # a code the first listing showed without a fix and no rewrite took: still there, still without a fix
+    left = [i["code"] for i in first["issues"] if not i["fixable"] and i["code"] not in rewritten]
+    if counts[1] and left and rec.chance(NO_FIX_MISTAKE_SHARE):
+        rec.mistake(fix_all, issue_code=left[0])  # "without an automatic fix"
     if rec.chance(WRONG_COUNT_SHARE):  # the tool refuses and answers with the linter's counts
         wrong = rec.pick([c for c in ((first["issues_fixed"], first["count"]), counts[::-1]) if c != counts])
         if wrong:
             rec.mistake(submit_result, issues_fixed=wrong[0], issues_remaining=wrong[1])
-    # the counts copied from the last linter run; the summary left to the tool (terminal: no text follows)
+    # the counts copied from the last response's next call; the summary left to the tool (terminal: no text follows)
     rec.call(submit_result, issues_fixed=counts[0], issues_remaining=counts[1])
 
 

@@ -473,10 +473,12 @@ def _offer(box: Sandbox, text: str, issue: Issue) -> str | None:
     return offered
 
 
-def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None:
+def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any]:
     """The next call, named so the model copies it: ``fix_all`` with the code of the first fixable issue (it fixes
     every fixable issue of that code); when none is fixable, ``rewrite`` with the code of the first issue it can fix
-    and the replacement that fixes it (the rule's, or for an E741 a new name and for a B007 a dummy per variable)."""
+    and the replacement that fixes it (the rule's, or for an E741 a new name and for a B007 a dummy per variable);
+    when the tools can fix nothing more, ``submit_result`` with the counts (issues fixed since the start, issues
+    left). Every response names one, so the model's every call after the first is a copy."""
     first = next((i for i in issues if i.fixable), None)
     if first is not None:
         return {"call": "fix_all", "code": first.code}
@@ -484,7 +486,7 @@ def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any] | None
         offered = _offer(box, text, issue)
         if offered is not None:
             return {"call": "rewrite", "code": issue.code, "replacement": offered}
-    return None
+    return {"call": "submit_result", "issues_fixed": _issues_fixed(box, len(issues)), "issues_remaining": len(issues)}
 
 
 def run_linter() -> dict:
@@ -492,8 +494,8 @@ def run_linter() -> dict:
 
     Returns:
         The issues sorted by line (code, line, message, whether it has an automatic fix), their count, how many
-        are fixable, how many issues were fixed so far, and the next call if any (the tool, the code, the
-        replacement).
+        are fixable, how many issues were fixed so far, and the next call (the tool, and the code and
+        replacement or the counts to submit).
     """
     # The first MAX_LISTED issues are listed (keeps the context small); the counts cover all of them.
     box = current()
@@ -504,18 +506,14 @@ def run_linter() -> dict:
         "fixable": sum(i.fixable for i in issues),
         "issues_fixed": _issues_fixed(box, len(issues)),
     }
-    nxt = _next(box, text, issues)
-    if nxt:
-        result["next"] = nxt
+    result["next"] = _next(box, text, issues)
     return result
 
 
 def _fixed(box: Sandbox, text: str, issues: list[Issue], **what: Any) -> dict[str, Any]:
     """A fix tool's response: ``what`` it fixed (the code, how many), the issues left and the next call."""
     result: dict[str, Any] = {**what, "remaining": len(issues), "fixable": sum(i.fixable for i in issues)}
-    nxt = _next(box, text, issues)
-    if nxt:
-        result["next"] = nxt
+    result["next"] = _next(box, text, issues)
     return result
 
 
@@ -523,11 +521,11 @@ def fix_all(issue_code: str) -> dict:
     """Apply the linter's automatic fix to every fixable issue with one rule code.
 
     Args:
-        issue_code: The rule code the linter names as next, e.g. "F401".
+        issue_code: The rule code the last response names as next, e.g. "F401".
 
     Returns:
         The code fixed, how many of its issues were fixed, how many issues remain, how many of them are fixable,
-        and the next call if any (the tool, the code, the replacement).
+        and the next call (the tool, and the code and replacement or the counts to submit).
     """
     if not isinstance(issue_code, str):
         raise ValueError(f"expected a code string, got {issue_code!r}")
@@ -560,15 +558,15 @@ def rewrite(issue_code: str, replacement: str) -> dict:
     """Fix every issue of one rule code that has no automatic fix by rewriting its statement, checked by the linter.
 
     Args:
-        issue_code: The rule code the linter names as next: B007, B904, E721, E722 or E741.
+        issue_code: The rule code the last response names as next: B007, B904, E721, E722 or E741.
         replacement: What to write: for B007 the unused loop variable's new name, e.g. "_i"; for B904 "err" (raise
             from the caught exception) or "None"; for E721 "is"; for E722 the exception class to catch, e.g.
             "Exception"; for E741 the variable's new name, renamed in its whole scope. B007 and E741: one variable a
-            call. The linter's next call names the replacement to write.
+            call. The last response's next call names the replacement to write.
 
     Returns:
         The code rewritten, how many of its issues were rewritten, how many issues remain, how many of them are
-        fixable, and the next call if any (the tool, the code, the replacement).
+        fixable, and the next call (the tool, and the code and replacement or the counts to submit).
     """
     if not isinstance(issue_code, str) or not isinstance(replacement, str):
         raise ValueError(f"expected a code string and a replacement string, got {issue_code!r} and {replacement!r}")
@@ -624,8 +622,8 @@ def submit_result(issues_fixed: int, issues_remaining: int, summary: str = "") -
     """Submit the result and end the task.
 
     Args:
-        issues_fixed: The number of issues fixed (issues_fixed from the last linter run).
-        issues_remaining: The number of issues left (count from the last linter run).
+        issues_fixed: The number of issues fixed (as the last response's next call names it).
+        issues_remaining: The number of issues left (as the last response's next call names it).
         summary: One sentence on what was fixed and what remains; left out, the tool writes it.
 
     Returns:
