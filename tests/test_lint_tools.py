@@ -251,7 +251,7 @@ def test_schemas_and_exports() -> None:
     assert check_arguments(submit, {"summary": "s", "issues_fixed": 1, "issues_remaining": 0}) == []
     assert check_arguments(submit, {"issues_fixed": 1, "issues_remaining": 0}) == []  # the summary is the tool's
     assert submit["function"]["parameters"]["required"] == ["issues_fixed", "issues_remaining"]
-    assert set(TRAIN) == {"lora_r", "lora_alpha", "learning_rate", "epochs", "max_length", "batch_size"}
+    assert set(TRAIN) == {"lora_r", "lora_alpha", "learning_rate", "epochs", "max_length", "batch_size", "max_steps"}
 
 
 def test_agent_yaml_resolves() -> None:
