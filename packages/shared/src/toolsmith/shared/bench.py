@@ -98,6 +98,31 @@ def matmul_peak_gflops(n: int = 1024, repeats: int = 20) -> float:
     return 2 * n**3 / best / 1e9
 
 
+def count_cpu_attention() -> None:
+    """Let ``torch.utils.flop_counter`` count CPU flash attention, which torch 2.13 counts on CUDA only.
+
+    The formulas are torch's own for the CUDA flash kernels: the whole query x key rectangle, which is what the CPU
+    kernel computes when it is given a mask (the decoder gives one). Registering again is a no-op.
+    """
+    import torch
+    from torch.utils import flop_counter as fc
+
+    aten = torch.ops.aten
+    fwd = aten._scaled_dot_product_flash_attention_for_cpu
+    bwd = aten._scaled_dot_product_flash_attention_for_cpu_backward
+    if fwd not in fc.flop_registry:
+
+        @fc.register_flop_formula(fwd)
+        def _forward(query_shape: Any, key_shape: Any, value_shape: Any, *_: Any, **__: Any) -> int:
+            return fc.sdpa_flop_count(query_shape, key_shape, value_shape)
+
+    if bwd not in fc.flop_registry:
+
+        @fc.register_flop_formula(bwd)
+        def _backward(grad_shape: Any, query_shape: Any, key_shape: Any, value_shape: Any, *_: Any, **__: Any) -> int:
+            return fc.sdpa_backward_flop_count(grad_shape, query_shape, key_shape, value_shape)
+
+
 def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]:
     """Where one step's time goes, for the fast path and for a full-vocabulary head."""
     import torch
@@ -170,6 +195,7 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
         }
 
     def flops(share_prefix: bool) -> int:
+        count_cpu_attention()
         with FlopCounterMode(display=False) as counter:
             loss, _ = supervised_loss(lm, batch, share_prefix=share_prefix)
             loss.backward()
