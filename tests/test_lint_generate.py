@@ -39,26 +39,31 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_every_fix_is_a_copy_of_the_next_call(rows: list[dict]) -> None:
-    # each right fix_all or rewrite call copies the call the response before it names as next (the tool, the code,
-    # the replacement); one fix_all fixes several issues (cases with one rule injected 2-3 times)
+def test_every_call_after_the_first_is_a_copy_of_the_next_call(rows: list[dict]) -> None:
+    # each right call after the first run_linter copies the call the last successful response names as next (the
+    # tool, the code, the replacement, or submit_result's counts): the linter is not run again after the fixes; one
+    # fix_all fixes several issues (cases with one rule injected 2-3 times)
     counts, tools = [], Counter()
     for r in rows:
         msgs = r["messages"]
-        for i, m in enumerate(msgs):
-            fn = m["tool_calls"][0]["function"] if m.get("tool_calls") and m.get("weight", 1) else None
-            if fn and fn["name"] in ("fix_all", "rewrite"):
-                responses = [p["content"] for p in msgs[:i] if p["role"] == "tool" and "error" not in p["content"]]
-                nxt = responses[-1]["next"]
-                assert fn["name"] == nxt["call"]
+        calls = [(i, m) for i, m in enumerate(msgs) if m.get("tool_calls") and m.get("weight", 1)]
+        right = [(i, m["tool_calls"][0]["function"]) for i, m in calls]
+        assert right[0][1] == {"name": "run_linter", "arguments": {}}
+        for i, fn in right[1:]:
+            responses = [p["content"] for p in msgs[:i] if p["role"] == "tool" and "error" not in p["content"]]
+            nxt = responses[-1]["next"]
+            assert fn["name"] == nxt["call"]
+            if fn["name"] == "submit_result":
+                assert fn["arguments"] == {k: nxt[k] for k in ("issues_fixed", "issues_remaining")}
+            else:
                 assert fn["arguments"] == {
                     "issue_code": nxt["code"],
                     **({"replacement": nxt["replacement"]} if fn["name"] == "rewrite" else {}),
                 }
-                tools[fn["name"]] += 1
-                if fn["name"] == "fix_all":
-                    counts.append(msgs[i + 1]["content"]["count"])
-    assert counts and max(counts) > 1 and tools["rewrite"]
+            tools[fn["name"]] += 1
+            if fn["name"] == "fix_all":
+                counts.append(msgs[i + 1]["content"]["count"])
+    assert counts and max(counts) > 1 and tools["rewrite"] and tools["submit_result"] == len(rows)
     assert any(r["meta"]["injected"] and Counter(r["meta"]["injected"]).most_common(1)[0][1] > 1 for r in rows)
 
 

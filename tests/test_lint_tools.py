@@ -89,6 +89,7 @@ def test_fix_every_fixable_issue_then_rewrite_the_rest(box: Sandbox) -> None:
     done = {"call": "submit_result", "issues_fixed": 7, "issues_remaining": 0}
     assert r["next"] == done
     assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 7, "next": done}
+    assert submit_result(done["issues_fixed"], done["issues_remaining"])["accepted"]  # the counts next names
     ast.parse(box.read())
     assert "if width is None:" in box.read() and "    except Exception:\n" in box.read()
 
@@ -147,9 +148,10 @@ def test_fix_all_rejects_bad_argument_types(box: Sandbox) -> None:
 def test_symbol_filter(greet_box: Sandbox) -> None:
     r = run_linter()
     assert [(i["code"], i["line"]) for i in r["issues"]] == [("F541", 16)]
-    assert fix_all("F541")["remaining"] == 0
-    done = {"call": "submit_result", "issues_fixed": 1, "issues_remaining": 0}
+    done = {"call": "submit_result", "issues_fixed": 1, "issues_remaining": 0}  # counted inside greet only
+    assert fix_all("F541")["next"] == done
     assert run_linter() == {"issues": [], "count": 0, "fixable": 0, "issues_fixed": 1, "next": done}
+    assert submit_result(1, 0)["accepted"]
     assert read_file().splitlines() == [" 15| def greet(name):", ' 16|     print("hello")', " 17|     return name"]
 
 

@@ -141,7 +141,8 @@ def expert(rec: Recorder, case: Case) -> None:
     first = last = rec.call(run_linter)
     if rec.chance(REPEAT_SHARE):
         rec.mistake(run_linter)
-    fixes, rewritten = 0, set()
+    fixes = 0
+    rewritten: set[str] = set()
     while last["next"]["call"] != "submit_result":
         if fixes >= MAX_FIXES:
             raise Failed(f"expected at most {MAX_FIXES} fixes, got more")
@@ -160,7 +161,8 @@ def expert(rec: Recorder, case: Case) -> None:
         fixes += 1
     nxt = last["next"]
     counts = (nxt["issues_fixed"], nxt["issues_remaining"])
-    # a code the first listing showed without a fix and no rewrite took: still there, still without a fix
+    # a code the first listing showed without a fix and no rewrite took: nothing is fixable now (next is
+    # submit_result), so fix_all on it fails, with "without an automatic fix" or, if a fix took it away, "no ... issue"
     left = [i["code"] for i in first["issues"] if not i["fixable"] and i["code"] not in rewritten]
     if counts[1] and left and rec.chance(NO_FIX_MISTAKE_SHARE):
         rec.mistake(fix_all, issue_code=left[0])  # "without an automatic fix"

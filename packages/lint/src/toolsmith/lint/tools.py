@@ -478,7 +478,7 @@ def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any]:
     every fixable issue of that code); when none is fixable, ``rewrite`` with the code of the first issue it can fix
     and the replacement that fixes it (the rule's, or for an E741 a new name and for a B007 a dummy per variable);
     when the tools can fix nothing more, ``submit_result`` with the counts (issues fixed since the start, issues
-    left). Every response names one, so the model's every call after the first is a copy."""
+    left). run_linter, fix_all and rewrite always name one, so the model's every call after the first is a copy."""
     first = next((i for i in issues if i.fixable), None)
     if first is not None:
         return {"call": "fix_all", "code": first.code}
