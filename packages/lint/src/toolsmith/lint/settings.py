@@ -17,7 +17,7 @@ Until stop 37 the responses named the next call only while there was something t
 that none was named and run the linter again or submit: the setting was one epoch (43 steps), 16.5 min the whole
 ``make train-lint``; at 30 steps next call fell to 94.4% (stop 33) and 93.4% at lr 1e-3 (stop 38, whose 13 misses
 were all a wrong tool: 12 ``run_linter`` or ``submit_result`` where ``next`` named a fix, one ``run_linter`` where
-``submit_result`` was due). Since stop 38 every run_linter, fix_all and rewrite response names the next call,
+``submit_result`` was due). Since stop 38 every successful run_linter, fix_all and rewrite response names one,
 submit_result with its counts included, and the linter is not run again after the fixes. On that data, one run each,
 then ``toolsmith eval lint`` (40 held-out files): 28 steps 100% next call and 100% end to end (12.3 min the whole
 ``toolsmith train lint``), **24 steps 100% and 100% (10.0 min; 10.2 min in a ``make train-lint`` that wrote the same
