@@ -473,12 +473,13 @@ def _offer(box: Sandbox, text: str, issue: Issue) -> str | None:
     return offered
 
 
-def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any]:
+def _next(box: Sandbox, text: str, issues: list[Issue], fixed: int | None = None) -> dict[str, Any]:
     """The next call, named so the model copies it: ``fix_all`` with the code of the first fixable issue (it fixes
     every fixable issue of that code); when none is fixable, ``rewrite`` with the code of the first issue it can fix
     and the replacement that fixes it (the rule's, or for an E741 a new name and for a B007 a dummy per variable);
     when the tools can fix nothing more, ``submit_result`` with the counts (issues fixed since the start, issues
-    left). run_linter, fix_all and rewrite always name one, so the model's every call after the first is a copy."""
+    left; ``fixed`` when the caller has counted it already). run_linter, fix_all and rewrite always name one, so the
+    model's every call after the first is a copy."""
     first = next((i for i in issues if i.fixable), None)
     if first is not None:
         return {"call": "fix_all", "code": first.code}
@@ -486,7 +487,9 @@ def _next(box: Sandbox, text: str, issues: list[Issue]) -> dict[str, Any]:
         offered = _offer(box, text, issue)
         if offered is not None:
             return {"call": "rewrite", "code": issue.code, "replacement": offered}
-    return {"call": "submit_result", "issues_fixed": _issues_fixed(box, len(issues)), "issues_remaining": len(issues)}
+    if fixed is None:
+        fixed = _issues_fixed(box, len(issues))
+    return {"call": "submit_result", "issues_fixed": fixed, "issues_remaining": len(issues)}
 
 
 def run_linter() -> dict:
@@ -506,7 +509,7 @@ def run_linter() -> dict:
         "fixable": sum(i.fixable for i in issues),
         "issues_fixed": _issues_fixed(box, len(issues)),
     }
-    result["next"] = _next(box, text, issues)
+    result["next"] = _next(box, text, issues, result["issues_fixed"])
     return result
 
 
