@@ -124,7 +124,8 @@ def count_cpu_attention() -> None:
 
 
 def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]:
-    """Where one step's time goes, for the fast path and for a full-vocabulary head."""
+    """Where one step's time goes, for the fast path and for a full-vocabulary head, on the ``batch_size``
+    shortest training rows."""
     import torch
     from peft import get_peft_model
     from torch.utils.flop_counter import FlopCounterMode
@@ -139,7 +140,10 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
 
     base_dir = base_path(resolve_base())
     tok = load_tokenizer(base_dir)
-    ex, _ = tokenize_examples(tok, load_examples(data / TRAIN_FILE)[:batch_size], max_length)
+    # the shortest rows: a full-vocabulary head holds several (tokens x 262,144) fp32 tensors at once, which for
+    # four of today's longer lint rows (~1,000 tokens each) is more than this machine's 24 GiB
+    ex, _ = tokenize_examples(tok, load_examples(data / TRAIN_FILE), max_length)
+    ex = sorted(ex, key=lambda e: len(e.input_ids))[:batch_size]
     batch = collate(ex, list(range(len(ex))), tok.pad_token_id or 0)
     cfg = TrainConfig(train_control_tokens=False, **LORA)
     base = load_model(base_dir)
