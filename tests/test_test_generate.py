@@ -74,7 +74,13 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         ]
         n = len(meta["expert_calls"])
         assert names == ["inspect_function", *["try_call", "add_test"] * n, "run_tests", "submit_result"]
-        assert row["messages"][-1] == {"role": "tool", "name": "submit_result", "content": {"accepted": True}}
+        summary = f"Added {n} test{'s' if n != 1 else ''} for {meta['symbol']}; branch coverage "
+        last = row["messages"][-1]
+        assert last["name"] == "submit_result" and last["content"]["accepted"] is True
+        assert last["content"]["summary"].startswith(summary)  # the tool writes it; the model copies the counts
+        for m in row["messages"]:  # every call after the first copies the last successful response
+            if m["role"] == "tool" and m.get("weight", 1) and "error" not in m["content"] and m is not last:
+                assert "next" in m["content"] or "try" in m["content"], m
 
 
 def test_replay_reproduces_every_response_and_passes_the_checks(rows: list[dict], tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ SCRIPT = [
     call("inspect_function"),
     *(c for a in ("5", "-3", "0") for c in (call("try_call", arguments=a), call("add_test", arguments=a))),
     call("run_tests"),
-    call("submit_result", summary="Added 3 tests for sign; branch coverage 100%.", tests_added=3, branch_coverage=100),
+    call("submit_result", tests_added=3, branch_coverage=100),
 ]
 
 
@@ -72,7 +72,13 @@ def test_a_run_writes_the_test_file_only_with_apply(project: Path, tmp_path: Pat
     text = result.changes["tests/test_calc_sign.py"]
     assert "from calc import sign" in text and "assert sign(-3) == -1" in text and "assert sign(0) == 0" in text
     responses = [m["content"] for m in result.messages if m["role"] == "tool"]
-    assert responses[-2] == {"passed": 3, "failed": 0, "branch_coverage": 100, "next": "submit_result"}
+    assert responses[-2] == {
+        "passed": 3,
+        "failed": 0,
+        "branch_coverage": 100,
+        "next": {"tool": "submit_result", "tests_added": 3, "branch_coverage": 100},
+    }
+    assert responses[-1] == {"accepted": True, "summary": "Added 3 tests for sign; branch coverage 100%."}
     # the evaluator's check on what the run left behind
     root = tmp_path / "judged"
     (root / "src").mkdir(parents=True)
@@ -104,7 +110,7 @@ def test_the_tools_offer_the_search_s_next_call_and_refuse_an_early_submit(proje
     steps = search(Project(project, "src/calc.py", "sign", "tests/test_calc_sign.py")).steps
     calls = [s.arguments for s in steps]
     assert len(calls) == 3
-    early = call("submit_result", summary="Added 1 test for sign.", tests_added=1, branch_coverage=50)
+    early = call("submit_result", tests_added=1, branch_coverage=50)
     script = [
         call("inspect_function"),
         call("try_call", arguments=calls[0]),
@@ -112,9 +118,7 @@ def test_the_tools_offer_the_search_s_next_call_and_refuse_an_early_submit(proje
         early,  # refused: the search knows calls that reach more
         *(c for a in calls[1:] for c in (call("try_call", arguments=a), call("add_test", arguments=a))),
         call("run_tests"),
-        call(
-            "submit_result", summary="Added 3 tests for sign; branch coverage 100%.", tests_added=3, branch_coverage=100
-        ),
+        call("submit_result", tests_added=3, branch_coverage=100),
     ]
     result = run_agent(spec, FakeModel(script), f"{project / 'src' / 'calc.py'}::sign", transcript=tmp_path / "t.jsonl")
     assert result.status == "success", result.reason
@@ -125,4 +129,13 @@ def test_the_tools_offer_the_search_s_next_call_and_refuse_an_early_submit(proje
     }
     added = [r for r in responses if isinstance(r, dict) and "test" in r]
     assert [r.get("try") for r in added] == [calls[1], calls[2], None]  # each offers the next, the last none
-    assert added[-1]["next"] == "run_tests" and responses[-2]["next"] == "submit_result"
+    assert added[-1]["next"] == {"tool": "run_tests"}
+    assert responses[-2]["next"] == {"tool": "submit_result", "tests_added": 3, "branch_coverage": 100}
+    # every right call after the first copies the last successful response: `try` or `next`, whole
+    made = [m["tool_calls"][0]["function"] for m in result.messages if m["role"] == "assistant"]
+    assert made.pop(3)["name"] == "submit_result"  # the early submit (a mistake), refused
+    last_ok = [r for r in responses if "error" not in r][:-1]
+    assert len(made) - 1 == len(last_ok)
+    for call_made, before in zip(made[1:], last_ok, strict=True):
+        named = before.get("next") or {"tool": "try_call", "arguments": before["try"]}
+        assert call_made == {"name": named["tool"], "arguments": {k: v for k, v in named.items() if k != "tool"}}

@@ -111,7 +111,7 @@ def test_flow_try_add_run_submit(root: Path) -> None:
         "call": "clamp(5)",
         "result": "5",
         "new": ["line 15 if x < lo: false", "line 17 if x > hi: false"],
-        "next": "add_test",
+        "next": {"tool": "add_test", "arguments": "5"},  # the call to make, whole
     }
     assert add_test(p, "5") == {
         "test": "test_clamp_1",
@@ -128,13 +128,27 @@ def test_flow_try_add_run_submit(root: Path) -> None:
     }
     assert try_call(p, "-1")["raises"] == "ValueError: too small"
     assert add_test(p, "-1")["branch_coverage"] == 75
-    assert add_test(p, "x=11") == {"test": "test_clamp_3", "tests": 3, "branch_coverage": 100, "next": "run_tests"}
+    assert add_test(p, "x=11") == {
+        "test": "test_clamp_3",
+        "tests": 3,
+        "branch_coverage": 100,
+        "next": {"tool": "run_tests"},
+    }
     text = (root / p.test_rel).read_text(encoding="utf-8")
     assert "from shapes.util import clamp" in text  # the src layout: imported as the project imports it
     assert "    with pytest.raises(ValueError):\n        clamp(-1)\n" in text
     assert "    assert clamp(x=11) == 10\n" in text
-    assert run_tests(p) == {"passed": 3, "failed": 0, "branch_coverage": 100, "next": "submit_result"}
-    assert submit_result("Three tests cover every branch.", 3, 100) == {"accepted": True}
+    assert run_tests(p) == {  # the counts submit_result takes, named
+        "passed": 3,
+        "failed": 0,
+        "branch_coverage": 100,
+        "next": {"tool": "submit_result", "tests_added": 3, "branch_coverage": 100},
+    }
+    assert run_tests(p, tests_before=1)["next"]["tests_added"] == 2  # tests the file held before the run
+    assert submit_result(3, 100, "Three tests cover every branch.") == {
+        "accepted": True,
+        "summary": "Three tests cover every branch.",
+    }
 
 
 def test_add_test_refuses_a_repeat(root: Path) -> None:
@@ -234,10 +248,10 @@ def test_run_tests_reports_failures_and_a_missing_file(root: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (("", 1, 50), "expected a one-sentence summary"),
-        (("ok", -1, 50), "expected tests_added to be a whole number >= 0, got -1"),
-        (("ok", 1, 101), "expected branch_coverage as a percentage 0-100, got 101"),
-        (("ok", 1, True), "expected branch_coverage to be a whole number >= 0, got True"),
+        ((1, 50, " "), "expected a one-sentence summary"),
+        ((-1, 50, "ok"), "expected tests_added to be a whole number >= 0, got -1"),
+        ((1, 101, "ok"), "expected branch_coverage as a percentage 0-100, got 101"),
+        ((1, True, "ok"), "expected branch_coverage to be a whole number >= 0, got True"),
     ],
 )
 def test_submit_result_errors(arguments: tuple, message: str) -> None:
@@ -267,11 +281,11 @@ def test_tools_write_only_the_declared_test_file(root: Path) -> None:
     with open_sandbox(target, symbol="clamp", outputs=(OUTPUT,), edits_target=False, project=root) as box:
         assert box.outputs == ("tests/test_util_clamp.py",)
         assert tools.inspect_function()["signature"] == "clamp(x, lo=0, hi=10)"
-        assert tools.try_call("11")["next"] == "add_test"
+        assert tools.try_call("11")["next"] == {"tool": "add_test", "arguments": "11"}
         assert tools.add_test("11")["branch_coverage"] == 50
         assert tools.run_tests()["passed"] == 1
         with pytest.raises(ValueError, match=r"before submitting, got more: try `"):  # the search reaches more
-            tools.submit_result("One test.", 1, 50)
+            tools.submit_result(1, 50)
         assert list(box.changes()) == ["tests/test_util_clamp.py"]
         assert "+    assert clamp(11) == 10" in box.diff()
         with pytest.raises(SandboxError, match="expected one of the files this agent may write"):
@@ -293,7 +307,7 @@ def test_a_latin1_target(tmp_path: Path) -> None:
     assert inspect_function(p)["doc"] == "Add \xe9."
     assert add_test(p, "'a'")["branch_coverage"] == 50 and add_test(p, "''")["branch_coverage"] == 100
     assert "assert accent('a') == 'a\xe9'" in (tmp_path / p.test_rel).read_text(encoding="utf-8")
-    assert run_tests(p) == {"passed": 2, "failed": 0, "branch_coverage": 100, "next": "submit_result"}
+    assert run_tests(p)["next"] == {"tool": "submit_result", "tests_added": 2, "branch_coverage": 100}
 
 
 def test_coverage_pragmas_do_not_hide_lines_or_branches(tmp_path: Path) -> None:

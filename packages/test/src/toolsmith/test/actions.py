@@ -141,7 +141,7 @@ def try_call(project: Project, arguments: str, suggest: Suggest | None = None) -
     if now["problem"]:
         out["problem"] = now["problem"]
     elif new or not pinned:  # the first test is always progress (a function without branches has no outcomes)
-        out["next"] = "add_test"
+        out["next"] = {"tool": "add_test", "arguments": source}  # the call to make, whole: the model copies it
     else:
         missing = info.describe_arcs(info.arcs - seen - arcs_of(now))
         out["missing"] = missing[:MAX_LISTED]
@@ -196,13 +196,14 @@ def add_test(
         out["missing"] = missing[:MAX_LISTED]
         _offer(out, suggest, reached)
     if not missing or (suggest is not None and "try" not in out):  # nothing a call is known to reach
-        out["next"] = "run_tests"
+        out["next"] = {"tool": "run_tests"}
     return out
 
 
-def run_tests(project: Project, suggest: Suggest | None = None) -> dict[str, Any]:
+def run_tests(project: Project, suggest: Suggest | None = None, tests_before: int = 0) -> dict[str, Any]:
     """``run_tests``'s response: real pytest + coverage.py on the test file (and a call that reaches a missing
-    branch, when one is known)."""
+    branch, when one is known). When the tests pass and no call is offered, ``next`` names ``submit_result`` with
+    the counts it takes: the tests run less ``tests_before`` (the file's tests before the run), and the coverage."""
     if project.tests_text() is None:
         raise ValueError(f"expected a test file {project.test_rel} (add a test first), got none")
     info = project.info()
@@ -222,7 +223,11 @@ def run_tests(project: Project, suggest: Suggest | None = None) -> dict[str, Any
         out["missing"] = missing[:MAX_LISTED]
         _offer(out, suggest, set(cov.reached))
     if result.ok and "try" not in out:
-        out["next"] = "submit_result"
+        out["next"] = {
+            "tool": "submit_result",
+            "tests_added": result.total - tests_before,
+            "branch_coverage": out["branch_coverage"],
+        }
     return out
 
 
@@ -232,8 +237,14 @@ def reached_by_tests(project: Project) -> set[tuple[int, int]]:
     return set().union(*(arcs_of(o) for o in observe(project, pinned))) if pinned else set()
 
 
-def submit_result(summary: str, tests_added: int, branch_coverage: int) -> dict[str, Any]:
-    """``submit_result``'s response (the arguments are judged by the checks, not here)."""
+def summary_sentence(symbol: str, tests: int, coverage: int) -> str:
+    """The one-liner ``submit_result`` writes when the model gives none."""
+    return f"Added {tests} test{'s' if tests != 1 else ''} for {symbol}; branch coverage {coverage}%."
+
+
+def submit_result(tests_added: int, branch_coverage: int, summary: str) -> dict[str, Any]:
+    """``submit_result``'s response (the counts are judged by the checks, not here); ``summary`` is the sentence
+    the response gives back."""
     for name, value in (("tests_added", tests_added), ("branch_coverage", branch_coverage)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"expected {name} to be a whole number >= 0, got {value!r}")
@@ -241,4 +252,4 @@ def submit_result(summary: str, tests_added: int, branch_coverage: int) -> dict[
         raise ValueError(f"expected branch_coverage as a percentage 0-100, got {branch_coverage}")
     if not isinstance(summary, str) or not summary.strip():
         raise ValueError(f"expected a one-sentence summary, got {summary!r}")
-    return {"accepted": True}
+    return {"accepted": True, "summary": summary.strip()}

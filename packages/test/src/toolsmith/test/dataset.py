@@ -9,7 +9,9 @@ Built on the shared example kit (:mod:`toolsmith.shared.examples`); what is the 
    skipped; the kept calls and the coverage they reach go into the case's meta (``expert_calls``,
    ``expert_coverage``: the checks' threshold when it is below 80%).
 2. The expert (:func:`expert`): inspect_function, then try_call and add_test for each kept call, run_tests,
-   submit_result with the number of tests and run_tests' coverage. With recovery on it sometimes makes a
+   submit_result with the number of tests and run_tests' coverage. Every call after the first copies the last
+   successful response: ``try`` (a try_call's arguments) or ``next`` (add_test with the call just tried,
+   run_tests, or submit_result with its two counts; the tool writes the summary). With recovery on it sometimes makes a
    mistake a small model makes, gets the real error and makes the right call: parameter names instead of
    values, a call that does not fit the signature, re-adding the call it just pinned, a needless repeat of
    inspect_function / run_tests (the loop guard answers), or submitting while the tools still offer a call.
@@ -128,11 +130,6 @@ def misfits(info: FunctionInfo, arguments: str) -> list[str]:
     return out
 
 
-def summary_sentence(symbol: str, tests: int, coverage: int) -> str:
-    """The submitted one-liner."""
-    return f"Added {tests} test{'s' if tests != 1 else ''} for {symbol}; branch coverage {coverage}%."
-
-
 def expert(rec: Recorder, case: Case) -> None:
     """The scripted test expert (see the module docstring): replays the search's calls through the real tools."""
     calls: list[str] = case.meta["expert_calls"]
@@ -154,24 +151,24 @@ def expert(rec: Recorder, case: Case) -> None:
         if i == misfit:
             rec.mistake(try_call, arguments=rec.pick(misfits(info, arguments)))
         tried = rec.call(try_call, arguments=arguments)
-        if tried.get("next") != "add_test":
+        named = tried.get("next") or {}
+        if named.get("tool") != "add_test":
             raise Failed(f"expected the expert's call `{arguments}` to make progress, got {tried}")
-        added = rec.call(add_test, arguments=arguments)
+        added = rec.call(add_test, arguments=named["arguments"])  # the call the response names, copied
         offered = added.get("try")
         if i == readd:
             rec.mistake(add_test, arguments=arguments)
         if i == early:  # submitting while the tools still offer a call: refused, the error names the call
-            cov = added["branch_coverage"]
-            summary = summary_sentence(case.symbol or "", i + 1, cov)
-            rec.mistake(submit_result, summary=summary, tests_added=i + 1, branch_coverage=cov)
+            rec.mistake(submit_result, tests_added=i + 1, branch_coverage=added["branch_coverage"])
     if offered is not None:
         raise Failed(f"expected no offer after the expert's last call, got {offered!r}")
     ran = rec.call(run_tests)
     if repeat == "run_tests":
         rec.mistake(run_tests)
-    coverage = ran["branch_coverage"]
-    summary = summary_sentence(case.symbol or "", len(calls), coverage)
-    rec.call(submit_result, summary=summary, tests_added=len(calls), branch_coverage=coverage)
+    named = ran.get("next") or {}
+    if named.get("tool") != "submit_result" or named.get("tests_added") != len(calls):
+        raise Failed(f"expected run_tests to name submit_result with tests_added={len(calls)}, got {ran}")
+    rec.call(submit_result, tests_added=named["tests_added"], branch_coverage=named["branch_coverage"])
 
 
 def _summarize(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

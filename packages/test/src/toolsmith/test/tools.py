@@ -22,6 +22,7 @@ from typing import Any
 from toolsmith.shared.sandbox import current
 from toolsmith.test import actions
 from toolsmith.test.actions import Project, Suggest
+from toolsmith.test.checks import count_tests
 from toolsmith.test.search import Step, next_call, search
 
 SEARCH_FILE = "test_search.json"  # the search's calls for the run's function, in the sandbox's private folder
@@ -104,19 +105,20 @@ def add_test(arguments: str) -> dict[str, Any]:
 def run_tests() -> dict[str, Any]:
     """Run the test file with pytest and coverage: passed, failed and the function's branch coverage."""
     p = project()
-    return actions.run_tests(p, suggest=suggester(p))
+    return actions.run_tests(p, suggest=suggester(p), tests_before=count_tests(current().original(p.test_rel)))
 
 
-def submit_result(summary: str, tests_added: int, branch_coverage: int) -> dict[str, Any]:
+def submit_result(tests_added: int, branch_coverage: int, summary: str = "") -> dict[str, Any]:
     """Finish: report the tests added and the branch coverage run_tests measured.
 
     Args:
-        summary: One sentence on what the tests cover.
-        tests_added: The number of tests added.
-        branch_coverage: Branch coverage in percent, as run_tests reported it.
+        tests_added: The number of tests added (tests_added from run_tests' next).
+        branch_coverage: Branch coverage in percent (branch_coverage from run_tests' next).
+        summary: One sentence on what the tests cover; left out, the tool writes it from the counts.
     """
-    out = actions.submit_result(summary, tests_added, branch_coverage)
     p = project()
+    written = summary or actions.summary_sentence(p.symbol, tests_added, branch_coverage)
+    out = actions.submit_result(tests_added, branch_coverage, written)
     more = next_call(searched(p), actions.reached_by_tests(p))
     if more is not None:
         raise ValueError(f"expected every branch a call can reach covered before submitting, got more: try `{more}`")
