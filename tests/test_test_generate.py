@@ -78,9 +78,14 @@ def test_rows_are_valid_and_start_like_the_runner(rows: list[dict]) -> None:
         last = row["messages"][-1]
         assert last["name"] == "submit_result" and last["content"]["accepted"] is True
         assert last["content"]["summary"].startswith(summary)  # the tool writes it; the model copies the counts
-        for m in row["messages"]:  # every call after the first copies the last successful response
-            if m["role"] == "tool" and m.get("weight", 1) and "error" not in m["content"] and m is not last:
-                assert "next" in m["content"] or "try" in m["content"], m
+        last_ok = None  # every right call after the first copies the last successful response: `next` or `try`
+        for m in row["messages"][2:]:
+            if m["role"] == "tool" and "error" not in m["content"]:
+                last_ok = m["content"]
+            elif m["role"] == "assistant" and m.get("weight", 1) and last_ok is not None:
+                named = last_ok.get("next") or {"tool": "try_call", "arguments": last_ok["try"]}
+                made = m["tool_calls"][0]["function"]
+                assert made == {"name": named["tool"], "arguments": {k: v for k, v in named.items() if k != "tool"}}
 
 
 def test_replay_reproduces_every_response_and_passes_the_checks(rows: list[dict], tmp_path: Path) -> None:

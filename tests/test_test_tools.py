@@ -293,6 +293,22 @@ def test_tools_write_only_the_declared_test_file(root: Path) -> None:
     assert target.read_bytes() == before and not (root / "tests").exists()
 
 
+def test_run_tests_counts_only_the_tests_this_run_added(root: Path) -> None:
+    mine = "from shapes.util import clamp\n\n\ndef test_mine():\n    assert clamp(5) == 5\n"
+    (root / "tests").mkdir()
+    (root / "tests" / "test_util_clamp.py").write_text(mine, encoding="utf-8")
+    with open_sandbox(
+        root / "src" / "shapes" / "util.py", symbol="clamp", outputs=(OUTPUT,), edits_target=False, project=root
+    ):
+        assert tools.add_test("-1")["tests"] == 2  # the user's test and this one
+        assert tools.add_test("x=11")["branch_coverage"] == 100
+        ran = tools.run_tests()
+        assert ran["passed"] == 3 and ran["next"] == {"tool": "submit_result", "tests_added": 2, "branch_coverage": 100}
+        done = tools.submit_result(2, 100)  # the tool writes the summary when none is given
+        assert done == {"accepted": True, "summary": "Added 2 tests for clamp; branch coverage 100%."}
+        assert tools.submit_result(2, 100, " ") == done  # a blank one too
+
+
 def test_tools_refuse_a_whole_file(root: Path) -> None:
     with open_sandbox(root / "src" / "shapes" / "util.py", outputs=(OUTPUT,), edits_target=False, project=root):
         with pytest.raises(ValueError, match=r"expected one function to test \(src/shapes/util.py::name\)"):

@@ -225,7 +225,7 @@ def run_tests(project: Project, suggest: Suggest | None = None, tests_before: in
     if result.ok and "try" not in out:
         out["next"] = {
             "tool": "submit_result",
-            "tests_added": result.total - tests_before,
+            "tests_added": max(result.total - tests_before, 0),
             "branch_coverage": out["branch_coverage"],
         }
     return out

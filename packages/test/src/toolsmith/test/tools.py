@@ -7,7 +7,9 @@ is the run's state, so the tools keep nothing between calls (they run in a tool 
 and is restarted after a timeout). The user's code runs only in limited child processes.
 
 Finding inputs is the tools' work, choosing and copying the model's: responses that list missing branches
-offer ``try``, a call the expert's search (:mod:`toolsmith.test.search`) found to reach more of them. The search
+offer ``try``, a call the expert's search (:mod:`toolsmith.test.search`) found to reach more of them, and every other
+successful response names the next call whole as ``next`` (add_test with the call just tried, run_tests, or
+submit_result with the counts it takes). The search
 runs once per run and function (kept in the sandbox's private folder, keyed by the source) and
 ``submit_result`` refuses while it still has such a call.
 """
@@ -117,7 +119,8 @@ def submit_result(tests_added: int, branch_coverage: int, summary: str = "") -> 
         summary: One sentence on what the tests cover; left out, the tool writes it from the counts.
     """
     p = project()
-    written = summary or actions.summary_sentence(p.symbol, tests_added, branch_coverage)
+    blank = isinstance(summary, str) and not summary.strip()
+    written = actions.summary_sentence(p.symbol, tests_added, branch_coverage) if blank else summary
     out = actions.submit_result(tests_added, branch_coverage, written)
     more = next_call(searched(p), actions.reached_by_tests(p))
     if more is not None:
