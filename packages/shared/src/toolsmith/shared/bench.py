@@ -141,7 +141,7 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
     base_dir = base_path(resolve_base())
     tok = load_tokenizer(base_dir)
     # the shortest rows: a full-vocabulary head holds several (tokens x 262,144) fp32 tensors at once, which for
-    # four of today's longer lint rows (~1,000 tokens each) is more than this machine's 24 GiB
+    # four of today's longer lint rows (~1,000 tokens each) is more than this machine's 23.5 GiB
     ex, _ = tokenize_examples(tok, load_examples(data / TRAIN_FILE), max_length)
     ex = sorted(ex, key=lambda e: len(e.input_ids))[:batch_size]
     batch = collate(ex, list(range(len(ex))), tok.pad_token_id or 0)
