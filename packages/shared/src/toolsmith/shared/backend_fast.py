@@ -2,7 +2,9 @@
 
 On a 270M Gemma 3 the 262144-row output head is most of the work of a step; computing it at the
 few supervised positions (instead of every position) and grouping examples by length (instead of
-padding) are what make this path fast. See ``docs/performance.md`` for the measurements.
+padding) are what make this path fast; attention in query blocks (``toolsmith.shared.attention``)
+skips the keys a sliding window or the causal mask hides. See ``docs/performance.md`` for the
+measurements.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from toolsmith.shared.attention import use_blocked_attention
 from toolsmith.shared.batching import TokenizedSplits, collate, length_grouped_batches
 from toolsmith.shared.checkpoints import RunIdentity, load_state, save_checkpoint
 from toolsmith.shared.constants import LOSS_LOG, LOSS_PLOT
@@ -75,6 +78,7 @@ def train_fast(
     torch.manual_seed(cfg.seed)
     base = load_model(base_dir, dtype=torch.float32)
     base.config.use_cache = False
+    use_blocked_attention(base)
     if resume_from is not None:
         model = PeftModel.from_pretrained(base, str(resume_from), is_trainable=True)
         state = load_state(resume_from)

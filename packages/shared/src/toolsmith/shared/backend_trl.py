@@ -66,8 +66,16 @@ def train_trl(
     def to_dataset(examples: list[TokenizedExample]) -> Dataset | None:
         if not examples:
             return None
-        # TRL shifts labels itself: label t is token t where the model wrote it (our labels moved right by one)
-        return Dataset.from_list([{"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]} for t in examples])
+        # TRL shifts labels itself: label t is token t where the model wrote it (our labels moved right by one); an
+        # example ends at its last learned position, so the token that position learns is appended
+        return Dataset.from_list(
+            [
+                {"input_ids": t.input_ids + [t.labels[-1]], "labels": [-100] + t.labels}
+                if t.labels[-1] != -100
+                else {"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]}
+                for t in examples
+            ]
+        )
 
     train_ds, eval_ds, dropped = to_dataset(data.train), to_dataset(data.held_out), data.dropped
     logger = LossLog(cfg.output_dir / LOSS_LOG, keep_until=checkpoint_step(resume_from) if resume_from else None)

@@ -27,7 +27,8 @@ class TokenizedExample:
 def tokenize_examples(
     tokenizer: Any, examples: list[dict[str, Any]], max_length: int
 ) -> tuple[list[TokenizedExample], int]:
-    """Render and tokenize; labels are the next token where the model wrote it.
+    """Render and tokenize; labels are the next token where the model wrote it, and each example ends at its last
+    learned position.
 
     Returns:
         The kept examples and how many were dropped for being longer than ``max_length``.
@@ -36,11 +37,15 @@ def tokenize_examples(
     for ex in examples:
         enc = encode(tokenizer, render(ex["messages"], ex.get("tools")))
         ids = enc.input_ids
+        # position t predicts token t+1; it is learned when token t+1 was written by the model
+        labels = [ids[t + 1] if enc.supervised[t + 1] else -100 for t in range(len(ids) - 1)] + [-100]
+        # attention is causal, so the positions after the last learned one (the last tool response, as a rule)
+        # change no loss term: they are not computed
+        last = max((t for t, x in enumerate(labels) if x != -100), default=len(ids) - 1)
+        ids, labels = ids[: last + 1], labels[: last + 1]
         if len(ids) > max_length:
             dropped += 1
             continue
-        # position t predicts token t+1; it is learned when token t+1 was written by the model
-        labels = [ids[t + 1] if enc.supervised[t + 1] else -100 for t in range(len(ids) - 1)] + [-100]
         out.append(TokenizedExample(ids, labels))
     if dropped:
         log.warning("dropped %d of %d examples longer than max_length=%d", dropped, len(examples), max_length)

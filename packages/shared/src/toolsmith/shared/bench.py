@@ -130,6 +130,7 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
     from peft import get_peft_model
     from torch.utils.flop_counter import FlopCounterMode
 
+    from toolsmith.shared.attention import use_blocked_attention
     from toolsmith.shared.base import base_path, load_model, load_tokenizer, resolve_base
     from toolsmith.shared.batching import collate, tokenize_examples
     from toolsmith.shared.constants import TRAIN_FILE
@@ -206,11 +207,13 @@ def profile_step(data: Path, batch_size: int, max_length: int) -> dict[str, Any]
         opt.zero_grad(set_to_none=True)
         return counter.get_total_flops()
 
+    use_blocked_attention(base)  # the fast path's attention, with or without prefix sharing
     timed(True, False)  # warm-up
     fast = timed(True, False)
-    no_prefix = timed(False, False)
-    full = timed(False, True)
     fast_flops = flops(True)
+    no_prefix = timed(False, False)
+    base.set_attn_implementation("sdpa")  # what a plain loop has
+    full = timed(False, True)
     peak = matmul_peak_gflops()
     return {
         "batch_size": len(ex),

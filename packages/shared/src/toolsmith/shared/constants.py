@@ -52,6 +52,11 @@ MALLOC_MMAP_THRESHOLD = 1 << 30
 MALLOC_TRIM_THRESHOLD = (1 << 31) - 1
 MALLOC_DEFAULT_THRESHOLD = 128 << 10  # glibc's initial value of both, set again after training
 
+# Training attention (toolsmith.shared.attention): the name it is registered under in transformers, and how many
+# queries a block holds (each block is computed against only the keys its mask lets it see).
+ATTENTION_NAME = "toolsmith_blocked_sdpa"
+ATTENTION_QUERY_BLOCK = 128
+
 # Caches and project layout.
 CACHE_ENV = "TOOLSMITH_CACHE"
 DEFAULT_CACHE = "~/.cache/toolsmith"
