@@ -1,9 +1,9 @@
-"""Test doubles shared by the runner tests: two sandbox tools and a scripted model."""
+"""Test doubles shared by the tests: two sandbox tools, a scripted model and a one-call training row."""
 
 from __future__ import annotations
 
 from toolsmith.shared.chat import Rendered
-from toolsmith.shared.constants import STOP_TOKENS
+from toolsmith.shared.constants import STOP_TOKENS, TRIGGER
 from toolsmith.shared.llm import Generation
 from toolsmith.shared.sandbox import current
 
@@ -74,3 +74,30 @@ class FakeModel:
     def tokenize(self, prompt: Rendered) -> list[int]:
         """One id per 4 characters (a rough tokenizer: enough to check the context limit)."""
         return [0] * (len(prompt.text) // 4)
+
+
+def one_call_row(schema: dict, user: str, arguments: dict, result: dict, answer: str) -> dict:
+    """A training row: the user asks, the model calls one tool, reads its result and answers.
+
+    Args:
+        schema: The tool's schema (``tool_schema``).
+        user: The user's message.
+        arguments: The call's arguments.
+        result: The tool's response.
+        answer: The model's final text.
+
+    Returns:
+        The row (``messages`` and ``tools``).
+    """
+    name = schema["function"]["name"]
+    call = {"type": "function", "function": {"name": name, "arguments": arguments}}
+    return {
+        "messages": [
+            {"role": "developer", "content": TRIGGER},
+            {"role": "user", "content": user},
+            {"role": "assistant", "tool_calls": [call]},
+            {"role": "tool", "name": name, "content": result},
+            {"role": "assistant", "content": answer},
+        ],
+        "tools": [schema],
+    }

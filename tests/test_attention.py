@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes import one_call_row
 
 from toolsmith.shared import attention
 from toolsmith.shared.batching import collate, tokenize_examples
@@ -31,28 +32,12 @@ def rows() -> list[dict]:
     Returns:
         Three training rows.
     """
+    schema = tool_schema(find_word)
     out = []
     for i, n in enumerate((40, 55, 70)):
         text = " ".join(f"w{i}{j}" for j in range(n))
         args = {"text": text, "word": f"w{i}3"}
-        out.append(
-            {
-                "messages": [
-                    {
-                        "role": "developer",
-                        "content": "You are a model that can do function calling with the following functions",
-                    },
-                    {"role": "user", "content": f"Does {text} hold w{i}3?"},
-                    {
-                        "role": "assistant",
-                        "tool_calls": [{"type": "function", "function": {"name": "find_word", "arguments": args}}],
-                    },
-                    {"role": "tool", "name": "find_word", "content": {"found": True}},
-                    {"role": "assistant", "content": "Yes, it does."},
-                ],
-                "tools": [tool_schema(find_word)],
-            }
-        )
+        out.append(one_call_row(schema, f"Does {text} hold w{i}3?", args, {"found": True}, "Yes, it does."))
     return out
 
 

@@ -6,6 +6,7 @@ import json
 import random
 
 import pytest
+from fakes import one_call_row
 
 from toolsmith.shared.batching import collate, tokenize_examples
 from toolsmith.shared.chat import render
@@ -39,26 +40,9 @@ def examples(n: int, seed: int = 0) -> list[dict]:
     rows = []
     for i in range(n):
         path, pat = f"src/m{i}.py", rng.choice(["TODO", "import", "def ", "x{1}, y: [2]"])
-        args = {"path": path, "pattern": pat}
         result = {"count": rng.randint(0, 9)}
-        rows.append(
-            {
-                "messages": [
-                    {
-                        "role": "developer",
-                        "content": "You are a model that can do function calling with the following functions",
-                    },
-                    {"role": "user", "content": f"How many lines of {path} mention {pat}?"},
-                    {
-                        "role": "assistant",
-                        "tool_calls": [{"type": "function", "function": {"name": "count_lines", "arguments": args}}],
-                    },
-                    {"role": "tool", "name": "count_lines", "content": result},
-                    {"role": "assistant", "content": f"{result['count']} lines."},
-                ],
-                "tools": [SCHEMA],
-            }
-        )
+        user = f"How many lines of {path} mention {pat}?"
+        rows.append(one_call_row(SCHEMA, user, {"path": path, "pattern": pat}, result, f"{result['count']} lines."))
     return rows
 
 
