@@ -20,9 +20,9 @@ same GGUF byte for byte (sha256 2f724ab4...) in 19.1 min (18.2 min of steps at 2
 Stop 40 (attention in query blocks, examples cut at their last learned token; one run each, then ``toolsmith eval
 docstring --no-base --latency-runs 1``): 60 steps of 4 in ``make train-all`` 16.8 min, 87.5% end to end (35 of 40),
 next call 84.2%; 72 steps of 2 (``--batch-size 2 --max-steps 72``, 144 examples) 12.4 min the whole command (676 s of
-fine-tuning; the declarations computed once for 2 rows instead of 4, each step ~9 s), 92.5% end to end (37 of 40),
-next call 84.9%, validation loss 0.48 either way. Kept: 72 steps of 2, about a quarter less time, within the
-rounding spread of 60 steps of 4 (stop 36: 90.0-95.0%).
+fine-tuning, ~9.4 s a step; a row costs 19% more, the declarations being computed once for 2 rows instead of 4),
+92.5% end to end (37 of 40), next call 84.9%, validation loss 0.489 (0.485 at 60 of 4). Kept: 72 steps of 2, about
+a quarter less time, inside the end-to-end spread of 60 steps of 4 between rounding siblings (stop 36: 90.0-95.0%).
 """
 
 from __future__ import annotations
