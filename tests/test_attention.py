@@ -1,4 +1,5 @@
-"""Blocked training attention: the same loss and gradients as transformers' SDPA, on fewer keys per query block."""
+"""Training cost levers: blocked attention (the loss and gradients of SDPA on fewer keys) and examples cut at their
+last learned position (no learned token lost, in our rows or TRL's)."""
 
 from __future__ import annotations
 
@@ -98,3 +99,22 @@ def test_examples_end_at_their_last_learned_position(tokenizer):
         assert ex.labels[-1] != -100  # the last position is learned
         assert ex.input_ids == full.input_ids[: len(ex.input_ids)] and len(ex.input_ids) < len(full.input_ids)
         assert ex.supervised == sum(full.supervised[1:])  # no learned token is lost
+
+
+@pytest.mark.parametrize(
+    ("input_ids", "labels", "trl_ids", "trl_labels"),
+    [
+        # cut at the last learned position: the token it learns (9) is appended, every label moves right by one
+        ([1, 2, 3], [-100, 3, 9], [1, 2, 3, 9], [-100, -100, 3, 9]),
+        # nothing learned at the end (an example with nothing learned is not cut): no token appended
+        ([1, 2, 3], [-100, -100, -100], [1, 2, 3], [-100, -100, -100]),
+    ],
+)
+def test_trl_rows_keep_every_learned_token(input_ids, labels, trl_ids, trl_labels):
+    from toolsmith.shared.backend_trl import trl_row
+    from toolsmith.shared.batching import TokenizedExample
+
+    row = trl_row(TokenizedExample(input_ids, labels))
+    assert row == {"input_ids": trl_ids, "labels": trl_labels}
+    # TRL's label t is token t: every learned label of ours is learned there too
+    assert [x for x in row["labels"] if x != -100] == [x for x in labels if x != -100]

@@ -14,6 +14,22 @@ from toolsmith.shared.losslog import LossLog, plot_losses
 from toolsmith.shared.trainconfig import TrainConfig, TrainResult
 
 
+def trl_row(example: TokenizedExample) -> dict[str, list[int]]:
+    """One example as TRL takes it: label t is token t where the model wrote it (ours are moved right by one).
+
+    An example ends at its last learned position, so the token that position learns is appended.
+
+    Args:
+        example: A tokenized example.
+
+    Returns:
+        Its ``input_ids`` and ``labels``, of the same length.
+    """
+    if example.labels[-1] == -100:
+        return {"input_ids": example.input_ids, "labels": [-100] + example.labels[:-1]}
+    return {"input_ids": example.input_ids + [example.labels[-1]], "labels": [-100] + example.labels}
+
+
 def train_trl(
     cfg: TrainConfig,
     backend: str,
@@ -64,18 +80,7 @@ def train_trl(
         peft_config = lora_config(cfg, model.config.num_hidden_layers, tokenizer)
 
     def to_dataset(examples: list[TokenizedExample]) -> Dataset | None:
-        if not examples:
-            return None
-        # TRL shifts labels itself: label t is token t where the model wrote it (our labels moved right by one); an
-        # example ends at its last learned position, so the token that position learns is appended
-        return Dataset.from_list(
-            [
-                {"input_ids": t.input_ids + [t.labels[-1]], "labels": [-100] + t.labels}
-                if t.labels[-1] != -100
-                else {"input_ids": t.input_ids, "labels": [-100] + t.labels[:-1]}
-                for t in examples
-            ]
-        )
+        return Dataset.from_list([trl_row(t) for t in examples]) if examples else None
 
     train_ds, eval_ds, dropped = to_dataset(data.train), to_dataset(data.held_out), data.dropped
     logger = LossLog(cfg.output_dir / LOSS_LOG, keep_until=checkpoint_step(resume_from) if resume_from else None)
