@@ -193,7 +193,6 @@ RIGHT_AFTER = {  # the mistake's error, and what the expert does next
     "unknown_provider": ("expected a provider that fits ", "set_field"),
     "wrong_provider": ("expected ", "set_field"),  # of another type, or values that do not fit
     "provider_as_field": ("expected a field of Order (", "set_field"),
-    "wrong_edge": ("expected ", "add_edge_case"),
     "missing_argument": ("expected argument 'provider', got none", "set_field"),
     "repeat_describe": ("expected progress, got the same describe_target result as before", "set_field"),
     "write_too_early": ("expected records to write, got none: call generate first", "generate"),
@@ -201,7 +200,7 @@ RIGHT_AFTER = {  # the mistake's error, and what the expert does next
 }
 
 
-TOOL_REFUSALS = ("unknown_provider", "wrong_provider", "provider_as_field", "wrong_edge", "write_too_early")
+TOOL_REFUSALS = ("unknown_provider", "wrong_provider", "provider_as_field", "write_too_early")
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +212,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_mistake_is_followed_by_the_right_call(
     kind: str, shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def plan(self, n_fields: int, n_edges: int) -> None:
-        self.pending, self.at = kind, 1 if kind in ("wrong_provider", "wrong_edge") else 0
+    def plan(self, n_fields: int) -> None:
+        self.pending, self.at = kind, 1 if kind == "wrong_provider" else 0
 
     monkeypatch.setattr(expert._Run, "plan_mistake", plan)
     monkeypatch.setattr("toolsmith.shared.examples.Recorder.chance", lambda self, p: True)

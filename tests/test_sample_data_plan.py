@@ -1,4 +1,4 @@
-"""set_field / add_edge_case / generate on real Faker, pydantic and jsonschema: refusals, edges, determinism."""
+"""set_field / generate on real Faker, pydantic and jsonschema: refusals, edges, determinism."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from toolsmith.sample_data.expert import candidates
 from toolsmith.sample_data.plan import (
     LISTED,
     GenerationError,
-    add_edge_case,
     applicable_edges,
     bound_value,
     choice_fields,
+    edge_record_count,
     edge_values,
     generate,
     list_providers,
@@ -60,18 +60,17 @@ def plan() -> dict:
     return new_plan(DESCRIPTION)
 
 
-def test_set_field_accepts_and_answers_next(plan: dict) -> None:
+def test_set_field_accepts_and_answers_next_only(plan: dict) -> None:
+    # the response is what the model reads: the first field without a provider, by path, with the providers that
+    # fit it; the call's own field and provider are not repeated
     r = set_field(DESCRIPTION, plan, "contact_email", "email")
-    assert r["field"] == "contact_email" and r["provider"] == "email"
-    # the first field without a provider, by path, with the providers that fit it
-    assert r["next"] == {"tool": "set_field", "field": "age", "providers": ["pyint"]}
-    assert "@" in r["example"]
+    assert r == {"next": {"tool": "set_field", "field": "age", "providers": ["pyint"]}}
     assert plan["choices"] == {"contact_email": {"provider": "email", "options": {}}}
     r = set_field(DESCRIPTION, plan, "age", "pyint", {"min_value": 20, "max_value": 60})
-    assert 20 <= r["example"] <= 60 and r["next"]["field"] == "balance"
-    assert r["next"]["providers"] == list_providers(DESCRIPTION, "balance")
-    r = set_field(DESCRIPTION, plan, "code", "currency_code")  # a real provider whose values match the pattern
-    assert len(r["example"]) == 3
+    assert r == {"next": {"tool": "set_field", "field": "balance", "providers": list_providers(DESCRIPTION, "balance")}}
+    set_field(DESCRIPTION, plan, "code", "currency_code")  # a real provider whose values match the pattern
+    records = generate(DESCRIPTION, plan, 5, seed=0)["records"][:5]
+    assert all(20 <= r["age"] <= 60 and "@" in r["contact_email"] and len(r["code"]) == 3 for r in records)
 
 
 @pytest.mark.parametrize(
@@ -160,25 +159,9 @@ def test_edge_values(path: str, kind: str, values: object) -> None:
     ],
 )
 def test_edge_cases_that_do_not_apply_are_refused(path: str, kind: str, message: str) -> None:
-    plan = new_plan(DESCRIPTION)
     with pytest.raises(ValueError) as err:
-        add_edge_case(DESCRIPTION, plan, path, kind)
+        edge_values(DESCRIPTION, new_plan(DESCRIPTION), path, kind, seeded(0))
     assert message in str(err.value)
-    assert plan["edges"] == []
-
-
-def test_add_edge_case_counts_and_refuses_repeats(plan: dict) -> None:
-    assert add_edge_case(DESCRIPTION, plan, "plan", "each_enum")["edge_records"] == 3
-    r = add_edge_case(DESCRIPTION, plan, "balance", "min")
-    assert r == {
-        "field": "balance",
-        "kind": "min",
-        "values": ["0.01"],
-        "edge_records": 4,
-        "next": {"tool": "set_field", "field": "age", "providers": ["pyint"]},
-    }
-    with pytest.raises(ValueError, match="got min for balance again"):
-        add_edge_case(DESCRIPTION, plan, "balance", "min")
 
 
 def test_bound_values() -> None:
@@ -188,18 +171,25 @@ def test_bound_values() -> None:
     assert bound_value({"type": "int"}, "max") is None
 
 
-def test_generate_is_deterministic_and_adds_edge_records(plan: dict) -> None:
+def test_generate_is_deterministic_and_adds_every_edge_the_types_call_for(plan: dict) -> None:
     set_field(DESCRIPTION, plan, "contact_email", "email")
-    add_edge_case(DESCRIPTION, plan, "plan", "each_enum")
-    add_edge_case(DESCRIPTION, plan, "nickname", "none")
     first = generate(DESCRIPTION, plan, 4, seed=11)
     assert first == generate(DESCRIPTION, plan, 4, seed=11)
     assert first != generate(DESCRIPTION, plan, 4, seed=12)
     records = first["records"]
-    assert len(records) == 8
-    assert first["edges"] == [[4, "plan", "each_enum"], [5, "plan", "each_enum"], [6, "plan", "each_enum"],
-                              [7, "nickname", "none"]]  # fmt: skip
-    assert [r["plan"] for r in records[4:7]] == ["free", "pro", "team"] and records[7]["nickname"] is None
+    assert len(records) == 4 + edge_record_count(DESCRIPTION, applicable_edges(DESCRIPTION)) == 4 + 14
+    assert [i for i, _, _ in first["edges"]] == list(range(4, 18))
+    assert [(path, kind) for _, path, kind in first["edges"]] == [
+        ("age", "min"), ("age", "max"), ("balance", "min"), ("contact_email", "max"), ("nickname", "none"),
+        ("nickname", "min"), ("nickname", "max"), *[("plan", "each_enum")] * 3, ("ratio", "min"), ("ratio", "max"),
+        ("tags", "max"), ("tags", "empty"),
+    ]  # fmt: skip
+    assert [r["age"] for r in records[4:6]] == [18, 99] and records[6]["balance"] == "0.01"
+    assert len(records[7]["contact_email"]) == 60 and "@" in records[7]["contact_email"]
+    assert records[8]["nickname"] is None and [len(r["nickname"]) for r in records[9:11]] == [3, 12]
+    assert [r["plan"] for r in records[11:14]] == ["free", "pro", "team"]
+    assert [r["ratio"] for r in records[14:16]] == [0.0, 1.0]
+    assert len(records[16]["tags"]) == 4 and records[17]["tags"] == []
     assert all(r["nickname"] is not None for r in records[:4])  # None only as an edge case
     assert all(isinstance(r["balance"], str) and r["created_at"].endswith("Z") for r in records)
 
@@ -216,15 +206,26 @@ def test_generate_reports_a_field_no_value_fits() -> None:
         generate(description, new_plan(description), 2, 0)
 
 
+def test_generate_reports_an_edge_no_value_fits() -> None:
+    # five different booleans for the longest set: the edge cannot be built, and the error names the field
+    description = {
+        **DESCRIPTION,
+        "fields": [field("flags", {"type": "set", "item": {"type": "bool"}, "max_length": 5})],
+    }
+    assert applicable_edges(description) == [("flags", "max"), ("flags", "empty")]
+    with pytest.raises(GenerationError, match="flags: no `max` edge value, expected 5 different items"):
+        generate(description, new_plan(description), 2, 0)
+
+
 def test_schema_target_generates_valid_records(tmp_path: Path) -> None:
     make_project(tmp_path)
     s = Session.open(tmp_path, "invoice.schema.json", None, OUTPUTS)
     s.set_field("billing_email", "email")
     s.set_field("currency", "currency_code")
-    s.add_edge_case("notes", "none")
-    s.add_edge_case("status", "each_enum")
     r = s.generate(3, 0)
-    assert r == {"records": 7, "valid": 7, "edge_records": 4, "next": {"tool": "write_samples"}}
+    edges = edge_record_count(s.description, applicable_edges(s.description))
+    assert edges >= 4  # notes: None; status: each of three members
+    assert r == {"records": 3 + edges, "valid": 3 + edges, "edge_records": edges, "next": {"tool": "write_samples"}}
 
 
 def test_validation_failures_are_reported(tmp_path: Path) -> None:
@@ -234,7 +235,8 @@ def test_validation_failures_are_reported(tmp_path: Path) -> None:
     r = s.generate(2, 0)
     assert r["valid"] == 0 and r["next"] == {"tool": "set_field"}
     assert r["errors"][0].startswith("record 0:") and "age must be >= 0" in r["errors"][0]
-    with pytest.raises(ValueError, match="expected valid records, got 2 invalid"):
+    assert r["records"] == 2 + r["edge_records"] == 5  # every record holds the age __post_init__ refuses
+    with pytest.raises(ValueError, match="expected valid records, got 5 invalid"):
         s.write_samples(["json"])
 
 
@@ -244,7 +246,7 @@ def test_sets_are_written_sorted() -> None:
     assert encode({"tags": {"b", "c", "a"}, "n": frozenset({2, 1})}) == {"tags": ["a", "b", "c"], "n": [1, 2]}
 
 
-def test_next_step_walks_fields_then_edges_then_generate(plan: dict) -> None:
+def test_next_step_walks_fields_then_generate(plan: dict) -> None:
     choices = choice_fields(DESCRIPTION)
     assert choices == ["age", "balance", "code", "contact_email", "created_at", "nickname", "ratio", "tags"]
     for path in choices:
@@ -258,10 +260,7 @@ def test_next_step_walks_fields_then_edges_then_generate(plan: dict) -> None:
     assert edges[:3] == [("age", "min"), ("age", "max"), ("balance", "min")]
     assert ("plan", "each_enum") in edges and ("nickname", "none") in edges and ("tags", "empty") in edges
     assert ("active", "none") not in edges and ("created_at", "min") not in edges
-    for path, kind in edges:
-        assert next_step(DESCRIPTION, plan) == {"tool": "add_edge_case", "field": path, "kind": kind}
-        plan["edges"].append({"field": path, "kind": kind})
-    assert next_step(DESCRIPTION, plan) == {"tool": "generate"}
+    assert next_step(DESCRIPTION, plan) == {"tool": "generate"}  # the edge cases are generate's
 
 
 def test_list_providers_ranks_names_that_share_a_word_and_caps() -> None:

@@ -76,7 +76,7 @@ SKIP_MODULE_PARTS = frozenset({"_vendor", "vendor", "examples"})
 MIN_FIELDS = 2
 MAX_PATHS = 16  # fields (nested ones included) describe_target lists
 MAX_CHOICES = 10  # set_field calls
-MAX_EDGES = 10  # add_edge_case calls
+MAX_EDGES = 10  # edge cases a target calls for (each adds records; kept as when each was a call)
 PREPARE_LIMITS = Limits(timeout_s=180.0, cpu_s=180, memory_mb=4096)
 
 

@@ -1,4 +1,4 @@
-"""The scripted expert: describe -> set_field per field -> each edge case -> generate -> write -> submit.
+"""The scripted expert: describe -> set_field per field -> generate (the edge cases with it) -> write -> submit.
 
 It calls the real tools through the kit's :class:`~toolsmith.shared.examples.Recorder` and follows each
 response's ``next``. What it decides itself is the provider (and its options) of each field ``next`` names: the
@@ -9,9 +9,8 @@ default provider. It reads the target's full description from the run's state (r
 Recovery (about :data:`MISTAKE_SHARE` of the examples hold one mistake, each followed by the right call): a
 provider name that does not exist (the field's own name, a near miss) answered by the right provider, which the
 error names among the providers that fit; the last field's provider copied where it does not fit; the provider's
-name written as the field (the error names the fields); an edge kind that does not apply (the last edge's kind
-copied, or ``none`` on a required field); a call without one of its arguments; ``describe_target`` again (the loop
-guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
+name written as the field (the error names the fields); a call without one of its arguments; ``describe_target``
+again (the loop guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from toolsmith.sample_data.providers import EXPERT_TABLE, PROVIDERS
 from toolsmith.sample_data.session import Session
 from toolsmith.sample_data.spec import fields_by_path, leaf_spec
 from toolsmith.sample_data.tools import (
-    add_edge_case,
     describe_target,
     generate,
     load_session,
@@ -48,7 +46,6 @@ MISTAKES = {
     "unknown_provider": 3,
     "wrong_provider": 2,
     "provider_as_field": 1,
-    "wrong_edge": 1,
     "missing_argument": 1,
     "repeat_describe": 1,
     "write_too_early": 1,
@@ -138,9 +135,9 @@ def _setting(arguments: dict[str, Any], provider: str, options: dict) -> dict[st
 class _Run:
     """One expert run: the recorder, the run's session (read-only) and the mistake still to make, if any.
 
-    A run with a mistake picks its kind and the first opportunity it may take (a set_field or add_edge_case
-    number); an opportunity where that mistake cannot be made (the wrong name would exist, the copied provider
-    fits) passes it on to the next one, and a mistake never made by the end is a submit_result without summary.
+    A run with a mistake picks its kind and the first opportunity it may take (a set_field number); an
+    opportunity where that mistake cannot be made (the wrong name would exist, the copied provider fits) passes it
+    on to the next one, and a mistake never made by the end is a submit_result without summary.
     """
 
     def __init__(self, rec: Recorder) -> None:
@@ -151,7 +148,7 @@ class _Run:
     def session(self) -> Session:
         return load_session(self.rec.box)
 
-    def plan_mistake(self, n_fields: int, n_edges: int) -> None:
+    def plan_mistake(self, n_fields: int) -> None:
         if not self.rec.chance(MISTAKE_SHARE):
             return
         kinds = [
@@ -159,13 +156,11 @@ class _Run:
             for k, weight in MISTAKES.items()
             if (k in ("unknown_provider", "missing_argument", "provider_as_field") and n_fields)
             or (k == "wrong_provider" and n_fields > 1)
-            or (k == "wrong_edge" and n_edges)
             or k in ("repeat_describe", "write_too_early", "missing_summary")
             for _ in range(weight)
         ]
         self.pending = self.rec.pick(kinds)
-        n = n_edges if self.pending == "wrong_edge" else n_fields
-        self.at = self.rec.pick(list(range(n))) if n and self.pending != "repeat_describe" else 0
+        self.at = self.rec.pick(list(range(n_fields))) if n_fields and self.pending != "repeat_describe" else 0
 
     def due(self, kind: str, i: int = 0) -> bool:
         """Whether the pending mistake is ``kind`` and may be made at opportunity ``i``."""
@@ -180,8 +175,9 @@ class _Run:
         return self.rec.call(fn, **arguments)
 
 
-def _set_field(run: _Run, i: int, path: str, last: dict | None) -> dict:
-    """One set_field (and the pending mistake, when due and possible here)."""
+def _set_field(run: _Run, i: int, path: str, last: str | None) -> tuple[dict, str]:
+    """One set_field (and the pending mistake, when due and possible here): its response and the provider chosen.
+    ``last`` is the provider chosen for the field before (a small model copies it)."""
     session = run.session()
     description, plan = session.description, session.plan
     provider, options = choose(description, plan, path)
@@ -190,28 +186,13 @@ def _set_field(run: _Run, i: int, path: str, last: dict | None) -> dict:
         wrong = next(iter(wrong_names(path, provider)), None)
         if wrong is not None and provider in plans.list_providers(description, path):
             run.mistake(set_field, **_setting({"field": path}, wrong, options))  # the error names the right one
-    elif run.due("wrong_provider", i) and last and not accepts(description, plan, path, last["provider"], None):
-        run.mistake(set_field, field=path, provider=last["provider"])
+    elif run.due("wrong_provider", i) and last and not accepts(description, plan, path, last, None):
+        run.mistake(set_field, field=path, provider=last)
     elif run.due("missing_argument", i):
         run.mistake(set_field, field=path)
     elif run.due("provider_as_field", i) and provider not in fields_by_path(description):
         run.mistake(set_field, **_setting({"field": provider}, provider, options))  # the error names the fields
-    return run.call(set_field, **right)
-
-
-def _add_edge(run: _Run, j: int, step: dict, last_kind: str | None) -> dict:
-    """One add_edge_case (and the pending mistake, when due and possible here)."""
-    path, kind = step["field"], step["kind"]
-    if run.due("wrong_edge", j):
-        session = run.session()
-        tries = [k for k in (last_kind, "none", "each_enum", "empty", "min", "max") if k and k != kind]
-        for wrong in dict.fromkeys(tries):
-            try:
-                plans.add_edge_case(session.description, copy.deepcopy(session.plan), path, wrong)
-            except ValueError:
-                run.mistake(add_edge_case, field=path, kind=wrong)
-                break
-    return run.call(add_edge_case, field=path, kind=kind)
+    return run.call(set_field, **right), provider
 
 
 def expert(rec: Recorder, case: Any = None) -> dict:
@@ -223,16 +204,13 @@ def expert(rec: Recorder, case: Any = None) -> dict:
     run = _Run(rec)
     described = run.call(describe_target)
     session = run.session()
-    run.plan_mistake(len(plans.choice_fields(session.description)), len(plans.applicable_edges(session.description)))
+    run.plan_mistake(len(plans.choice_fields(session.description)))
     if run.due("repeat_describe"):
         run.mistake(describe_target)  # the loop guard answers: nothing changed since
-    step, last, i, j, last_kind = described["next"], None, 0, 0, None
+    step, last, i = described["next"], None, 0
     while step["tool"] == "set_field":
-        last = _set_field(run, i, step["field"], last)
-        step, i = last["next"], i + 1
-    while step["tool"] == "add_edge_case":
-        done = _add_edge(run, j, step, last_kind)
-        step, j, last_kind = done["next"], j + 1, step["kind"]
+        done, last = _set_field(run, i, step["field"], last)
+        step, i = done["next"], i + 1
     if step["tool"] != "generate":
         raise Failed(f"expected generate next, got {step}")
     if run.due("write_too_early"):

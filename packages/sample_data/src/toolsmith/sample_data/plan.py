@@ -1,14 +1,14 @@
-"""The plan (provider per field, edge cases) and the records built from it: the logic behind the tools.
+"""The plan (a provider per field) and the records built from it: the logic behind the tools.
 
 A plan is plain JSON, kept in a file between tool calls::
 
     {"target": "Order",
-     "choices": {"contact_email": {"provider": "email", "options": {}}, "address.city": {...}},
-     "edges": [{"field": "note", "kind": "none"}, {"field": "status", "kind": "each_enum"}]}
+     "choices": {"contact_email": {"provider": "email", "options": {}}, "address.city": {...}}}
 
 Records: ``count`` regular records from the choices (fields without a choice get a type-based default,
-see :func:`toolsmith.sample_data.values.default_choice`), then one record per edge value: a fresh
-regular record with that field set to the edge value. Optional fields hold values in regular records
+see :func:`toolsmith.sample_data.values.default_choice`), then one record per edge value of every edge case the
+field types call for (:func:`applicable_edges`; the tools add them, there is nothing to choose): a fresh regular
+record with that field set to the edge value. Optional fields hold values in regular records
 (None only as an edge case). Everything comes from one Faker seeded with ``seed``: same plan and seed,
 same records.
 
@@ -63,7 +63,7 @@ class GenerationError(ValueError):
 
 def new_plan(description: dict) -> dict:
     """An empty plan for the described target."""
-    return {"target": description["name"], "choices": {}, "edges": []}
+    return {"target": description["name"], "choices": {}}
 
 
 def value_fields(description: dict) -> dict[str, dict]:
@@ -116,15 +116,10 @@ def applicable_edges(description: dict) -> list[tuple[str, str]]:
 
 def next_step(description: dict, plan: dict) -> dict:
     """The call that comes next: ``set_field`` for the first field still without a provider (with the providers
-    that fit it, :func:`list_providers`, so the model chooses among names that exist), then ``add_edge_case`` for
-    the first applicable edge case not added, then ``generate``."""
+    that fit it, :func:`list_providers`, so the model chooses among names that exist), then ``generate``."""
     for path in choice_fields(description):
         if path not in plan["choices"]:
             return {"tool": "set_field", "field": path, "providers": list_providers(description, path)}
-    added = {(e["field"], e["kind"]) for e in plan["edges"]}
-    for path, kind in applicable_edges(description):
-        if (path, kind) not in added:
-            return {"tool": "add_edge_case", "field": path, "kind": kind}
     return {"tool": "generate"}
 
 
@@ -222,8 +217,9 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     the field all the same.
 
     Returns:
-        The field, the provider, an example value (JSON), the options left out (``ignored_options``, when any)
-        and the next field without a provider.
+        The options left out (``ignored_options``, when any) and ``next`` (the next field without a provider).
+        The call's own field and provider are not repeated: the model reads ``next``, and every token of a
+        response is read in each training step.
     """
     field = _value_field(description, path)
     leaf = leaf_spec(field["spec"])
@@ -243,15 +239,13 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     taken = parameters(provider)
     ignored = [k for k in options or {} if k not in taken]
     options = {k: v for k, v in (options or {}).items() if k in taken}
-    fits, example, error = _sample(provider, leaf, options, SAMPLE)
+    fits, _, error = _sample(provider, leaf, options, SAMPLE)
     if fits * 2 <= SAMPLE:
         raise ValueError(
             f"expected values that fit {path} ({short(field)}; fit: {fitting()}), got {error} ({fits}/{SAMPLE} fit)"
         )
     plan["choices"][path] = {"provider": provider, "options": options}
-    out = {"field": path, "provider": provider, "example": encode(example)}
-    if ignored:
-        out["ignored_options"] = ignored
+    out: dict[str, Any] = {"ignored_options": ignored} if ignored else {}
     return {**out, "next": next_step(description, plan)}
 
 
@@ -378,26 +372,6 @@ def _choice(plan: dict, path: str, spec: dict) -> tuple[str, dict | None]:
     return (chosen["provider"], chosen.get("options")) if chosen else default_choice(spec)
 
 
-def add_edge_case(description: dict, plan: dict, path: str, kind: str) -> dict:
-    """Add an edge case for the field at ``path``; updates ``plan``.
-
-    Returns:
-        The field, the kind, the edge values (JSON) and how many edge records the plan now adds.
-    """
-    if any(e["field"] == path and e["kind"] == kind for e in plan["edges"]):
-        raise ValueError(f"expected a new edge case, got {kind} for {path} again")
-    values = edge_values(description, plan, path, kind, seeded(SAMPLE_SEED))
-    plan["edges"].append({"field": path, "kind": kind})
-    total = sum(_edge_count(description, e) for e in plan["edges"])
-    return {
-        "field": path,
-        "kind": kind,
-        "values": encode(values),
-        "edge_records": total,
-        "next": next_step(description, plan),
-    }
-
-
 def _edge_count(description: dict, edge: dict) -> int:
     if edge["kind"] == "each_enum":
         return len(field_at(description, edge["field"])["spec"]["members"])
@@ -460,7 +434,7 @@ def _set_path(record: dict, path: str, value: Any) -> None:
 
 
 def generate(description: dict, plan: dict, count: int, seed: int) -> dict:
-    """Build the records: ``count`` regular ones, then one per edge value.
+    """Build the records: ``count`` regular ones, then one per edge value of each :func:`applicable_edges` case.
 
     Returns:
         ``records`` (JSON, see :mod:`toolsmith.sample_data.codec`) and ``edges``: ``[index, field, kind]``
@@ -468,7 +442,7 @@ def generate(description: dict, plan: dict, count: int, seed: int) -> dict:
 
     Raises:
         ValueError: A bad count or seed.
-        GenerationError: A field whose provider gives no value that fits.
+        GenerationError: A field whose provider gives no value that fits, or no edge value that fits.
     """
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise ValueError(f"expected a count from 1 to {MAX_COUNT}, got {count!r}")
@@ -477,10 +451,14 @@ def generate(description: dict, plan: dict, count: int, seed: int) -> dict:
     fake = seeded(seed)
     records = [_record(description, plan, description["fields"], fake, "", 0) for _ in range(count)]
     edges = []
-    for edge in plan["edges"]:
-        for value in edge_values(description, plan, edge["field"], edge["kind"], fake):
+    for path, kind in applicable_edges(description):
+        try:
+            values = edge_values(description, plan, path, kind, fake)
+        except ValueError as e:
+            raise GenerationError(f"{path}: no `{kind}` edge value, {e}") from None
+        for value in values:
             record = _record(description, plan, description["fields"], fake, "", 0)
-            _set_path(record, edge["field"], value)
-            edges.append([len(records), edge["field"], edge["kind"]])
+            _set_path(record, path, value)
+            edges.append([len(records), path, kind])
             records.append(record)
     return {"records": [encode(r) for r in records], "edges": edges}

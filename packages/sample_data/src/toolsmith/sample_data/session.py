@@ -8,8 +8,8 @@ targets are data, read and validated here.
 
 Every response that leads somewhere says where in ``next``:
 ``{"tool": "set_field", "field": ..., "providers": [...]}`` for the first field still without a provider (with
-the providers that fit it), then ``{"tool": "add_edge_case", "field": ..., "kind": ...}`` for each edge case the
-field types call for, then ``{"tool": "generate"}`` (see :func:`toolsmith.sample_data.plan.next_step`).
+the providers that fit it), then ``{"tool": "generate"}``, which adds the edge cases the field types call for (see
+:func:`toolsmith.sample_data.plan.next_step`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ Runner = Callable[[str, dict, Path], Any]
 Writer = Callable[[str, str], None]
 FORMATS = ("json", "pytest")
 MAX_ERRORS_SHOWN = 2
-PREVIEW_CHARS = 32  # strings in responses longer than this are cut (values are for a glance, not to copy)
 # User code (and the packages it imports, torch included) gets more room than the kit's defaults.
 LIMITS = Limits(timeout_s=45.0, cpu_s=45, memory_mb=4096)
 WORKER = "toolsmith.sample_data.worker"
@@ -72,17 +71,6 @@ def validator(root: Path, target: str, symbol: str | None, runner: Runner = run_
     return lambda records: runner("validate", {"target": target, "symbol": symbol, "records": records}, root)
 
 
-def preview(value: Any) -> Any:
-    """A JSON value for a response: long strings cut to :data:`PREVIEW_CHARS` characters (saying how long)."""
-    if isinstance(value, str) and len(value) > PREVIEW_CHARS:
-        return f"{value[: PREVIEW_CHARS - 8]}... ({len(value)} chars)"
-    if isinstance(value, list):
-        return [preview(v) for v in value]
-    if isinstance(value, dict):
-        return {k: preview(v) for k, v in value.items()}
-    return value
-
-
 def write_file(root: Path) -> Writer:
     """A writer of files under ``root`` (``(relative path, text)``), folders created."""
 
@@ -104,7 +92,7 @@ class Session:
         symbol: The class/function (or schema definition), if any.
         outputs: The samples file and the fixture module, relative to ``root``.
         description: The target's description (see :mod:`toolsmith.sample_data.spec`).
-        plan: Provider choices and edge cases (see :mod:`toolsmith.sample_data.plan`).
+        plan: Provider choices (see :mod:`toolsmith.sample_data.plan`).
         runner: Runs a worker function in the child (not part of the state).
         write: Writes an output file (not part of the state).
         records: The last generated records (JSON), None before ``generate``.
@@ -194,19 +182,9 @@ class Session:
         fields = {path: short(f) for path, f in fields_by_path(d).items()}
         return {"target": d["name"], "kind": d["kind"], "fields": fields, "next": plans.next_step(d, self.plan)}
 
-    def list_providers(self, field: str) -> dict:
-        """The providers whose values fit the field."""
-        return {"field": field, "providers": plans.list_providers(self.description, field)}
-
     def set_field(self, field: str, provider: str, options: dict | None = None) -> dict:
         """Choose a provider for a field."""
-        out = plans.set_field(self.description, self.plan, field, provider, options)
-        return {**out, "example": preview(out["example"])}
-
-    def add_edge_case(self, field: str, kind: str) -> dict:
-        """Add an edge case."""
-        out = plans.add_edge_case(self.description, self.plan, field, kind)
-        return {**out, "values": preview(out["values"])}
+        return plans.set_field(self.description, self.plan, field, provider, options)
 
     def generate(self, count: int, seed: int) -> dict:
         """Build and validate the records."""

@@ -1,5 +1,5 @@
-"""The sample_data agent's tools: describe a type, choose a provider per field and the edge cases, generate,
-write the samples and the fixture module.
+"""The sample_data agent's tools: describe a type, choose a provider per field, generate (with the edge cases the
+field types call for), write the samples and the fixture module.
 
 Tools are plain typed functions (schemas come from their signatures and docstrings) that work on
 :func:`toolsmith.shared.sandbox.current`. The run's state (the description, the plan, the last records) is a JSON
@@ -7,7 +7,8 @@ file in the sandbox's private folder (``box.home``), never applied to the user's
 module: a tool host serves many runs and may be restarted. The first tool called describes the target (in a
 limited child process for Python) and creates the state.
 
-The model's choices are the providers (and their options) per field; each response names the call that comes
+The model's choices are the providers (and their options) per field; the edge cases are the tools' (the field
+types decide them: nothing to choose, so no call to spend tokens on). Each response names the call that comes
 next in ``next`` (see :func:`toolsmith.sample_data.plan.next_step`), and so does a refused call's error
 (:func:`refusal`), so the right call after a mistake is a copy from the last response too.
 """
@@ -51,7 +52,7 @@ def save_session(box: Sandbox, session: Session) -> None:
 
 def refusal(error: ValueError, session: Session) -> ValueError:
     """A refused call's error, the call that comes next appended in the words of a response's ``next``
-    (``next: add_edge_case field=note kind=none``): what to do instead is in the last response the model reads."""
+    (``next: set_field field=note``): what to do instead is in the last response the model reads."""
     step = session.next_call()
     words = " ".join([step["tool"], *(f"{k}={v}" for k, v in step.items() if k != "tool")])
     return ValueError(f"{error}; next: {words}")
@@ -79,18 +80,6 @@ def describe_target() -> dict:
     return _call("describe")
 
 
-def list_providers(field: str) -> dict:
-    """List the value providers whose values fit a field's type and constraints.
-
-    Args:
-        field: The field, as describe_target names it.
-
-    Returns:
-        The field and the provider names.
-    """
-    return _call("list_providers", field=field)
-
-
 def set_field(field: str, provider: str, options: dict | None = None) -> dict:
     """Choose the value provider for a field.
 
@@ -100,26 +89,14 @@ def set_field(field: str, provider: str, options: dict | None = None) -> dict:
         options: The provider's arguments, e.g. {"min_value": 1, "max_value": 50}.
 
     Returns:
-        The field, the provider, an example value, and next.
+        The options the provider does not take (when any) and next: the next field and the providers that fit
+        it, or the next tool.
     """
     return _call("set_field", field=field, provider=provider, options=options)
 
 
-def add_edge_case(field: str, kind: Literal["none", "empty", "min", "max", "each_enum"]) -> dict:
-    """Add records that hold an edge value of a field.
-
-    Args:
-        field: The field, as describe_target names it.
-        kind: The edge: none, empty, min, max or each_enum (every member).
-
-    Returns:
-        The field, the kind, the edge values, the edge records so far, and next.
-    """
-    return _call("add_edge_case", field=field, kind=kind)
-
-
 def generate(count: int, seed: int) -> dict:
-    """Build the records and validate each with the type's own validator.
+    """Build the records, edge cases included, and validate each with the type's own validator.
 
     Args:
         count: Regular records (the edge cases add their own), 1 to 50.
@@ -157,5 +134,5 @@ def submit_result(summary: str, records: int, valid: int) -> dict:
     return _call("submit", summary=summary, records=records, valid=valid)
 
 
-TOOLS = (describe_target, list_providers, set_field, add_edge_case, generate, write_samples, submit_result)
+TOOLS = (describe_target, set_field, generate, write_samples, submit_result)
 TERMINAL_TOOL = "submit_result"
