@@ -10,6 +10,7 @@ from test_sample_data_describe import make_project
 
 from toolsmith.sample_data.checks import check_episode, meaning_of
 from toolsmith.sample_data.corpus import (
+    CHOICELESS_EVERY,
     ENUMS,
     KINDS,
     VOCABULARY,
@@ -99,6 +100,20 @@ def test_composed_targets_pass_the_expert(tmp_path: Path, kind_index: int) -> No
     run = record_expert(tmp_path / "project", target.target, target.symbol, tmp_path / "after")
     result = run.judge()
     assert result["success"], (target.meta["kind"], result["reason"])
+
+
+@pytest.mark.parametrize("i", [CHOICELESS_EVERY - 1, 2 * CHOICELESS_EVERY - 1, 3 * CHOICELESS_EVERY - 1])
+def test_every_choiceless_train_type_goes_from_describe_to_generate(tmp_path: Path, i: int) -> None:
+    from test_sample_data_checks import record_expert
+
+    for split, first in (("train", "generate"), ("eval", "set_field")):  # the eval types are not changed by it
+        target = composed_targets(i + 1, 5, split)[i]
+        project = tmp_path / split
+        write_project(project, target.files)
+        run = record_expert(project, target.target, target.symbol, tmp_path / f"after-{split}")
+        assert run.judge()["success"], (split, target.meta["kind"])
+        described = next(m for m in run.messages if m.get("name") == "describe_target")
+        assert described["content"]["next"]["tool"] == first, (split, described)
 
 
 def test_real_types_are_cut_into_one_file_projects(tmp_path: Path) -> None:

@@ -194,13 +194,31 @@ RIGHT_AFTER = {  # the mistake's error, and what the expert does next
     "wrong_provider": ("expected ", "set_field"),  # of another type, or values that do not fit
     "provider_as_field": ("expected a field of Order (", "set_field"),
     "missing_argument": ("expected argument 'provider', got none", "set_field"),
+    "set_without_choice": ("expected a provider of enum values for state", "generate"),
     "repeat_describe": ("expected progress, got the same describe_target result as before", "set_field"),
     "write_too_early": ("expected records to write, got none: call generate first", "generate"),
     "missing_summary": ("expected argument 'summary', got none", "submit_result"),
 }
 
 
-TOOL_REFUSALS = ("unknown_provider", "wrong_provider", "provider_as_field", "write_too_early")
+TOOL_REFUSALS = ("unknown_provider", "wrong_provider", "provider_as_field", "set_without_choice", "write_too_early")
+FLAGS = """\
+import enum
+import uuid
+from dataclasses import dataclass
+
+
+class State(enum.Enum):
+    ON = "on"
+    OFF = "off"
+
+
+@dataclass
+class Flags:
+    state: State
+    id: uuid.UUID
+    enabled: bool = False
+"""
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +237,9 @@ def test_each_mistake_is_followed_by_the_right_call(
     monkeypatch.setattr("toolsmith.shared.examples.Recorder.chance", lambda self, p: True)
     project = tmp_path / "project"
     shutil.copytree(shop, project)
-    run = record_expert(project, "shop/models.py", "Order", tmp_path / "after")
+    (project / "shop" / "flags.py").write_text(FLAGS, encoding="utf-8")  # nothing to choose: describe -> generate
+    target, symbol = ("shop/flags.py", "Flags") if kind == "set_without_choice" else ("shop/models.py", "Order")
+    run = record_expert(project, target, symbol, tmp_path / "after")
     assert run.judge()["success"]
     messages = run.messages
     wrong = [i for i, m in enumerate(messages) if m.get("weight") == 0]

@@ -26,6 +26,7 @@ from pathlib import Path
 PY_KINDS = ("pydantic", "dataclass", "attrs", "typeddict", "namedtuple", "function")
 KINDS = (*PY_KINDS, "jsonschema")
 MAX_FILE_BYTES = 400_000
+CHOICELESS_EVERY = 20  # every 20th composed train type has no field to choose a provider for
 _DATA_WORDS = ("dataclass", "attr", "BaseModel", "TypedDict", "NamedTuple")
 
 
@@ -502,6 +503,26 @@ def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] 
     return [f for f in out if not (f.name in names or names.add(f.name))]  # type: ignore[func-returns-value]
 
 
+def compose_choiceless(
+    rng: random.Random, split: str, weights: Mapping[str, float] | None = None
+) -> list[ComposedField]:
+    """4 fields none of which has a provider to choose: the UUID and bool meanings and two enums, some optional.
+    Real types like these (flags, states) leave the model nothing to set: ``generate`` follows ``describe_target``,
+    as it does for 3 of the 50 eval types, where a model trained almost only on types with fields to set calls
+    ``set_field`` anyway."""
+    out = []
+    for meaning in sorted(m for m, (_, _, kind) in VOCABULARY.items() if kind in ("uuid", "bool")):
+        train, evals, kind = VOCABULARY[meaning]
+        annotation, constraints = FIELD_TYPES[kind]
+        names = train if split == "train" else evals
+        name = rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
+        out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
+    for name in rng.sample(sorted(ENUMS[split]), 2):
+        out.append(ComposedField(name, "enum", "enum", {}, rng.random() < 0.2, ENUMS[split][name]))
+    rng.shuffle(out)
+    return out
+
+
 def _imports(kind: str, fields: list[ComposedField]) -> list[str]:
     """The import lines a composed module uses (names, never modules a field could shadow: a field ``uuid`` with
     ``uuid: Optional[uuid.UUID] = None`` breaks), standard library first, sorted as isort does."""
@@ -599,13 +620,17 @@ def eval_names() -> frozenset[str]:
 
 def composed_target(seed: int, split: str, i: int, weights: Mapping[str, float] | None = None) -> Target:
     """The ``i``-th composed target of ``split`` (``train``/``eval``): kinds in turn, deterministic in ``seed``
-    (field names drawn by ``weights``: :func:`compose_fields`)."""
+    (field names drawn by ``weights``: :func:`compose_fields`); every :data:`CHOICELESS_EVERY`-th train target has
+    nothing to choose (:func:`compose_choiceless`; the eval targets are not changed by it)."""
     if split not in ("train", "eval"):
         raise ValueError(f"expected split 'train' or 'eval', got {split!r}")
     rng = random.Random(f"{seed}:{split}:{i}")
     kind = KINDS[i % len(KINDS)]
     entity = rng.choice(ENTITIES)
-    fields = compose_fields(rng, split, weights)
+    if split == "train" and i % CHOICELESS_EVERY == CHOICELESS_EVERY - 1:
+        fields = compose_choiceless(rng, split, weights)
+    else:
+        fields = compose_fields(rng, split, weights)
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
     if kind == "jsonschema":
         files = {f"{module}.schema.json": render_schema(entity, fields)}

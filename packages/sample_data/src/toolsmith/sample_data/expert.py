@@ -9,8 +9,9 @@ default provider. It reads the target's full description from the run's state (r
 Recovery (about :data:`MISTAKE_SHARE` of the examples hold one mistake, each followed by the right call): a
 provider name that does not exist (the field's own name, a near miss) answered by the right provider, which the
 error names among the providers that fit; the last field's provider copied where it does not fit; the provider's
-name written as the field (the error names the fields); a call without one of its arguments; ``describe_target``
-again (the loop guard answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
+name written as the field (the error names the fields); a call without one of its arguments; ``set_field`` on a
+type with nothing to choose (the error's next is ``generate``); ``describe_target`` again (the loop guard
+answers); ``write_samples`` before ``generate``; ``submit_result`` without its summary.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ MISTAKES = {
     "unknown_provider": 3,
     "wrong_provider": 2,
     "provider_as_field": 1,
+    "set_without_choice": 3,  # only where no field has a provider to choose: the trained model sets one anyway
     "missing_argument": 1,
     "repeat_describe": 1,
     "write_too_early": 1,
@@ -156,6 +158,7 @@ class _Run:
             for k, weight in MISTAKES.items()
             if (k in ("unknown_provider", "missing_argument", "provider_as_field") and n_fields)
             or (k == "wrong_provider" and n_fields > 1)
+            or (k == "set_without_choice" and not n_fields)
             or k in ("repeat_describe", "write_too_early", "missing_summary")
             for _ in range(weight)
         ]
@@ -207,6 +210,10 @@ def expert(rec: Recorder, case: Any = None) -> dict:
     run.plan_mistake(len(plans.choice_fields(session.description)))
     if run.due("repeat_describe"):
         run.mistake(describe_target)  # the loop guard answers: nothing changed since
+    if run.due("set_without_choice"):
+        first = next(iter(described["fields"]))
+        if not accepts(session.description, session.plan, first, "word", None):
+            run.mistake(set_field, field=first, provider="word")  # refused; its next is generate
     step, last, i = described["next"], None, 0
     while step["tool"] == "set_field":
         done, last = _set_field(run, i, step["field"], last)
