@@ -1,43 +1,30 @@
 """Fine-tune overrides for the sample_data agent (field names of the trainer's ``TrainConfig``).
 
-Started from lint's settings. Conversations are longer than lint's (one set_field per field and one
-add_edge_case per edge case): on the default data set (400 examples, seed 0) rendered conversations are
-983-2879 tokens with the real tokenizer (median 1717, p95 2323), about 2.4 times lint's, so ``max_length``
-is 3072: no example is cut. The longest call the model writes is 51 tokens.
+Conversations (stop 41's tools: one ``set_field`` per field with a provider to choose, the edge cases added by
+``generate``; the default data set, 400 examples, seed 0): 1,257 tokens a training row on average with the real
+tokenizer, at most 1,679, of which the 477 tokens of declarations are shared by a batch; ``max_length`` 3072 cuts
+none. Before stop 41 (an ``add_edge_case`` call per edge case, ``list_providers`` declared, ``set_field`` answering
+its field, provider and an example) rows were 1,946 tokens, at most 2,983.
 
-Budget (issue: ``make train-sample_data`` within 30 minutes on 2 cores): a whole pass is 88 steps of ~6,900
-tokens (~55 min at the fast path's ~180 tokens/s), so the run is capped: 40 steps (160 of the 350 examples), 48
-(192) at stop 31 only.
-Validation (17 held-out training conversations, 78 s a pass at stop 31) runs once, at the end (at steps 20 and 40
-until stop 31, every 10 steps until stop 25; it only measures: the weights are the same either way). 30 steps would
-nearly fit the budget (30.9 min at stop 24) but ended 54% of eval runs with success against 78% at 40 steps
-(docs/performance.md).
+A step is one batch of 4 rows, 40 steps (160 rows): rows this short fit in memory at once (19.8 GiB peak resident
+at stop 41; rows of up to 2,983 tokens did not, so the step was 2 micro-batches of 2 before), and the declarations
+are computed once a step instead of once per micro-batch.
 
-Stop 31, the same data, one run each, nothing heavy beside them (docs/performance.md): LoRA rank 32 (alpha 64, the
-same scale), 40 steps (``ARGS="--max-steps 40"`` with today's settings): 82.0% end to end (41 of 50 types; 80.0% at
-rank 16), realism 0.963 (0.932), next call 92.7% and ``set_field`` 82.0% as at rank 16 (tool names 98.9%, 99.4% at
-rank 16: one step of 177); ``make train-sample_data`` 29.5 min (27.6 min of steps at 183 tokens/s, then one 78 s
-validation; 14.9 GiB peak resident). Stop 28's rank-16 run of the same 40 steps took 38.4 min, its steps at ~145
-tokens/s (187 today, each step's own figure averaged): the machine's speed that day, not the rank, made most of that
-difference, so 30 minutes is not reliably met. One type more of 50 is within noise; kept as no worse where it counts
-(end to end, realism, exact next call). LoRA on the top 9 layers only (``lora_layers: 9``) ran ~10% faster a step
-than rank 32 on every layer, and fell to 70% end to end (``set_field`` 64%): not taken.
+Stop 41, one run each (``toolsmith train sample_data`` with the arguments named, then ``toolsmith eval sample_data
+--no-base --latency-runs 1`` on the 50 held-out types; docs/performance.md "Stop 41"):
 
-Then 48 steps (rank 32, same data; ``make train-sample_data ARGS="--max-steps 48"``): 92.0% end to end (46 of 50),
-next call 93.2% (tool names 99.4%), realism 0.984, in 37.9 min (35.8 min of steps at 172 tokens/s, 16.1 GiB peak
-resident). Kept: the 90% end-to-end target is met; the 30-minute one is missed by ~8 minutes.
+- these settings and data: 15.6 min the whole command (862 s of fine-tuning), 92.0% end to end (46 of 50; the four
+  failures are realism: unseen person-name and phone fields given ``word``, ``user_name`` or ``text``), next call
+  89.3%, realism 0.981, every run wrote valid samples with every edge case;
+- the same settings before every 20th composed train type had nothing to choose: 16.2 min, 88.0%; 2 micro-batches
+  of 2 (``--batch-size 2 --grad-accum 2``): 16.9 min, 80.0%; 48 steps of one micro-batch of 2 (``--grad-accum 1
+  --max-steps 48``): 11.1 min, 68.0% (not taken);
+- the tools before, 40 steps of 2 micro-batches of 2 (stop 40, in ``make train-all``): 28.0 min, 98.0%; rounding
+  siblings of that design reached 84.0-98.0% (stop 36).
 
-Stop 32, data with the curriculum (composed train types draw the field names whose list_providers ranking does not
-put the expert's provider first 3 times as often: 584 of 1,737 composed train fields, 444 of 1,721 before; every
-composed train type is drawn anew), rank 32, one run each: 40 steps (``make train-sample_data``) 96.0% end to end
-(48 of 50), next call 93.2% (``set_field`` 83.6%), realism 0.990, in 32.0 min (30.1 min of steps at 170 tokens/s;
-stop 31's 40 steps on the data before: 29.5 min at 183; 16.5 GiB peak resident); 36 steps (``ARGS="--max-steps
-36"``) 86.0% (43 of 50), next call 91.5%, in 28.6 min: not taken. 40 steps kept: at least as accurate as 48 steps
-without the curriculum (46 of 50, 37.9 min) in a sixth fewer steps; over the 30 minutes by 2 in this run.
-
-Memory: batch 4 was killed by the kernel's OOM killer at step 28 of a run on this 24 GiB machine (24.4 GB resident
-on a batch of the longest conversations, ~2,900 tokens each), so a step is 2 micro-batches of 2 (the same 4
-examples per optimizer step).
+Older measurements, on the tools before: 30 steps ended 54% of eval runs with success against 78% at 40 (stop 24);
+36 steps 86.0% against 96.0% at 40 (stop 32); LoRA rank 32 (alpha 64) kept over 16 (stop 31); LoRA on the top 9
+layers only 70% (stop 31). Validation runs once, at the end.
 """
 
 from __future__ import annotations
@@ -50,7 +37,7 @@ TRAIN: dict[str, Any] = {
     "learning_rate": 4e-4,
     "epochs": 1,
     "max_length": 3072,
-    "batch_size": 2,
-    "grad_accum": 2,
+    "batch_size": 4,
+    "grad_accum": 1,
     "max_steps": 40,
 }
