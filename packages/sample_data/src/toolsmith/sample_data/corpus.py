@@ -503,22 +503,20 @@ def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] 
     return [f for f in out if not (f.name in names or names.add(f.name))]  # type: ignore[func-returns-value]
 
 
-def compose_choiceless(
-    rng: random.Random, split: str, weights: Mapping[str, float] | None = None
-) -> list[ComposedField]:
-    """4 fields none of which has a provider to choose: the UUID and bool meanings and two enums, some optional.
+def compose_choiceless(rng: random.Random, weights: Mapping[str, float] | None) -> list[ComposedField]:
+    """4 train fields none of which has a provider to choose: the UUID and bool meanings and two enums, some optional
+    (names drawn by ``weights`` as in :func:`compose_fields`).
     Real types like these (flags, states) leave the model nothing to set: ``generate`` follows ``describe_target``,
     as it does for 3 of the 50 eval types, where a model trained almost only on types with fields to set calls
     ``set_field`` anyway."""
     out = []
     for meaning in sorted(m for m, (_, _, kind) in VOCABULARY.items() if kind in ("uuid", "bool")):
-        train, evals, kind = VOCABULARY[meaning]
+        names, _, kind = VOCABULARY[meaning]
         annotation, constraints = FIELD_TYPES[kind]
-        names = train if split == "train" else evals
         name = rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
         out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
-    for name in rng.sample(sorted(ENUMS[split]), 2):
-        out.append(ComposedField(name, "enum", "enum", {}, rng.random() < 0.2, ENUMS[split][name]))
+    for name in rng.sample(sorted(ENUMS["train"]), 2):
+        out.append(ComposedField(name, "enum", "enum", {}, rng.random() < 0.2, ENUMS["train"][name]))
     rng.shuffle(out)
     return out
 
@@ -628,7 +626,7 @@ def composed_target(seed: int, split: str, i: int, weights: Mapping[str, float] 
     kind = KINDS[i % len(KINDS)]
     entity = rng.choice(ENTITIES)
     if split == "train" and i % CHOICELESS_EVERY == CHOICELESS_EVERY - 1:
-        fields = compose_choiceless(rng, split, weights)
+        fields = compose_choiceless(rng, weights)
     else:
         fields = compose_fields(rng, split, weights)
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()

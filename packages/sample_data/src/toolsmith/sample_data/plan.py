@@ -125,7 +125,9 @@ def next_step(description: dict, plan: dict) -> dict:
 
 def edge_record_count(description: dict, edges: list[tuple[str, str]]) -> int:
     """How many records the edge cases add (one per value: each enum member is one)."""
-    return sum(_edge_count(description, {"field": path, "kind": kind}) for path, kind in edges)
+    return sum(
+        len(field_at(description, path)["spec"]["members"]) if kind == "each_enum" else 1 for path, kind in edges
+    )
 
 
 def _value_field(description: dict, path: str) -> dict:
@@ -174,7 +176,7 @@ def list_providers(description: dict, path: str) -> list[str]:
         if not produces(provider, leaf):
             continue
         try:
-            fits, _, _ = _sample(provider, leaf, None, 5)
+            fits, _ = _sample(provider, leaf, None, 5)
         except ValueError:  # its arguments cannot fit the field (a year within 18..100, text of 3 characters)
             continue
         if fits == 5:
@@ -189,22 +191,20 @@ def list_providers(description: dict, path: str) -> list[str]:
     return sorted(out, key=rank)[:LISTED]
 
 
-def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[int, Any, str | None]:
-    """(values that fit, first value that fits, first error) over ``n`` values drawn with a fixed seed."""
+def _sample(provider: str, spec: dict, options: dict | None, n: int) -> tuple[int, str | None]:
+    """(values that fit, first error) over ``n`` values drawn with a fixed seed."""
     fake = seeded(SAMPLE_SEED)
     args = arguments(provider, spec, options)
-    fits, example, first_error = 0, None, None
+    fits, first_error = 0, None
     for _ in range(n):
         try:
             value = convert(raw_value(fake, provider, spec, args), spec)
         except FAKER_ERRORS as e:
-            return 0, None, f"{provider} failed with these options: {e}"
+            return 0, f"{provider} failed with these options: {e}"
         error = check_value(spec, value)
-        if error is None:
-            fits += 1
-            example = value if example is None else example
+        fits += error is None
         first_error = first_error or error
-    return fits, example, first_error
+    return fits, first_error
 
 
 def set_field(description: dict, plan: dict, path: str, provider: str, options: dict | None = None) -> dict:
@@ -239,7 +239,7 @@ def set_field(description: dict, plan: dict, path: str, provider: str, options: 
     taken = parameters(provider)
     ignored = [k for k in options or {} if k not in taken]
     options = {k: v for k, v in (options or {}).items() if k in taken}
-    fits, _, error = _sample(provider, leaf, options, SAMPLE)
+    fits, error = _sample(provider, leaf, options, SAMPLE)
     if fits * 2 <= SAMPLE:
         raise ValueError(
             f"expected values that fit {path} ({short(field)}; fit: {fitting()}), got {error} ({fits}/{SAMPLE} fit)"
@@ -370,12 +370,6 @@ def edge_values(description: dict, plan: dict, path: str, kind: str, fake: Faker
 def _choice(plan: dict, path: str, spec: dict) -> tuple[str, dict | None]:
     chosen = plan["choices"].get(path)
     return (chosen["provider"], chosen.get("options")) if chosen else default_choice(spec)
-
-
-def _edge_count(description: dict, edge: dict) -> int:
-    if edge["kind"] == "each_enum":
-        return len(field_at(description, edge["field"])["spec"]["members"])
-    return 1
 
 
 def _record(description: dict, plan: dict, fields: list[dict], fake: Faker, prefix: str | None, depth: int) -> dict:
