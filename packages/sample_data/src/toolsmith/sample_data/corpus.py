@@ -18,7 +18,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -482,6 +482,11 @@ class ComposedField:
     members: tuple[str, ...] = ()
 
 
+def draw_name(rng: random.Random, names: Sequence[str], weights: Mapping[str, float] | None) -> str:
+    """One of ``names``, drawn by ``weights`` (1 for a name missing there), uniformly when there are none."""
+    return rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
+
+
 def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] | None = None) -> list[ComposedField]:
     """4-9 fields with distinct meanings (names from the split's vocabulary, drawn by ``weights``: 1 for a name
     missing there, uniformly when there are none), maybe an enum, some optional."""
@@ -490,7 +495,7 @@ def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] 
     for meaning in meanings:
         train, evals, kind = VOCABULARY[meaning]
         names = train if split == "train" else evals
-        name = rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
+        name = draw_name(rng, names, weights)
         annotation, constraints = FIELD_TYPES[kind]
         if kind == "email" and rng.random() < 0.3:
             constraints = {"max_length": 80}
@@ -505,7 +510,7 @@ def compose_fields(rng: random.Random, split: str, weights: Mapping[str, float] 
 
 def compose_choiceless(rng: random.Random, weights: Mapping[str, float] | None) -> list[ComposedField]:
     """4 train fields none of which has a provider to choose: the UUID and bool meanings and two enums, some optional
-    (names drawn by ``weights`` as in :func:`compose_fields`).
+    (names drawn by :func:`draw_name`).
     Real types like these (flags, states) leave the model nothing to set: ``generate`` follows ``describe_target``,
     as it does for 3 of the 50 eval types, where a model trained almost only on types with fields to set calls
     ``set_field`` anyway."""
@@ -513,7 +518,7 @@ def compose_choiceless(rng: random.Random, weights: Mapping[str, float] | None) 
     for meaning in sorted(m for m, (_, _, kind) in VOCABULARY.items() if kind in ("uuid", "bool")):
         names, _, kind = VOCABULARY[meaning]
         annotation, constraints = FIELD_TYPES[kind]
-        name = rng.choices(names, [weights.get(n, 1.0) for n in names])[0] if weights else rng.choice(names)
+        name = draw_name(rng, names, weights)
         out.append(ComposedField(name, meaning, annotation, dict(constraints), rng.random() < 0.2))
     for name in rng.sample(sorted(ENUMS["train"]), 2):
         out.append(ComposedField(name, "enum", "enum", {}, rng.random() < 0.2, ENUMS["train"][name]))
